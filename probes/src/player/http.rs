@@ -1,0 +1,221 @@
+//! The real I/O adapter: drives a [`Player`] with reqwest on tokio and the monotonic
+//! clock. Each request runs in its own task and reports its head, each body chunk as
+//! it arrives, and its end, stamped with the clock at that moment; the session task
+//! feeds them to the core in order and sleeps until the core's next timer. Media
+//! bodies are counted, not kept.
+
+use super::session::{Action, FailureKind, Player, Request};
+use crate::clock::{Clock, MonotonicClock};
+use crate::record::{EndReason, Event, RequestType};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// What a request task reports.
+#[derive(Debug)]
+enum NetInput {
+    Head {
+        id: u64,
+        at: Duration,
+        status: u16,
+        length: Option<u64>,
+    },
+    Data {
+        id: u64,
+        at: Duration,
+        len: u64,
+        bytes: Option<bytes::Bytes>,
+    },
+    Done {
+        id: u64,
+        at: Duration,
+    },
+    Failed {
+        id: u64,
+        at: Duration,
+        kind: FailureKind,
+        detail: String,
+    },
+}
+
+/// Runs `player` until it ends or `stop` turns true, sending each event to `sink`
+/// as soon as it is produced.
+pub async fn run_session(
+    player: &mut Player,
+    clock: &MonotonicClock,
+    client: &reqwest::Client,
+    mut stop: watch::Receiver<bool>,
+    mut sink: impl FnMut(Event),
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<NetInput>();
+    let mut tasks: HashMap<u64, JoinHandle<()>> = HashMap::new();
+    loop {
+        while let Some(action) = player.poll_action(clock.now()) {
+            match action {
+                Action::Send(req) => {
+                    let id = req.id;
+                    let task = tokio::spawn(fetch(req, client.clone(), clock.clone(), tx.clone()));
+                    tasks.insert(id, task);
+                }
+                Action::Abort(id) => {
+                    if let Some(t) = tasks.remove(&id) {
+                        t.abort();
+                    }
+                }
+            }
+        }
+        while let Some(e) = player.poll_event() {
+            sink(e);
+        }
+        if player.is_ended() {
+            break;
+        }
+        let deadline = player
+            .poll_timeout()
+            .map(|t| tokio::time::Instant::from_std(clock.instant_at(t)));
+        tokio::select! {
+            msg = rx.recv() => {
+                let Some(msg) = msg else { break };
+                apply(player, msg, &mut tasks);
+                // Take whatever else is queued before planning again.
+                while let Ok(msg) = rx.try_recv() {
+                    apply(player, msg, &mut tasks);
+                }
+            }
+            _ = sleep_until(deadline) => player.handle_timeout(clock.now()),
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    player.stop(clock.now(), EndReason::Interrupted);
+                }
+            }
+        }
+    }
+    for (_, t) in tasks.drain() {
+        t.abort();
+    }
+    while let Some(e) = player.poll_event() {
+        sink(e);
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn apply(player: &mut Player, msg: NetInput, tasks: &mut HashMap<u64, JoinHandle<()>>) {
+    match msg {
+        NetInput::Head {
+            id,
+            at,
+            status,
+            length,
+        } => player.on_response(at, id, status, length),
+        NetInput::Data { id, at, len, bytes } => match bytes {
+            Some(b) => player.on_data(at, id, &b),
+            None => player.on_bytes(at, id, len),
+        },
+        NetInput::Done { id, at } => {
+            tasks.remove(&id);
+            player.on_complete(at, id);
+        }
+        NetInput::Failed {
+            id,
+            at,
+            kind,
+            detail,
+        } => {
+            tasks.remove(&id);
+            player.on_failure(at, id, kind, &detail);
+        }
+    }
+}
+
+/// Classifies a reqwest error.
+fn classify(e: &reqwest::Error, in_body: bool) -> FailureKind {
+    if e.is_connect() {
+        FailureKind::Connect
+    } else if e.is_timeout() {
+        FailureKind::Timeout
+    } else if in_body || e.is_body() || e.is_decode() {
+        FailureKind::Truncated
+    } else {
+        FailureKind::Reset
+    }
+}
+
+/// Describes an error with its whole source chain.
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+async fn fetch(
+    req: Request,
+    client: reqwest::Client,
+    clock: MonotonicClock,
+    tx: mpsc::UnboundedSender<NetInput>,
+) {
+    let id = req.id;
+    let keep = !matches!(req.request_type, RequestType::Media | RequestType::Init);
+    let mut rb = client.get(req.url.clone());
+    if let Some(r) = req.range {
+        rb = rb.header(reqwest::header::RANGE, r.header_value());
+    }
+    let mut resp = match rb.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.send(NetInput::Failed {
+                id,
+                at: clock.now(),
+                kind: classify(&e, false),
+                detail: describe(&e),
+            });
+            return;
+        }
+    };
+    let _ = tx.send(NetInput::Head {
+        id,
+        at: clock.now(),
+        status: resp.status().as_u16(),
+        length: resp.content_length(),
+    });
+    if !resp.status().is_success() {
+        return;
+    }
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let len = chunk.len() as u64;
+                let _ = tx.send(NetInput::Data {
+                    id,
+                    at: clock.now(),
+                    len,
+                    bytes: keep.then_some(chunk),
+                });
+            }
+            Ok(None) => {
+                let _ = tx.send(NetInput::Done { id, at: clock.now() });
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(NetInput::Failed {
+                    id,
+                    at: clock.now(),
+                    kind: classify(&e, true),
+                    detail: describe(&e),
+                });
+                return;
+            }
+        }
+    }
+}

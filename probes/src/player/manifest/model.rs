@@ -1,0 +1,320 @@
+//! The format-independent manifest model (see the parent module).
+
+use std::time::Duration;
+use url::Url;
+
+/// `dash` or `hls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestFormat {
+    /// MPEG-DASH MPD.
+    Dash,
+    /// HLS master or media playlist.
+    Hls,
+}
+
+impl ManifestFormat {
+    /// `"dash"` or `"hls"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManifestFormat::Dash => "dash",
+            ManifestFormat::Hls => "hls",
+        }
+    }
+}
+
+/// A parsed manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// DASH or HLS.
+    pub format: ManifestFormat,
+    /// Where it was fetched from (after redirects): the base for relative URLs and
+    /// the URL to reload for live.
+    pub url: Url,
+    /// Dynamic MPD, or HLS media playlist without `#EXT-X-ENDLIST`.
+    pub live: bool,
+    /// Live: how often to reload (DASH `minimumUpdatePeriod`; HLS target duration).
+    /// `None` = never reload.
+    pub refresh_interval: Option<Duration>,
+    /// VoD: presentation duration, if known.
+    pub duration: Option<Duration>,
+    /// DASH live: `availabilityStartTime` in ms since the Unix epoch.
+    pub availability_start_unix_ms: Option<i64>,
+    /// Live: how far behind the live edge to start (DASH
+    /// `suggestedPresentationDelay`, HLS three target durations), if announced.
+    pub live_delay: Option<Duration>,
+    /// Periods in presentation order (HLS: exactly one).
+    pub periods: Vec<Period>,
+}
+
+/// One period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Period {
+    /// Period id, if any.
+    pub id: Option<String>,
+    /// Start on the presentation timeline, in seconds.
+    pub start_s: f64,
+    /// Duration in seconds, if known (last period of a live presentation: `None`).
+    pub duration_s: Option<f64>,
+    /// Video representations sorted by bandwidth, lowest first. Never empty.
+    pub video: Vec<Representation>,
+}
+
+/// One video representation (DASH Representation, HLS variant stream).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Representation {
+    /// DASH `@id`, or the HLS variant's URI.
+    pub id: String,
+    /// Announced bandwidth in bit/s.
+    pub bandwidth_bps: u64,
+    /// Width in pixels, if announced.
+    pub width: Option<u32>,
+    /// Height in pixels, if announced.
+    pub height: Option<u32>,
+    /// Codecs string, if announced.
+    pub codecs: Option<String>,
+    /// Initialization segment, if any.
+    pub init: Option<Resource>,
+    /// The media segments.
+    pub segments: SegmentIndex,
+}
+
+/// A URL plus an optional byte range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// Absolute URL.
+    pub url: Url,
+    /// Byte range, if only part of the resource is wanted.
+    pub range: Option<ByteRange>,
+}
+
+/// An inclusive byte range `first..=last`, as in an HTTP `Range` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// First byte offset.
+    pub first: u64,
+    /// Last byte offset (inclusive).
+    pub last: u64,
+}
+
+impl ByteRange {
+    /// Number of bytes in the range.
+    pub fn len(&self) -> u64 {
+        self.last.saturating_sub(self.first) + 1
+    }
+
+    /// Always false: a range holds at least one byte.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The HTTP header value, `bytes=first-last`.
+    pub fn header_value(&self) -> String {
+        format!("bytes={}-{}", self.first, self.last)
+    }
+}
+
+impl std::fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
+}
+
+/// One media segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Segment number: DASH `$Number$` (or startNumber + position), HLS media
+    /// sequence number.
+    pub number: u64,
+    /// Start on the presentation timeline, in seconds.
+    pub start_s: f64,
+    /// Duration in seconds.
+    pub duration_s: f64,
+    /// Where to fetch it.
+    pub resource: Resource,
+}
+
+/// How a representation's segments are known.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SegmentIndex {
+    /// Every segment listed (SegmentTimeline, SegmentList, HLS media playlist, sidx),
+    /// sorted by start time.
+    List(Vec<Segment>),
+    /// `SegmentTemplate` with `$Number$` and a fixed `@duration`: computed on demand.
+    Template(NumberTemplate),
+    /// `SegmentBase`: the index (sidx) must be fetched from `resource` first; the
+    /// media is in `media` (same URL), at the byte offsets the sidx gives.
+    Indexed {
+        /// URL and `indexRange` of the sidx.
+        index: Resource,
+        /// URL of the file holding the media.
+        media: Url,
+    },
+    /// HLS variant whose media playlist has not been loaded yet.
+    Playlist(Url),
+}
+
+/// A `$Number$` SegmentTemplate with a fixed segment duration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberTemplate {
+    /// `@media` with every identifier except `$Number$` already substituted.
+    pub media: String,
+    /// Base URL the expanded template is resolved against.
+    pub base: Url,
+    /// `@startNumber` (default 1).
+    pub start_number: u64,
+    /// Segment duration in seconds (`@duration / @timescale`).
+    pub duration_s: f64,
+    /// Presentation time of segment `start_number` (the period start).
+    pub first_start_s: f64,
+    /// VoD: number of segments; `None` for an open-ended live presentation.
+    pub count: Option<u64>,
+}
+
+impl NumberTemplate {
+    /// The segment with number `number`, or `None` if outside the template.
+    pub fn segment(&self, number: u64) -> Option<Segment> {
+        let k = number.checked_sub(self.start_number)?;
+        if self.count.is_some_and(|c| k >= c) {
+            return None;
+        }
+        let path = expand_number(&self.media, number);
+        let url = self.base.join(&path).ok()?;
+        Some(Segment {
+            number,
+            start_s: self.first_start_s + k as f64 * self.duration_s,
+            duration_s: self.duration_s,
+            resource: Resource { url, range: None },
+        })
+    }
+
+    /// The number of the segment that covers presentation time `t` (the first one
+    /// for earlier times).
+    pub fn number_at(&self, t: f64) -> u64 {
+        let k = ((t - self.first_start_s) / self.duration_s + 1e-9).floor();
+        self.start_number + if k > 0.0 { k as u64 } else { 0 }
+    }
+}
+
+/// Substitutes `$Number$` and `$Number%0Nd$` in a DASH template.
+pub fn expand_number(template: &str, number: u64) -> String {
+    expand_identifier(template, "Number", number)
+}
+
+/// Substitutes `$<name>$` and `$<name>%0<width>d$` (ISO 23009-1 5.3.9.4.4) with
+/// `value`; `$$` becomes `$`.
+pub fn expand_identifier(template: &str, name: &str, value: u64) -> String {
+    let mut out = String::with_capacity(template.len() + 8);
+    let mut rest = template;
+    while let Some(start) = rest.find('$') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('$') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let ident = &after[..end];
+        if ident.is_empty() {
+            out.push('$');
+        } else if ident == name {
+            out.push_str(&value.to_string());
+        } else if let Some(fmt) = ident.strip_prefix(name).and_then(|f| f.strip_prefix('%')) {
+            let width: usize = fmt
+                .trim_start_matches('0')
+                .trim_end_matches('d')
+                .parse()
+                .unwrap_or(1);
+            out.push_str(&format!("{value:0width$}"));
+        } else {
+            out.push('$');
+            out.push_str(ident);
+            out.push('$');
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Representation {
+    /// Whether the segments are known without another request.
+    pub fn is_resolved(&self) -> bool {
+        matches!(
+            self.segments,
+            SegmentIndex::List(_) | SegmentIndex::Template(_)
+        )
+    }
+
+    /// The first segment that ends after presentation time `t` (allowing 1 ms of
+    /// rounding), i.e. the segment to fetch to continue playback from `t`.
+    pub fn segment_from(&self, t: f64) -> Option<Segment> {
+        const EPS: f64 = 1e-3;
+        match &self.segments {
+            SegmentIndex::List(list) => {
+                let i = list.partition_point(|s| s.start_s + s.duration_s <= t + EPS);
+                list.get(i).cloned()
+            }
+            SegmentIndex::Template(tpl) => {
+                let n = tpl.number_at(t + EPS);
+                tpl.segment(n)
+            }
+            SegmentIndex::Indexed { .. } | SegmentIndex::Playlist(_) => None,
+        }
+    }
+
+    /// End of the last known segment on the presentation timeline, if bounded.
+    pub fn known_end_s(&self) -> Option<f64> {
+        match &self.segments {
+            SegmentIndex::List(list) => list.last().map(|s| s.start_s + s.duration_s),
+            SegmentIndex::Template(tpl) => tpl
+                .count
+                .map(|c| tpl.first_start_s + c as f64 * tpl.duration_s),
+            _ => None,
+        }
+    }
+
+    /// A typical segment duration in seconds (the template's, or the longest listed),
+    /// used by ABR rules and live-edge placement.
+    pub fn nominal_segment_duration_s(&self) -> Option<f64> {
+        match &self.segments {
+            SegmentIndex::List(list) => list
+                .iter()
+                .map(|s| s.duration_s)
+                .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.max(d)))),
+            SegmentIndex::Template(tpl) => Some(tpl.duration_s),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_number_with_and_without_width() {
+        assert_eq!(expand_number("seg-$Number$.m4s", 7), "seg-7.m4s");
+        assert_eq!(expand_number("seg-$Number%05d$.m4s", 7), "seg-00007.m4s");
+        assert_eq!(expand_number("a$$b-$Number$", 3), "a$b-3");
+        assert_eq!(expand_number("x-$Time$", 3), "x-$Time$");
+    }
+
+    #[test]
+    fn template_maps_time_to_number() {
+        let tpl = NumberTemplate {
+            media: "s-$Number$.m4s".into(),
+            base: Url::parse("http://h/v/").unwrap(),
+            start_number: 1,
+            duration_s: 2.0,
+            first_start_s: 0.0,
+            count: Some(3),
+        };
+        assert_eq!(tpl.number_at(0.0), 1);
+        assert_eq!(tpl.number_at(3.9), 2);
+        assert_eq!(tpl.number_at(4.0), 3);
+        let s = tpl.segment(3).unwrap();
+        assert_eq!(s.start_s, 4.0);
+        assert_eq!(s.resource.url.as_str(), "http://h/v/s-3.m4s");
+        assert!(tpl.segment(4).is_none());
+        assert!(tpl.segment(0).is_none());
+    }
+}

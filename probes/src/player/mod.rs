@@ -1,0 +1,19 @@
+//! The DASH/HLS player emulator.
+//!
+//! - [`manifest`]: DASH and HLS parsing into one model;
+//! - [`abr`]: adaptive bitrate algorithms;
+//! - [`buffer`]: the playback buffer (Sabre semantics);
+//! - [`retry`]: retry policies;
+//! - [`session`]: the sans-IO session state machine that ties them together;
+//! - [`summary`]: the session summary, a pure function of its events;
+//! - [`http`]: the tokio + reqwest adapter that drives a session with real requests;
+//! - [`sim`]: the same session on a virtual clock against a throughput trace.
+
+pub mod abr;
+pub mod manifest;
+pub mod buffer;
+pub mod retry;
+pub mod session;
+pub mod summary;
+pub mod sim;
+pub mod http;

@@ -1,0 +1,420 @@
+//! Inputs from the adapter: response heads, body bytes, completions and failures;
+//! what a finished request changes (manifest, playlist, index, init, buffer), and the
+//! retry policy applied to a failed one.
+
+use super::super::abr::DownloadSample;
+use super::super::manifest::{self, hls, sidx, ManifestFormat, SegmentIndex};
+use super::{Attempt, FailureKind, Inflight, Job, Player, PlayerError, Slot, ms};
+use crate::clock::duration_ns;
+use crate::record::{self, EndReason, EventKind};
+use std::time::Duration;
+
+impl Player {
+    /// The response head of request `id` arrived.
+    pub fn on_response(&mut self, now: Duration, id: u64, status: u16, content_length: Option<u64>) {
+        let now = duration_ns(now);
+        self.advance(now);
+        let Some(i) = self.inflight.iter().position(|f| f.req.id == id) else {
+            return;
+        };
+        if let Some((since, failed)) = self.outage.take() {
+            let k = EventKind::Reconnect(record::Reconnect {
+                url: self.inflight[i].req.url.to_string(),
+                outage_ms: ms(now.saturating_sub(since)),
+                failed_attempts: failed,
+            });
+            self.emit(now, k);
+        }
+        let f = &mut self.inflight[i];
+        f.t_response_ns = Some(now);
+        f.status = status;
+        f.content_length = content_length;
+        if !(200..300).contains(&status) {
+            let f = self.inflight.remove(i);
+            self.actions.push_back(super::Action::Abort(id));
+            let detail = format!("HTTP {status}");
+            self.fail(f, FailureKind::Status(status), detail, now);
+        }
+    }
+
+    /// Body bytes of request `id` arrived.
+    pub fn on_data(&mut self, now: Duration, id: u64, data: &[u8]) {
+        self.advance(duration_ns(now));
+        if let Some(f) = self.inflight.iter_mut().find(|f| f.req.id == id) {
+            f.received += data.len() as u64;
+            if let Some(body) = &mut f.body {
+                body.extend_from_slice(data);
+            }
+        }
+    }
+
+    /// `n` body bytes of request `id` arrived, content not given (the simulator; only
+    /// valid for media and init requests, whose bytes the core does not read).
+    pub fn on_bytes(&mut self, now: Duration, id: u64, n: u64) {
+        self.advance(duration_ns(now));
+        if let Some(f) = self.inflight.iter_mut().find(|f| f.req.id == id) {
+            f.received += n;
+        }
+    }
+
+    /// Request `id` finished: the whole body arrived.
+    pub fn on_complete(&mut self, now: Duration, id: u64) {
+        let now = duration_ns(now);
+        self.advance(now);
+        let Some(i) = self.inflight.iter().position(|f| f.req.id == id) else {
+            return;
+        };
+        let f = self.inflight.remove(i);
+        let short = f
+            .content_length
+            .or(f.req.expected_bytes)
+            .filter(|&n| f.received < n);
+        if let Some(n) = short {
+            let detail = format!("body ended after {} of {} bytes", f.received, n);
+            self.fail(f, FailureKind::Truncated, detail, now);
+            return;
+        }
+        self.complete(f, now);
+    }
+
+    /// Request `id` failed.
+    pub fn on_failure(&mut self, now: Duration, id: u64, kind: FailureKind, detail: &str) {
+        let now = duration_ns(now);
+        self.advance(now);
+        let Some(i) = self.inflight.iter().position(|f| f.req.id == id) else {
+            return;
+        };
+        let f = self.inflight.remove(i);
+        self.fail(f, kind, detail.to_string(), now);
+    }
+
+    fn set_slot(&mut self, refresh: bool, slot: Slot) {
+        if refresh {
+            self.refresh_slot = slot;
+        } else {
+            self.media_slot = slot;
+        }
+    }
+
+    /// Records a finished request and applies it.
+    fn complete(&mut self, mut f: Inflight, now: u64) {
+        let body = f.body.take().unwrap_or_default();
+        let t_response = f.t_response_ns.unwrap_or(now);
+        let applied = self.apply(&f, &body, now);
+        if let Err((kind, detail)) = applied {
+            if !self.ended {
+                self.fail(f, kind, detail, now);
+            }
+            return;
+        }
+        let elapsed = now.saturating_sub(f.t_request_ns);
+        let throughput_kbps = if elapsed > 0 {
+            f.received as f64 * 8.0 / (elapsed as f64 / 1e9) / 1000.0
+        } else {
+            0.0
+        };
+        let (quality, bitrate_kbps, number, media_start_ms, media_duration_ms) = match &f.attempt.job {
+            Job::Media {
+                quality, segment, ..
+            } => (
+                Some(*quality),
+                Some(self.bitrate_kbps(*quality)),
+                Some(segment.number),
+                Some(segment.start_s * 1000.0),
+                Some(segment.duration_s * 1000.0),
+            ),
+            _ => (None, None, None, None, None),
+        };
+        let k = EventKind::Request(record::RequestRecord {
+            request_type: f.req.request_type,
+            url: f.req.url.to_string(),
+            range: f.req.range.map(|r| r.to_string()),
+            status: f.status,
+            tscheduled_ns: f.t_scheduled_ns,
+            trequest_ns: f.t_request_ns,
+            tresponse_ns: t_response,
+            tfinish_ns: now,
+            bytes: f.received,
+            throughput_kbps,
+            attempt: f.attempt.attempt,
+            quality,
+            bitrate_kbps,
+            number,
+            media_start_ms,
+            media_duration_ms,
+            buffer_ms: ms(self.buffer.level_ns()),
+        });
+        self.emit(now, k);
+        if !self.ended {
+            self.set_slot(f.refresh_slot, Slot::Idle { since_ns: now });
+        }
+    }
+
+    /// Applies a finished request's content. `Err` = the content is unusable.
+    fn apply(&mut self, f: &Inflight, body: &[u8], now: u64) -> Result<(), (FailureKind, String)> {
+        match &f.attempt.job {
+            Job::Manifest { refresh } => self.apply_manifest(f, body, now, *refresh),
+            Job::Playlist {
+                period,
+                quality,
+                url,
+                refresh,
+            } => self.apply_playlist(body, url, *period, *quality, *refresh, now),
+            Job::Index { period, quality } => {
+                let m = self.manifest.as_mut().ok_or((FailureKind::Invalid, "no manifest".into()))?;
+                let p = m.periods.get_mut(*period).ok_or((FailureKind::Invalid, "no period".into()))?;
+                let start = p.start_s;
+                let rep = p.video.get_mut(*quality).ok_or((FailureKind::Invalid, "no rep".into()))?;
+                let SegmentIndex::Indexed { index, media } = &rep.segments else {
+                    return Ok(());
+                };
+                let range = index.range.unwrap_or(manifest::ByteRange {
+                    first: 0,
+                    last: body.len().saturating_sub(1) as u64,
+                });
+                let segs = sidx::parse_sidx(body, range, media, start)
+                    .map_err(|e| (FailureKind::Invalid, e.to_string()))?;
+                rep.segments = SegmentIndex::List(segs);
+                Ok(())
+            }
+            Job::Init { key, .. } => {
+                self.inits_fetched.insert(key.clone());
+                Ok(())
+            }
+            Job::Media {
+                quality, segment, ..
+            } => {
+                let seg_ns = duration_ns(Duration::from_secs_f64(segment.duration_s.max(0.0)));
+                if let Some(ev) = self.buffer.add(seg_ns) {
+                    self.buffer_event(ev);
+                }
+                self.next_pos_s = Some(segment.start_s + segment.duration_s);
+                self.decided = None;
+                let sample = DownloadSample {
+                    bytes: f.received,
+                    duration_s: now.saturating_sub(f.t_request_ns) as f64 / 1e9,
+                    latency_s: f.t_response_ns.unwrap_or(now).saturating_sub(f.t_request_ns) as f64
+                        / 1e9,
+                    quality: *quality,
+                    segment_duration_s: segment.duration_s,
+                };
+                self.abr.on_download(&sample);
+                Ok(())
+            }
+        }
+    }
+
+    fn apply_manifest(
+        &mut self,
+        f: &Inflight,
+        body: &[u8],
+        now: u64,
+        refresh: bool,
+    ) -> Result<(), (FailureKind, String)> {
+        let parsed = manifest::parse(body, &f.req.url, self.wall_ms(now) as i64);
+        let m = match parsed {
+            Ok(m) => m,
+            Err(e) if refresh => return Err((FailureKind::Invalid, e.to_string())),
+            Err(e) => {
+                self.fatal = Some(PlayerError::Manifest(e));
+                self.finish(now, EndReason::GaveUp);
+                return Ok(());
+            }
+        };
+        self.last_refresh_ns = now;
+        if refresh {
+            let before = self.known_segments();
+            self.manifest = Some(m);
+            let after = self.known_segments();
+            let k = EventKind::ManifestRefresh(record::ManifestRefresh {
+                url: f.req.url.to_string(),
+                new_segments: after.saturating_sub(before),
+            });
+            self.emit(now, k);
+            if let Slot::Idle { since_ns } = &mut self.media_slot {
+                *since_ns = now;
+            }
+            return Ok(());
+        }
+        let representations = m.periods[0]
+            .video
+            .iter()
+            .enumerate()
+            .map(|(index, r)| record::RepresentationInfo {
+                index,
+                id: r.id.clone(),
+                bandwidth_kbps: r.bandwidth_bps as f64 / 1000.0,
+                width: r.width,
+                height: r.height,
+            })
+            .collect();
+        let k = EventKind::ManifestLoaded(record::ManifestLoaded {
+            url: f.req.url.to_string(),
+            format: m.format.as_str().to_string(),
+            live: m.live,
+            periods: m.periods.len(),
+            representations,
+            duration_ms: m.duration.map(|d| d.as_secs_f64() * 1000.0),
+        });
+        self.emit(now, k);
+        if m.format == ManifestFormat::Hls {
+            self.playlist_urls = m.periods[0]
+                .video
+                .iter()
+                .map(|r| match &r.segments {
+                    SegmentIndex::Playlist(u) => Some(u.clone()),
+                    _ => Some(m.url.clone()),
+                })
+                .collect();
+            // A media playlist given directly counts as loaded now.
+            if m.periods[0].video.iter().all(|r| r.is_resolved()) {
+                self.hls_loaded_ns.insert(0, now);
+            }
+        }
+        self.manifest = Some(m);
+        Ok(())
+    }
+
+    fn apply_playlist(
+        &mut self,
+        body: &[u8],
+        url: &url::Url,
+        period: usize,
+        quality: usize,
+        refresh: bool,
+        now: u64,
+    ) -> Result<(), (FailureKind, String)> {
+        let mp = hls::parse_media(body, url, self.hls_anchor)
+            .map_err(|e| (FailureKind::Invalid, e.to_string()))?;
+        let before = self.known_segments();
+        let m = self.manifest.as_mut().ok_or((FailureKind::Invalid, "no manifest".into()))?;
+        if mp.live && !m.live {
+            m.live = true;
+            let target = Duration::from_secs_f64(mp.target_duration_s.max(0.1));
+            m.refresh_interval = Some(target);
+            m.live_delay.get_or_insert(target * 3);
+        }
+        let rep = m
+            .periods
+            .get_mut(period)
+            .and_then(|p| p.video.get_mut(quality))
+            .ok_or((FailureKind::Invalid, "no such variant".into()))?;
+        if let Some(first) = mp.segments.first() {
+            self.hls_anchor = Some((first.number, first.start_s));
+        }
+        if mp.init.is_some() {
+            rep.init = mp.init;
+        }
+        rep.segments = SegmentIndex::List(mp.segments);
+        self.hls_loaded_ns.insert(quality, now);
+        if refresh {
+            self.last_refresh_ns = now;
+            let after = self.known_segments();
+            let k = EventKind::ManifestRefresh(record::ManifestRefresh {
+                url: url.to_string(),
+                new_segments: after.saturating_sub(before),
+            });
+            self.emit(now, k);
+            if let Slot::Idle { since_ns } = &mut self.media_slot {
+                *since_ns = now;
+            }
+        }
+        Ok(())
+    }
+
+    /// Segments known for the current quality up to the end of its list (for
+    /// `manifest_refresh` counts).
+    fn known_segments(&self) -> u64 {
+        let q = self.last_quality.unwrap_or(0);
+        let Some(m) = &self.manifest else { return 0 };
+        m.periods
+            .iter()
+            .filter_map(|p| p.video.get(q.min(p.video.len().saturating_sub(1))))
+            .map(|r| match &r.segments {
+                SegmentIndex::List(l) => l.last().map_or(0, |s| s.number + 1),
+                SegmentIndex::Template(t) => {
+                    let edge = m
+                        .availability_start_unix_ms
+                        .map_or(0.0, |a| (self.wall_ms(self.buffer.now_ns()) - a as f64) / 1000.0);
+                    t.count.unwrap_or_else(|| t.number_at(edge))
+                }
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// A request attempt failed: record it, then retry or give up.
+    pub(super) fn fail(&mut self, f: Inflight, kind: FailureKind, detail: String, now: u64) {
+        let request_type = f.req.request_type;
+        let status = match kind {
+            FailureKind::Status(s) => Some(s),
+            _ => None,
+        };
+        let k = EventKind::RequestError(record::RequestError {
+            request_type,
+            url: f.req.url.to_string(),
+            attempt: f.attempt.attempt,
+            error: kind.as_str().to_string(),
+            status,
+            detail: detail.clone(),
+            buffer_ms: ms(self.buffer.level_ns()),
+        });
+        self.emit(now, k);
+        if kind.is_transport() {
+            self.outage.get_or_insert((now, 0)).1 += 1;
+        }
+        let first = f.attempt.first_failure_ns.unwrap_or(now);
+        let since = Duration::from_nanos(now.saturating_sub(first));
+        if let Some(wait) = self.cfg.retry.next_delay(request_type, f.attempt.attempt, since) {
+            let next = Attempt {
+                job: f.attempt.job,
+                attempt: f.attempt.attempt + 1,
+                first_failure_ns: Some(first),
+            };
+            let k = EventKind::Retry(record::Retry {
+                request_type,
+                url: f.req.url.to_string(),
+                attempt: next.attempt,
+                delay_ms: wait.as_secs_f64() * 1000.0,
+            });
+            self.emit(now, k);
+            let slot = Slot::Waiting {
+                at_ns: now + duration_ns(wait),
+                attempt: Some(next),
+            };
+            self.set_slot(f.refresh_slot, slot);
+            return;
+        }
+        // Out of attempts.
+        if f.refresh_slot {
+            // A live reload failing for good: try again at the next interval.
+            self.last_refresh_ns = now;
+            self.refresh_slot = Slot::Idle { since_ns: now };
+            return;
+        }
+        if matches!(f.attempt.job, Job::Manifest { refresh: false }) {
+            self.fatal = Some(PlayerError::Unreachable {
+                url: f.req.url.to_string(),
+                attempts: f.attempt.attempt,
+                detail,
+            });
+            self.finish(now, EndReason::GaveUp);
+            return;
+        }
+        let k = EventKind::GaveUp(record::GaveUp {
+            request_type,
+            url: f.req.url.to_string(),
+            attempts: f.attempt.attempt,
+        });
+        self.emit(now, k);
+        self.gave_up = true;
+        self.media_slot = Slot::Idle { since_ns: now };
+        self.buffer.set_exhausted();
+        if let Some(ev) = self.buffer.try_start_forced(true) {
+            self.buffer_event(ev);
+        }
+        if self.buffer.level_ns() == 0 {
+            self.finish(now, EndReason::GaveUp);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The player summary as a pure function of the session's events.
+
+use crate::record::{Event, EventKind, PlayerSummary, RequestType};
+
+/// Computes the summary of one player session from its events (events of other
+/// sources are ignored).
+pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
+    let mut s = PlayerSummary::default();
+    let mut start_ns = None;
+    let mut end_ns = None;
+    let mut weighted_kbps = 0.0;
+    let mut media_s = 0.0;
+    let mut last_kbps: Option<f64> = None;
+    let mut lateness: Vec<f64> = Vec::new();
+    for e in events.iter().filter(|e| e.source == source) {
+        match &e.kind {
+            EventKind::SessionStart(x) => {
+                start_ns = Some(e.t_ns);
+                s.url = x.url.clone();
+                s.abr = x.abr.clone();
+                s.retry = x.retry.clone();
+            }
+            EventKind::ManifestLoaded(x) => {
+                s.format = x.format.clone();
+                s.live = x.live;
+            }
+            EventKind::Startup(x) => s.startup_delay_ms = Some(x.delay_ms),
+            EventKind::StallStart(_) => s.stall_count += 1,
+            EventKind::StallEnd(x) => {
+                s.stall_total_ms += x.duration_ms;
+                s.stall_longest_ms = s.stall_longest_ms.max(x.duration_ms);
+            }
+            EventKind::Switch(_) => s.switch_count += 1,
+            EventKind::Request(r) => {
+                s.bytes += r.bytes;
+                if r.request_type == RequestType::Media {
+                    s.segments += 1;
+                    let kbps = r.bitrate_kbps.unwrap_or(0.0);
+                    let dur = r.media_duration_ms.unwrap_or(0.0) / 1000.0;
+                    weighted_kbps += kbps * dur;
+                    media_s += dur;
+                    s.qoe_linear += kbps / 1000.0;
+                    if let Some(prev) = last_kbps {
+                        let change = (kbps - prev).abs();
+                        s.bitrate_change_sum_kbps += change;
+                        s.qoe_linear -= change / 1000.0;
+                    }
+                    last_kbps = Some(kbps);
+                    lateness.push(r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6);
+                }
+            }
+            EventKind::RequestError(_) => s.request_errors += 1,
+            EventKind::Retry(_) => s.retries += 1,
+            EventKind::Reconnect(_) => s.reconnects += 1,
+            EventKind::GaveUp(_) => s.gave_up = true,
+            EventKind::Ended(x) => {
+                end_ns = Some(e.t_ns);
+                s.end_reason = Some(x.reason);
+                s.play_time_ms = x.played_ms;
+            }
+            _ => {}
+        }
+    }
+    if media_s > 0.0 {
+        s.avg_bitrate_kbps = weighted_kbps / media_s;
+    }
+    let denom = s.play_time_ms + s.stall_total_ms;
+    if denom > 0.0 {
+        s.rebuffer_ratio = s.stall_total_ms / denom;
+    }
+    s.qoe_linear -= 4.3 * s.stall_total_ms / 1000.0;
+    if let (Some(a), Some(b)) = (start_ns, end_ns) {
+        s.session_ms = b.saturating_sub(a) as f64 / 1e6;
+    }
+    if !lateness.is_empty() {
+        lateness.sort_by(f64::total_cmp);
+        s.request_lateness_p50_ms = percentile(&lateness, 0.50);
+        s.request_lateness_p99_ms = percentile(&lateness, 0.99);
+        s.request_lateness_max_ms = lateness[lateness.len() - 1];
+    }
+    s
+}
+
+/// Nearest-rank percentile of sorted values (`q` in 0..=1).
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), 50.0);
+        assert_eq!(percentile(&v, 0.99), 99.0);
+        assert_eq!(percentile(&v, 1.0), 100.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+}

@@ -1,0 +1,126 @@
+//! The one record schema shared by every probe, the runner and the analysis.
+//!
+//! Every line of a run's `timeline.jsonl` is an [`Event`]: `t_ns` (nanoseconds on the
+//! run's monotonic clock since its start), `source` (`"probe:<name>"`, `"migration"`,
+//! `"net"` or `"runner"`), `kind`, and the fields of that kind. Summaries are pure
+//! functions of the events (see each probe's `summary` module). The schema is
+//! versioned by [`SCHEMA_VERSION`], documented in `docs/record-schema.md` and
+//! published as JSON Schema in `docs/record-schema.json` (generated from these types;
+//! a test keeps the two equal and validates real output against it).
+//!
+//! Adding a kind or an optional field is backwards compatible; renaming or removing
+//! one bumps [`SCHEMA_VERSION`].
+
+pub mod download;
+pub mod game;
+pub mod output;
+pub mod player;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+pub use download::*;
+pub use game::*;
+pub use output::ProbeOutput;
+pub use player::*;
+
+/// Version of the record schema; written into every output file.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One timestamped thing that happened during a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Event {
+    /// Nanoseconds since the run's start on the monotonic clock.
+    pub t_ns: u64,
+    /// Who saw it: `probe:<name>`, `migration`, `net` or `runner`.
+    pub source: String,
+    /// What happened, with its fields.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// An event at offset `t` from `source`.
+    pub fn new(t: Duration, source: impl Into<String>, kind: EventKind) -> Self {
+        Self {
+            t_ns: crate::clock::duration_ns(t),
+            source: source.into(),
+            kind,
+        }
+    }
+
+    /// The event's time as a `Duration` since the run's start.
+    pub fn t(&self) -> Duration {
+        Duration::from_nanos(self.t_ns)
+    }
+}
+
+/// The source name of a probe: `probe:<name>`.
+pub fn probe_source(name: &str) -> String {
+    format!("probe:{name}")
+}
+
+/// Every kind of event, tagged by `kind` in snake_case. Payloads live in one module
+/// per probe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    // --- player (DASH/HLS) ---
+    /// A player session started.
+    SessionStart(SessionStart),
+    /// A manifest was loaded for the first time.
+    ManifestLoaded(ManifestLoaded),
+    /// A live manifest or media playlist was reloaded.
+    ManifestRefresh(ManifestRefresh),
+    /// An HTTP request finished (ISO 23009-1 Annex D HTTPRequest).
+    Request(RequestRecord),
+    /// A request attempt failed.
+    RequestError(RequestError),
+    /// A failed request will be tried again.
+    Retry(Retry),
+    /// A request succeeded after transport errors: the service is reachable again.
+    Reconnect(Reconnect),
+    /// Playback started.
+    Startup(Startup),
+    /// The buffer ran empty during playback (a rebuffering event).
+    StallStart(StallStart),
+    /// Playback resumed after a stall.
+    StallEnd(StallEnd),
+    /// The player changed representation (Annex D RepresentationSwitch).
+    Switch(Switch),
+    /// The player stopped trying to fetch a resource (its retry policy ran out).
+    GaveUp(GaveUp),
+    /// The session ended.
+    Ended(Ended),
+    // --- download ---
+    /// A download attempt (HTTP request) started.
+    DownloadAttempt(DownloadAttempt),
+    /// The response head of an attempt arrived.
+    DownloadResponse(DownloadResponse),
+    /// Bytes received in one throughput interval (100 ms).
+    DownloadProgress(DownloadProgress),
+    /// No byte arrived for the stall threshold.
+    DownloadStallStart(DownloadStallStart),
+    /// Bytes flow again after a stall.
+    DownloadStallEnd(DownloadStallEnd),
+    /// An attempt failed.
+    DownloadError(DownloadError),
+    /// The download ended (completed, corrupt or failed).
+    DownloadEnd(DownloadEnd),
+    // --- game ---
+    /// A game session was established.
+    GameSession(GameSession),
+    /// A command (or STAMP test packet) was sent.
+    GameCommand(GameCommand),
+    /// A snapshot (or reflected STAMP packet) arrived.
+    GameSnapshot(GameSnapshot),
+    /// No snapshot arrived for longer than the freeze threshold.
+    GameFreeze(GameFreeze),
+    /// The server no longer continues the session.
+    GameSessionLost(GameSessionLost),
+    /// A datagram was ignored.
+    GameIgnored(GameIgnored),
+    /// The game probe ended.
+    GameEnd(GameEnd),
+}

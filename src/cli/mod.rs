@@ -1,0 +1,65 @@
+//! The command line: one module per subcommand. Each module has an `Args` struct
+//! (clap derive) and a `run(args)` function returning `anyhow::Result`; `main` maps an
+//! error to `Error: ...` on stderr and exit code 1.
+
+pub mod demo;
+pub mod output;
+pub mod play;
+pub mod player_opts;
+pub mod player_report;
+pub mod serve;
+pub mod simulate;
+pub mod usage;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// qoeprobe: what users notice while the machine serving them is live-migrated.
+#[derive(Debug, Parser)]
+#[command(name = "qoeprobe", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Play a DASH or HLS stream like a player and report its QoE.
+    Play(play::Args),
+    /// Run the player core on a virtual clock against a throughput trace.
+    Simulate(simulate::Args),
+    /// The main job (today: a 30 s session against the built-in DASH origin).
+    Demo(demo::Args),
+    /// Run one of the services under test.
+    #[command(subcommand)]
+    Serve(serve::ServeCommand),
+}
+
+/// Parses `std::env::args`, runs the command, prints `Error: ...` on failure.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Play(a) => play::run(a).await,
+            Command::Simulate(a) => simulate::run(a).await,
+            Command::Serve(c) => serve::run(c).await,
+            Command::Demo(a) => demo::run(a).await,
+        }
+    })
+}

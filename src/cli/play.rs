@@ -1,0 +1,191 @@
+//! `qoeprobe play URL`: plays a DASH or HLS stream in real time like a player and
+//! reports its QoE; with `--clients N`, N sessions at once (a load and timing test).
+
+use super::output::Progress;
+use super::player_opts::{PlayerOpts, parse_url};
+use super::player_report::{EventLog, human, progress_line, write_csv, write_output};
+use probes::clock::{Clock, MonotonicClock};
+use probes::player::http::run_session;
+use probes::player::session::Player;
+use probes::player::summary::{percentile, summarize};
+use probes::record::{Event, EventKind, RequestType, probe_source};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio::sync::watch;
+
+/// `qoeprobe play`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Manifest URL: a DASH MPD or an HLS master or media playlist.
+    pub url: String,
+    /// Player settings.
+    #[command(flatten)]
+    pub player: PlayerOpts,
+    /// Write the summary and every event as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write one CSV row per media segment to this file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Append every event to this JSONL file as it happens.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Run this many sessions at once in this process and report them together.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub clients: usize,
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `qoeprobe play`.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let url = parse_url(&args.url)?;
+    args.player.abr()?;
+    if args.clients == 0 || args.clients > 100_000 {
+        anyhow::bail!("--clients {}: expected 1 to 100000", args.clients);
+    }
+    let clock = MonotonicClock::start();
+    let cfg = args.player.config(url, clock.wall_anchor_unix_ns())?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop_tx.send(true);
+        }
+    });
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::MAX)
+        .build()?;
+    if args.clients > 1 {
+        return run_many(&args, cfg, &clock, client, stop_rx).await;
+    }
+    let mut log = args.events.as_deref().map(EventLog::create).transpose()?;
+    let mut player = Player::new(cfg.clone(), args.player.abr()?, clock.now());
+    let mut events: Vec<Event> = Vec::new();
+    let mut progress = Progress::new(args.quiet);
+    let (mut segments, mut stalls) = (0u64, 0u64);
+    let mut log_error = None;
+    run_session(&mut player, &clock, &client, stop_rx, |e| {
+        if let Some(l) = log.as_mut()
+            && let Err(err) = l.append(&e)
+        {
+            log_error.get_or_insert(err);
+        }
+        match &e.kind {
+            EventKind::Request(r) if r.request_type == RequestType::Media => segments += 1,
+            EventKind::StallStart(_) => stalls += 1,
+            _ => {}
+        }
+        let line = progress_line(&e, segments, stalls);
+        if !line.is_empty() {
+            progress.update(&line);
+        }
+        events.push(e);
+    })
+    .await;
+    progress.finish();
+    if let Some(err) = player.fatal_error() {
+        return Err(anyhow::anyhow!("{err}"));
+    }
+    if let Some(err) = log_error {
+        eprintln!("warning: the event log could not be written completely: {err}");
+    }
+    let summary = summarize(&events, &cfg.source);
+    print!("{}", human(&summary));
+    if let Some(p) = &args.json {
+        write_output(p, clock.wall_anchor_unix_ns(), &summary, &events)?;
+    }
+    if let Some(p) = &args.csv {
+        write_csv(p, &events)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--clients N`: N sessions on one runtime, one shared HTTP client.
+async fn run_many(
+    args: &Args,
+    cfg: probes::player::session::PlayerConfig,
+    clock: &MonotonicClock,
+    client: reqwest::Client,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<ExitCode> {
+    let cpu_before = super::usage::cpu_seconds();
+    let mut tasks = Vec::with_capacity(args.clients);
+    for i in 0..args.clients {
+        let mut cfg = cfg.clone();
+        cfg.source = probe_source(&format!("player-{i}"));
+        let abr = args.player.abr()?;
+        let (clock, client, stop) = (clock.clone(), client.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut player = Player::new(cfg.clone(), abr, clock.now());
+            let mut events = Vec::new();
+            run_session(&mut player, &clock, &client, stop, |e| events.push(e)).await;
+            let fatal = player.fatal_error().map(|e| e.to_string());
+            (summarize(&events, &cfg.source), lateness(&events), fatal)
+        }));
+    }
+    let mut summaries = Vec::new();
+    let mut late = Vec::new();
+    let mut fatal = 0usize;
+    for t in tasks {
+        let (s, l, f) = t.await?;
+        fatal += usize::from(f.is_some());
+        late.extend(l);
+        summaries.push(s);
+    }
+    let cpu = super::usage::cpu_seconds() - cpu_before;
+    late.sort_by(f64::total_cmp);
+    let n = summaries.len();
+    let stalls: u64 = summaries.iter().map(|s| s.stall_count).sum();
+    let segs: u64 = summaries.iter().map(|s| s.segments).sum();
+    let errors: u64 = summaries.iter().map(|s| s.request_errors).sum();
+    let wall = clock.now().as_secs_f64();
+    let rss = super::usage::max_rss_bytes();
+    println!("{n} sessions of {} ({} failed to start)", args.url, fatal);
+    println!("  segments   {segs} ({:.0}/s), {errors} request errors, {stalls} stalls", segs as f64 / wall);
+    println!(
+        "  request timing error (sent - scheduled): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        percentile(&late, 0.5),
+        percentile(&late, 0.99),
+        late.last().copied().unwrap_or(0.0)
+    );
+    println!(
+        "  cpu        {:.2} s over {:.1} s wall ({:.1} % of one core), {:.3} ms cpu per session-second",
+        cpu,
+        wall,
+        100.0 * cpu / wall,
+        1000.0 * cpu / (wall * n as f64)
+    );
+    println!("  memory     max RSS {:.1} MB, {:.1} KB per session", rss as f64 / 1e6, rss as f64 / 1e3 / n as f64);
+    if let Some(p) = &args.json {
+        let out = serde_json::json!({
+            "sessions": n,
+            "failed_to_start": fatal,
+            "segments": segs,
+            "stalls": stalls,
+            "request_errors": errors,
+            "timing_error_p50_ms": percentile(&late, 0.5),
+            "timing_error_p99_ms": percentile(&late, 0.99),
+            "timing_error_max_ms": late.last().copied().unwrap_or(0.0),
+            "cpu_s": cpu,
+            "wall_s": wall,
+            "max_rss_bytes": rss,
+            "summaries": summaries,
+        });
+        super::output::write_json(p, &out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Media request timing errors (sent minus scheduled) in ms.
+fn lateness(events: &[Event]) -> Vec<f64> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Request(r) if r.request_type == RequestType::Media => {
+                Some(r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6)
+            }
+            _ => None,
+        })
+        .collect()
+}

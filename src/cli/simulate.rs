@@ -1,0 +1,96 @@
+//! `qoeprobe simulate`: the player core on a virtual clock against a throughput trace
+//! and outages, far faster than real time. Output schema identical to `play`.
+
+use super::player_opts::PlayerOpts;
+use super::player_report::{human, write_csv, write_output};
+use anyhow::Context;
+use probes::clock::unix_now_ns;
+use probes::player::session::Player;
+use probes::player::sim::{self, DefaultLoader, Link, SimLimits, Trace, parse_outage};
+use probes::player::summary::summarize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// `qoeprobe simulate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Manifest: a local file or an http(s) URL.
+    #[arg(long, value_name = "PATH|URL")]
+    pub manifest: String,
+    /// Throughput trace: mahimahi (one ms timestamp per 1500-byte opportunity) or CSV
+    /// `duration_ms,kbps`. Repeats when it ends.
+    #[arg(long, value_name = "FILE")]
+    pub trace: PathBuf,
+    /// Zero throughput from AT seconds for DURATION seconds (repeatable), e.g. 30+25.
+    #[arg(long, value_name = "AT+DURATION")]
+    pub outage: Vec<String>,
+    /// Round-trip time added before each response, ms.
+    #[arg(long, default_value_t = 0.0, value_name = "MS")]
+    pub rtt_ms: f64,
+    /// Player settings.
+    #[command(flatten)]
+    pub player: PlayerOpts,
+    /// Write the summary and every event as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write one CSV row per media segment to this file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `qoeprobe simulate`.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let url = manifest_url(&args.manifest)?;
+    let name = args.trace.display().to_string();
+    let text = std::fs::read_to_string(&args.trace)
+        .with_context(|| format!("cannot read trace {name}"))?;
+    let trace = Trace::parse(&text, &name)?;
+    let outages = args
+        .outage
+        .iter()
+        .map(|o| parse_outage(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rtt = super::player_opts::secs("rtt-ms", args.rtt_ms / 1000.0)?;
+    let link = Link::new(trace, &outages, rtt);
+    let anchor = unix_now_ns();
+    let cfg = args.player.config(url, anchor)?;
+    let mut player = Player::new(cfg.clone(), args.player.abr()?, Duration::ZERO);
+    let started = Instant::now();
+    let events = sim::run(&mut player, &link, &mut DefaultLoader::default(), SimLimits::default()).await;
+    let took = started.elapsed();
+    if let Some(err) = player.fatal_error() {
+        return Err(anyhow::anyhow!("{err}"));
+    }
+    let summary = summarize(&events, &cfg.source);
+    if !args.quiet {
+        print!("{}", human(&summary));
+        println!(
+            "  simulated  {:.1} s of session in {:.3} ms ({:.0} x real time)",
+            summary.session_ms / 1000.0,
+            took.as_secs_f64() * 1000.0,
+            summary.session_ms / 1000.0 / took.as_secs_f64().max(1e-9)
+        );
+    }
+    if let Some(p) = &args.json {
+        write_output(p, anchor, &summary, &events)?;
+    }
+    if let Some(p) = &args.csv {
+        write_csv(p, &events)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A manifest argument as a URL: http(s) as given, anything else a local path.
+fn manifest_url(s: &str) -> anyhow::Result<Url> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        return super::player_opts::parse_url(s);
+    }
+    let path = std::fs::canonicalize(s)
+        .with_context(|| format!("manifest {s}: no such file; give a local path or an http(s) URL"))?;
+    Url::from_file_path(&path).map_err(|()| anyhow::anyhow!("manifest {}: not an absolute path", path.display()))
+}
