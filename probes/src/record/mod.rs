@@ -13,6 +13,7 @@
 
 pub mod download;
 pub mod game;
+pub mod migration;
 pub mod output;
 pub mod player;
 
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 pub use download::*;
 pub use game::*;
+pub use migration::*;
 pub use output::ProbeOutput;
 pub use player::*;
 
@@ -123,4 +125,23 @@ pub enum EventKind {
     GameIgnored(GameIgnored),
     /// The game probe ended.
     GameEnd(GameEnd),
+    // --- migration, network, runner ---
+    /// The driver asked for a migration.
+    MigrationRequested(MigrationRequested),
+    /// The VM paused on the source.
+    MigrationPaused(MigrationPaused),
+    /// The VM resumed on the destination.
+    MigrationResumed(MigrationResumed),
+    /// The service is reachable again after resume.
+    NetworkReattached(NetworkReattached),
+    /// A pre-copy pass or progress sample.
+    MigrationPass(MigrationPass),
+    /// The migration ended.
+    MigrationEnd(MigrationEnd),
+    /// The runner's reachability prober lost or regained the service.
+    Reachability(Reachability),
+    /// A network condition was applied or removed.
+    NetCondition(NetCondition),
+    /// The runner entered a phase.
+    Phase(RunnerPhase),
 }

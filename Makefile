@@ -1,0 +1,35 @@
+# qoeprobe: two commands, each complete on a fresh Debian 12 machine as root.
+#   make demo   installs what is missing, builds release, runs `qoeprobe demo`
+#   make test   installs what is missing, builds, runs every test
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO ?= cargo
+
+.PHONY: demo test deps build release lint bench clean
+
+deps:
+	@scripts/install-deps.sh
+	@if [[ -x scripts/install-test-tools.sh ]]; then scripts/install-test-tools.sh; fi
+
+release: deps
+	$(CARGO) build --release --locked
+
+demo: release
+	./target/release/qoeprobe demo
+
+build: deps
+	$(CARGO) build --locked --workspace --all-targets
+
+test: build
+	$(CARGO) test --locked --workspace --no-fail-fast
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --workspace --no-deps
+
+bench: release
+	scripts/bench.sh
+
+clean:
+	$(CARGO) clean
