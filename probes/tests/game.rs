@@ -311,3 +311,59 @@ fn server_ticks_within_one_millisecond_and_serves_many_clients() {
     let st = server.stats();
     assert!(st.mean_tick_error_us < 1000.0, "mean tick error {} us", st.mean_tick_error_us);
 }
+
+/// The independent STAMP reflector, installed by `scripts/install-test-tools.sh`.
+fn stamp_suite() -> std::path::PathBuf {
+    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../build/tools/bin/stamp-suite");
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/install-test-tools.sh (it installs stamp-suite with cargo install --root build/tools)",
+        bin.display()
+    );
+    bin
+}
+
+#[test]
+fn stamp_mode_against_the_stamp_suite_reflector() {
+    let bin = stamp_suite();
+    let port = UdpSocket::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let child = Command::new(bin)
+        .args(["--is-reflector", "--local-addr", "127.0.0.1", "--local-port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start stamp-suite");
+    let reflector = ServerProcess { child, addr: ([127, 0, 0, 1], port).into() };
+    // Wait until it reflects.
+    let probe_sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    probe_sock.set_read_timeout(Some(Duration::from_millis(100))).expect("timeout");
+    let ready = (0..50).any(|_| {
+        let _ = probe_sock.send_to(&game::stamp::encode_test(0, 0), reflector.addr);
+        let mut b = [0u8; 256];
+        probe_sock.recv_from(&mut b).is_ok()
+    });
+    assert!(ready, "stamp-suite did not reflect within 5 s");
+    let addr = reflector.addr;
+    let pauser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1000));
+        reflector.signal("-STOP");
+        std::thread::sleep(Duration::from_millis(300));
+        reflector.signal("-CONT");
+        reflector
+    });
+    let mut cfg = GameConfig::new(Protocol::Stamp, addr.to_string());
+    cfg.duration = Duration::from_secs(2);
+    cfg.wall_anchor_unix_ns = probes::clock::unix_now_ns();
+    let (_, s) = run_probe(addr, cfg);
+    drop(pauser.join());
+    assert_eq!(s.protocol, "stamp");
+    assert!(s.commands_sent >= 128, "2 s at 66/s: {}", s.commands_sent);
+    assert_eq!(s.loss_round_trip_pct, Some(0.0), "{s:#?}");
+    assert_eq!(s.ignored, 0, "every reflected packet matched a sent one");
+    let p50 = s.rtt_p50_ms.expect("rtt");
+    assert!(p50 < 5.0, "rtt p50 {p50} ms on loopback");
+    // Paused 300 ms: one freeze of 300 ms ± (one send interval + 30 ms).
+    assert_eq!(s.freeze_count, 1, "{s:#?}");
+    assert!((s.freeze_longest_ms - 300.0).abs() <= TICK_MS + 30.0, "freeze {}", s.freeze_longest_ms);
+    assert!(s.rtt_max_ms.expect("max") >= 250.0, "the packets held during the pause show it");
+}

@@ -45,7 +45,9 @@ pub struct RepresentationInfo {
     pub height: Option<u32>,
 }
 
-/// `manifest_loaded`.
+/// `manifest_loaded`. For an HLS master playlist `live` is not known yet: a second
+/// `manifest_loaded` (with no representations) follows when the first media playlist
+/// turns out to be live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ManifestLoaded {
     /// Manifest URL.

@@ -288,7 +288,8 @@ impl Player {
             .map_err(|e| (FailureKind::Invalid, e.to_string()))?;
         let before = self.known_segments();
         let m = self.manifest.as_mut().ok_or((FailureKind::Invalid, "no manifest".into()))?;
-        if mp.live && !m.live {
+        let became_live = mp.live && !m.live;
+        if became_live {
             m.live = true;
             let target = Duration::from_secs_f64(mp.target_duration_s.max(0.1));
             m.refresh_interval = Some(target);
@@ -307,6 +308,18 @@ impl Player {
         }
         rep.segments = SegmentIndex::List(mp.segments);
         self.hls_loaded_ns.insert(quality, now);
+        if became_live {
+            // The master playlist could not tell; the first media playlist does.
+            let k = EventKind::ManifestLoaded(record::ManifestLoaded {
+                url: url.to_string(),
+                format: "hls".into(),
+                live: true,
+                periods: 1,
+                representations: Vec::new(),
+                duration_ms: None,
+            });
+            self.emit(now, k);
+        }
         if refresh {
             self.last_refresh_ns = now;
             let after = self.known_segments();
