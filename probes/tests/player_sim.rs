@@ -165,3 +165,65 @@ fn throughput_abr_climbs_to_the_highest_quality_that_fits() {
     assert!(s.switch_count >= 1);
     assert_eq!(s.stall_count, 0);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run_with(
+        abr_name: &str,
+        kbps: f64,
+        outages: &[(f64, f64)],
+        max_buffer_s: u64,
+        persistent: bool,
+    ) -> (Vec<Event>, u64) {
+        let mut cfg = PlayerConfig::new(Url::parse("http://origin.test/m.mpd").unwrap());
+        cfg.duration = Some(Duration::from_secs(200));
+        cfg.max_buffer = Duration::from_secs(max_buffer_s);
+        if persistent {
+            cfg.retry = RetryPolicy::persistent(Duration::from_secs(60));
+        }
+        let outages: Vec<_> = outages
+            .iter()
+            .map(|&(a, d)| (Duration::from_secs_f64(a), Duration::from_secs_f64(d)))
+            .collect();
+        let link = Link::new(Trace::constant_kbps(kbps), &outages, Duration::from_millis(20));
+        let mut player = Player::new(cfg, abr::by_name(abr_name).unwrap(), Duration::ZERO);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let ev = rt.block_on(sim::run(&mut player, &link, &mut Mem(MPD), SimLimits::default()));
+        (ev, max_buffer_s * 1000)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The buffer never goes negative nor above the maximum, every stall that
+        /// starts ends, and startup + played + stalled time equals the session time.
+        #[test]
+        fn buffer_and_time_accounting_hold(
+            abr_i in 0usize..6,
+            kbps in 200.0f64..20_000.0,
+            outages in proptest::collection::vec((0.0f64..150.0, 0.1f64..40.0), 0..4),
+            max_buffer_s in 4u64..40,
+            persistent in any::<bool>(),
+        ) {
+            let names = ["throughput", "bba", "bola", "dynamic", "conventional", "fixed:1"];
+            let (ev, max_ms) = run_with(names[abr_i], kbps, &outages, max_buffer_s, persistent);
+            let s = summarize(&ev, "probe:player");
+            for e in &ev {
+                if let EventKind::Request(r) = &e.kind {
+                    prop_assert!(r.buffer_ms >= 0.0);
+                    prop_assert!(r.buffer_ms <= max_ms as f64 + 1e-6, "{} > {}", r.buffer_ms, max_ms);
+                }
+            }
+            let starts = ev.iter().filter(|e| matches!(e.kind, EventKind::StallStart(_))).count();
+            let ends = ev.iter().filter(|e| matches!(e.kind, EventKind::StallEnd(_))).count();
+            prop_assert_eq!(starts, ends);
+            prop_assert_eq!(starts as u64, s.stall_count);
+            let startup = s.startup_delay_ms.unwrap_or(s.session_ms);
+            let total = startup + s.play_time_ms + s.stall_total_ms;
+            prop_assert!((total - s.session_ms).abs() < 1e-3, "{} vs {}", total, s.session_ms);
+            let times: Vec<u64> = ev.iter().map(|e| e.t_ns).collect();
+            prop_assert!(times.windows(2).all(|w| w[0] <= w[1]), "events in time order");
+        }
+    }
+}
