@@ -1,0 +1,51 @@
+//! Entering a named network namespace from a thread or a child process.
+//!
+//! `ip netns add NAME` bind-mounts the namespace at `/run/netns/NAME`; `setns(2)`
+//! on that file moves the calling thread (only that thread) into it. The delay
+//! relay's threads and processes spawned "inside" a namespace use this; nothing
+//! here creates or deletes a namespace.
+
+use super::error::{NetError, Result};
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+/// Opens the handle of namespace `name` (`/run/netns/NAME`).
+pub fn open(name: &str) -> Result<File> {
+    let path = format!("/run/netns/{name}");
+    File::open(&path).map_err(|source| NetError::Relay {
+        what: format!("open {path} (does namespace {name} exist?)"),
+        source,
+    })
+}
+
+/// Moves the calling thread into namespace `name`.
+pub fn enter(name: &str) -> Result<()> {
+    let f = open(name)?;
+    // SAFETY: setns on a valid namespace fd; it only affects this thread.
+    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(NetError::Relay {
+            what: format!("setns into {name}"),
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    Ok(())
+}
+
+/// Makes `cmd` start inside namespace `name` (like `ip netns exec`, without
+/// the extra process in between, so the PID we record is the program's).
+pub fn command_in(cmd: &mut Command, name: &str) -> Result<()> {
+    let f = open(name)?;
+    // SAFETY: the closure only calls setns(2), which is async-signal-safe, on
+    // an fd that stays open (moved into the closure) until exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Ok(())
+}
