@@ -1,0 +1,368 @@
+//! The `emulated` driver: rootless, no VM. The service runs as a child process
+//! ([`service`]); probes reach it through an in-process TCP and UDP impairment proxy
+//! ([`proxy`], [`shaper`]) that also applies the client link's rate, delay and loss.
+//! A pre-copy model ([`model`]) decides the timeline, which is then applied for
+//! real: the migration takes its share of the host's uplink during preoperation,
+//! the service is SIGSTOPped and traffic held during the downtime, SIGCONT at resume,
+//! traffic released at reattach. Deterministic for a given seed. docs/emulated-driver.md
+//! states the model and its equations.
+
+pub mod model;
+pub mod proxy;
+pub mod rng;
+pub mod service;
+pub mod shaper;
+
+use super::{
+    BoxFuture, DriverError, EventSink, MigrationDriver, MigrationReport, MigrationRequest,
+    ServiceEndpoint,
+};
+use crate::runner::driver::DriverContext;
+use model::{ModelInput, Plan, PlannedEnd};
+use probes::clock::Clock;
+use probes::record::*;
+use shaper::{LinkParams, Shaper};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The emulated driver of one run.
+pub struct EmulatedDriver {
+    ctx: DriverContext,
+    service: Option<service::ServiceProcess>,
+    proxy: Option<proxy::Proxy>,
+    shaper: Option<Arc<Shaper>>,
+    in_progress: bool,
+}
+
+fn err(what: impl Into<String>) -> DriverError {
+    DriverError {
+        driver: "emulated".into(),
+        what: what.into(),
+    }
+}
+
+impl EmulatedDriver {
+    /// A driver for the run described by `ctx`.
+    pub fn new(ctx: DriverContext) -> Self {
+        Self {
+            ctx,
+            service: None,
+            proxy: None,
+            shaper: None,
+            in_progress: false,
+        }
+    }
+
+    fn emit(&self, source: &str, kind: EventKind) {
+        (self.ctx.sink)(Event::new(self.ctx.clock.now(), source, kind));
+    }
+
+    /// The model's inputs for this run.
+    pub fn model_input(&self, request: &MigrationRequest) -> ModelInput {
+        let e = &self.ctx.settings.emulated;
+        let link = &self.ctx.scenario.migration;
+        let mut bps = e.host_link_mbit.bps() as f64;
+        if let Some(r) = link.rate_mbit {
+            bps = bps.min(r.bps() as f64);
+        }
+        if let Some(b) = request.bandwidth_bps {
+            bps = bps.min(b as f64);
+        }
+        let delay_s = link.delay_ms.map_or(0.0, |d| d.get() / 1000.0);
+        ModelInput {
+            memory_bytes: e
+                .memory_mb
+                .map_or(self.ctx.settings.flavor.memory_mib() * 1_048_576.0, |m| {
+                    m.bytes() as f64
+                }),
+            working_set_bytes: e.working_set_mb.bytes() as f64,
+            dirty_rate: e.dirty_rate_mb_s.bytes_per_sec(),
+            dirty_jitter: e.dirty_jitter.get(),
+            bandwidth: bps / 8.0,
+            loss: link.loss_pct.map_or(0.0, |l| l.get() / 100.0),
+            rtt_s: e.base_rtt_ms.get() / 1000.0 + 2.0 * delay_s,
+            downtime_limit_s: request.downtime_limit.map_or(0.3, |d| d.as_secs_f64()),
+            switchover_s: e.switchover_ms.get() / 1000.0,
+            reattach_s: e.reattach_ms.get() / 1000.0,
+            reattach_jitter_s: e.reattach_jitter_ms.get() / 1000.0,
+            mode: request.mode,
+            disk_bytes: e.disk_mb.bytes() as f64,
+            disk_dirty_rate: e.disk_dirty_mb_s.bytes_per_sec(),
+            copy: request.copy,
+            postcopy_after_passes: request.postcopy_after_passes.unwrap_or(1),
+            auto_converge: request.auto_converge,
+            time_limit_s: request.time_limit.as_secs_f64(),
+        }
+    }
+
+    /// The client rate while the migration stream shares the host's uplink.
+    fn rate_while_migrating(&self, plan: &Plan) -> Option<f64> {
+        let host = self.ctx.settings.emulated.host_link_mbit.bps() as f64;
+        let available = (host - plan.throughput * 8.0).max(0.1 * host);
+        let client = self
+            .ctx
+            .scenario
+            .client
+            .rate_mbit
+            .map_or(f64::INFINITY, |r| r.bps() as f64);
+        Some(client.min(available))
+    }
+
+    fn normal_rate(&self) -> Option<f64> {
+        self.ctx.scenario.client.rate_mbit.map(|r| r.bps() as f64)
+    }
+
+    fn end_event(
+        &self,
+        outcome: MigrationOutcome,
+        detail: Option<String>,
+        transferred: u64,
+        remaining: u64,
+    ) {
+        self.emit(
+            "migration",
+            EventKind::MigrationEnd(MigrationEnd {
+                outcome,
+                detail,
+                transferred_bytes: Some(transferred),
+                remaining_bytes: Some(remaining),
+                platform_downtime_ms: None,
+            }),
+        );
+    }
+
+    async fn run_plan(&mut self, plan: Plan) -> MigrationReport {
+        let Some(shaper) = self.shaper.clone() else {
+            return MigrationReport {
+                outcome: MigrationOutcome::Failed,
+                detail: Some("not prepared".into()),
+            };
+        };
+        let t0 = Instant::now();
+        shaper.set_rate(self.rate_while_migrating(&plan));
+        for p in &plan.passes {
+            tokio::time::sleep_until(t0 + p.at).await;
+            self.emit(
+                "migration",
+                EventKind::MigrationPass(MigrationPass {
+                    pass: p.pass,
+                    transferred_bytes: p.transferred,
+                    remaining_bytes: p.remaining,
+                    dirty_pages_rate: Some(p.dirty_pages_rate),
+                    mbps: Some(p.mbps),
+                }),
+            );
+        }
+        match plan.end {
+            PlannedEnd::Cancelled { at, remaining } => {
+                tokio::time::sleep_until(t0 + at).await;
+                shaper.set_rate(self.normal_rate());
+                let detail = format!(
+                    "did not converge within the time limit of {:.1} s: {:.1} MiB still dirty; cancelled, the service keeps running on the source",
+                    at.as_secs_f64(),
+                    remaining as f64 / 1_048_576.0
+                );
+                self.end_event(
+                    MigrationOutcome::Cancelled,
+                    Some(detail.clone()),
+                    plan.transferred,
+                    remaining,
+                );
+                self.in_progress = false;
+                MigrationReport {
+                    outcome: MigrationOutcome::Cancelled,
+                    detail: Some(detail),
+                }
+            }
+            PlannedEnd::Completed {
+                paused,
+                resumed,
+                end,
+                reattach,
+            } => {
+                tokio::time::sleep_until(t0 + paused).await;
+                if let Some(s) = &self.service {
+                    s.pause();
+                }
+                shaper.set_open(false);
+                self.emit(
+                    "migration",
+                    EventKind::MigrationPaused(MigrationPaused {
+                        origin: "model".into(),
+                    }),
+                );
+                tokio::time::sleep_until(t0 + resumed).await;
+                if let Some(s) = &self.service {
+                    s.resume();
+                }
+                self.emit(
+                    "migration",
+                    EventKind::MigrationResumed(MigrationResumed {
+                        origin: "model".into(),
+                    }),
+                );
+                let mut steps = [(end, 0u8), (reattach, 1u8)];
+                steps.sort();
+                for (at, what) in steps {
+                    tokio::time::sleep_until(t0 + at).await;
+                    if what == 0 {
+                        shaper.set_rate(self.normal_rate());
+                        self.end_event(MigrationOutcome::Completed, None, plan.transferred, 0);
+                        self.in_progress = false;
+                    } else {
+                        shaper.set_open(true);
+                    }
+                }
+                MigrationReport {
+                    outcome: MigrationOutcome::Completed,
+                    detail: None,
+                }
+            }
+        }
+    }
+}
+
+impl MigrationDriver for EmulatedDriver {
+    fn name(&self) -> &'static str {
+        "emulated"
+    }
+
+    fn prepare(&mut self) -> BoxFuture<'_, Result<ServiceEndpoint, DriverError>> {
+        Box::pin(async move {
+            let program = service::fixtures_program().map_err(err)?;
+            let kind = self.ctx.application.service.get_ref().name();
+            let log = self.ctx.run_dir.join("service.log");
+            let svc = service::ServiceProcess::start(
+                &program,
+                kind,
+                &self.ctx.application.service_args,
+                &log,
+            )
+            .await
+            .map_err(err)?;
+            let link = &self.ctx.scenario.client;
+            let params = LinkParams {
+                rate_bps: self.normal_rate(),
+                delay: link.delay_ms.map_or(Duration::ZERO, |d| d.duration()),
+                loss: link.loss_pct.map_or(0.0, |l| l.get() / 100.0),
+                tcp_rto: self.ctx.settings.emulated.tcp_rto_ms.duration(),
+            };
+            let shaper = Arc::new(Shaper::new(params, rng::splitmix(self.ctx.seed ^ 0x5eed)));
+            let is_udp = kind == "game";
+            let (tcp, udp) = if is_udp {
+                (None, Some(svc.addr))
+            } else {
+                (Some(svc.addr), None)
+            };
+            let proxy = proxy::Proxy::start(shaper.clone(), tcp, udp)
+                .await
+                .map_err(|e| err(format!("cannot start the impairment proxy: {e}")))?;
+            self.emit(
+                "net",
+                EventKind::NetCondition(NetCondition {
+                    link: "client".into(),
+                    rate_mbit: link.rate_mbit.map(|r| r.get()),
+                    delay_ms: link.delay_ms.map(|d| d.get()),
+                    loss_pct: link.loss_pct.map(|l| l.get()),
+                    applied: true,
+                }),
+            );
+            let endpoint = ServiceEndpoint {
+                http: proxy.tcp,
+                game: proxy.udp,
+                probe_target: proxy.host_port,
+                netns: None,
+            };
+            self.service = Some(svc);
+            self.shaper = Some(shaper);
+            self.proxy = Some(proxy);
+            Ok(endpoint)
+        })
+    }
+
+    fn migrate<'a>(
+        &'a mut self,
+        request: &'a MigrationRequest,
+        sink: EventSink,
+    ) -> BoxFuture<'a, Result<MigrationReport, DriverError>> {
+        Box::pin(async move {
+            if self.service.is_none() {
+                return Err(err("migrate called before prepare"));
+            }
+            self.ctx.sink = sink;
+            let plan = model::plan(&self.model_input(request), self.ctx.seed);
+            self.in_progress = true;
+            self.emit(
+                "migration",
+                EventKind::MigrationRequested(MigrationRequested {
+                    driver: "emulated".into(),
+                    mode: mode_name(request.mode).into(),
+                    copy: copy_name(request.copy).into(),
+                }),
+            );
+            Ok(self.run_plan(plan).await)
+        })
+    }
+
+    fn cancel(&mut self) -> BoxFuture<'_, Result<(), DriverError>> {
+        Box::pin(async move {
+            if let Some(s) = &self.service {
+                s.resume();
+            }
+            if let Some(sh) = &self.shaper {
+                sh.set_open(true);
+                sh.set_rate(self.normal_rate());
+            }
+            if self.in_progress {
+                self.in_progress = false;
+                self.end_event(
+                    MigrationOutcome::Cancelled,
+                    Some("cancelled by the runner".into()),
+                    0,
+                    0,
+                );
+            }
+            Ok(())
+        })
+    }
+
+    fn teardown(&mut self) -> BoxFuture<'_, Result<(), DriverError>> {
+        Box::pin(async move {
+            self.proxy = None;
+            if let Some(mut s) = self.service.take() {
+                s.resume();
+                s.stop().await;
+                let link = &self.ctx.scenario.client;
+                self.emit(
+                    "net",
+                    EventKind::NetCondition(NetCondition {
+                        link: "client".into(),
+                        rate_mbit: link.rate_mbit.map(|r| r.get()),
+                        delay_ms: link.delay_ms.map(|d| d.get()),
+                        loss_pct: link.loss_pct.map(|l| l.get()),
+                        applied: false,
+                    }),
+                );
+            }
+            self.shaper = None;
+            Ok(())
+        })
+    }
+}
+
+/// `live` / `block`.
+pub fn mode_name(m: super::Mode) -> &'static str {
+    match m {
+        super::Mode::Live => "live",
+        super::Mode::Block => "block",
+    }
+}
+
+/// `precopy` / `postcopy`.
+pub fn copy_name(c: super::Copy) -> &'static str {
+    match c {
+        super::Copy::Precopy => "precopy",
+        super::Copy::Postcopy => "postcopy",
+    }
+}

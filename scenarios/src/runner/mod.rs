@@ -1,0 +1,244 @@
+//! The campaign runner: for each application x network scenario x repetition it
+//! sets up the conditions, starts the service (through the migration driver),
+//! attaches the probes and the reachability prober, warms up, migrates, waits for
+//! completion or the time limit, cools down, stops, and writes the run folder
+//! (DESIGN.md section 4) as it goes.
+//!
+//! Public API: [`run_campaign`] with [`RunnerOptions`]; drivers come from a
+//! [`driver::DriverFactory`] ([`driver::DefaultDrivers`] has `emulated` and `exec`).
+//! `--resume` skips runs whose `summary.json` says `complete: true`; an interrupt
+//! (Ctrl-C, SIGTERM) finalizes the current run as `complete: false` and stops.
+
+pub mod driver;
+pub mod folder;
+mod one_run;
+pub mod progress;
+pub mod reach;
+pub mod signals;
+pub mod summary;
+
+use crate::scenario::{Campaign, RunId};
+use analysis::run::RunSummary;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub use progress::ProgressMode;
+
+/// A runner error: what failed, where, and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// The selection or the plan is not possible.
+    #[error("{0}")]
+    Plan(String),
+    /// A file or folder could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The driver cannot be built or used.
+    #[error("{0}")]
+    Driver(String),
+}
+
+/// How to run a campaign.
+#[derive(Clone)]
+pub struct RunnerOptions {
+    /// Output folder (`<out>/<application>/<scenario>/run-<k>/`).
+    pub out: PathBuf,
+    /// Override of the campaign's repetitions.
+    pub runs: Option<u32>,
+    /// `APP` or `APP/SCENARIO` (`*` matches any).
+    pub only: Option<String>,
+    /// Skip runs already finished in `out`.
+    pub resume: bool,
+    /// Progress display.
+    pub progress: ProgressMode,
+    /// Builds each run's driver.
+    pub drivers: Arc<dyn driver::DriverFactory>,
+    /// The interrupt (reason when set); `None`: listen for SIGINT and SIGTERM.
+    pub interrupt: Option<watch::Receiver<Option<String>>>,
+}
+
+impl RunnerOptions {
+    /// Defaults: all runs, no resume, automatic progress, the default drivers,
+    /// signals as the interrupt.
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        Self {
+            out: out.into(),
+            runs: None,
+            only: None,
+            resume: false,
+            progress: ProgressMode::Auto,
+            drivers: Arc::new(driver::DefaultDrivers),
+            interrupt: None,
+        }
+    }
+}
+
+/// One run as the campaign saw it.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// Which run.
+    pub id: RunId,
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its summary (`None` when it was skipped by `--resume`: read it from `dir`).
+    pub summary: Option<RunSummary>,
+}
+
+/// What a campaign did.
+#[derive(Debug, Clone)]
+pub struct CampaignResult {
+    /// The output folder.
+    pub out: PathBuf,
+    /// Every planned run, in order (skipped ones included).
+    pub runs: Vec<RunRecord>,
+    /// Runs skipped because they were already finished.
+    pub skipped: usize,
+    /// Why the campaign stopped early, if it did.
+    pub interrupted: Option<String>,
+}
+
+/// The default output folder of a campaign: `results/<name>`.
+pub fn default_out(campaign: &Campaign) -> PathBuf {
+    Path::new("results").join(campaign.name.get_ref())
+}
+
+/// Writes `campaign.json`: the resolved campaign, the tool version, host facts.
+fn write_campaign_json(campaign: &Campaign, out: &Path) -> Result<(), RunnerError> {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .ok()
+    };
+    // The resolved campaign at the top level (`applications`, `scenarios` with their
+    // profiles, as analysis reads them), plus the tool and the host.
+    let mut value = serde_json::to_value(campaign).unwrap_or_default();
+    let extra = serde_json::json!({
+        "schema_version": probes::record::SCHEMA_VERSION,
+        "tool": { "name": "qoeprobe", "version": env!("CARGO_PKG_VERSION") },
+        "host": {
+            "os": std::env::consts::OS,
+            "arch": std::env::consts::ARCH,
+            "kernel": read("/proc/sys/kernel/osrelease"),
+            "hostname": read("/proc/sys/kernel/hostname"),
+            "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        },
+        "written_unix_ns": probes::clock::unix_now_ns(),
+    });
+    if let (Some(v), serde_json::Value::Object(e)) = (value.as_object_mut(), extra) {
+        v.extend(e);
+    }
+    let path = out.join("campaign.json");
+    folder::write_json_atomic(&path, &value).map_err(|source| RunnerError::Io { path, source })
+}
+
+/// Runs a campaign. Returns when every selected run is done, or at the first
+/// interrupt (the current run is then written with `complete: false`).
+pub async fn run_campaign(
+    campaign: &Campaign,
+    opts: RunnerOptions,
+) -> Result<CampaignResult, RunnerError> {
+    let plan = campaign
+        .plan(opts.runs, opts.only.as_deref())
+        .map_err(RunnerError::Plan)?;
+    opts.drivers.check(campaign).map_err(RunnerError::Driver)?;
+    std::fs::create_dir_all(&opts.out).map_err(|source| RunnerError::Io {
+        path: opts.out.clone(),
+        source,
+    })?;
+    write_campaign_json(campaign, &opts.out)?;
+    let intr = opts
+        .interrupt
+        .clone()
+        .unwrap_or_else(signals::interrupt_on_signals);
+    let mut records = Vec::with_capacity(plan.len());
+    let mut todo = Vec::new();
+    let mut skipped = 0;
+    for id in plan {
+        let dir = opts.out.join(id.rel_dir());
+        if opts.resume && folder::is_finished(&dir) {
+            skipped += 1;
+            records.push(RunRecord {
+                id,
+                dir,
+                summary: None,
+            });
+        } else {
+            todo.push(records.len());
+            records.push(RunRecord {
+                id,
+                dir,
+                summary: None,
+            });
+        }
+    }
+    let mut progress = progress::Progress::new(opts.progress, todo.len());
+    let mut interrupted = None;
+    for i in todo {
+        if let Some(r) = intr.borrow().clone() {
+            interrupted = Some(r);
+            break;
+        }
+        let rec = &mut records[i];
+        let label = format!(
+            "{}/{}/run-{}",
+            rec.id.application, rec.id.scenario, rec.id.run
+        );
+        progress.start(&label);
+        let summary = one_run::execute(
+            campaign,
+            &rec.id,
+            &rec.dir,
+            opts.drivers.as_ref(),
+            intr.clone(),
+        )
+        .await;
+        let summary = match summary {
+            Ok(s) => s,
+            Err(e) => {
+                progress.finish();
+                return Err(e);
+            }
+        };
+        progress.finish_run(&label, &summary);
+        let stop =
+            (!summary.complete).then(|| summary.incomplete_reason.clone().unwrap_or_default());
+        rec.summary = Some(summary);
+        if let Some(reason) = stop {
+            interrupted = Some(reason);
+            break;
+        }
+    }
+    progress.finish();
+    Ok(CampaignResult {
+        out: opts.out,
+        runs: records,
+        skipped,
+        interrupted,
+    })
+}
+
+/// Writes `verdicts.json`, `table.md` and `report.html` of the campaign in `out`
+/// (the analysis crate judges the run folders with the campaign's profiles).
+pub fn write_analysis(
+    campaign: &Campaign,
+    out: &Path,
+) -> Result<analysis::Outputs, analysis::AnalysisError> {
+    let profiles = campaign
+        .applications
+        .iter()
+        .map(|a| (a.name.get_ref().clone(), a.profile.clone()))
+        .collect();
+    analysis::write_outputs(
+        out,
+        &analysis::LoadOptions {
+            profiles,
+            ..Default::default()
+        },
+    )
+}

@@ -1,0 +1,273 @@
+//! One run: folder, driver, reachability prober, probes, warm-up, migration,
+//! reattach, cool-down, stop, summary. Whatever happens (error, interrupt), the
+//! probes are stopped, the driver torn down and `summary.json` written; an
+//! interrupted run is written with `complete: false` and its reason.
+
+use super::RunnerError;
+use super::driver::{DriverContext, DriverFactory, request_of};
+use super::folder::{Timeline, fresh_dir, write_json_atomic};
+use super::reach::ReachProber;
+use super::summary::migration_summary;
+use crate::migrate::{EventSink, MigrationDriver};
+use crate::probe::{self, ProbeContext, ProbeResult};
+use crate::scenario::{Campaign, RunId};
+use analysis::run::{RunInfo, RunSummary};
+use probes::clock::{Clock, MonotonicClock};
+use probes::record::{Event, EventKind, MigrationOutcome, RunnerPhase, SCHEMA_VERSION};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Time a probe gets to stop after it is told to.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Runs `f` unless the interrupt fires first (then its reason).
+async fn unless<F: Future>(
+    f: F,
+    intr: &mut watch::Receiver<Option<String>>,
+) -> Result<F::Output, String> {
+    if let Some(r) = intr.borrow_and_update().clone() {
+        return Err(r);
+    }
+    tokio::select! {
+        v = f => Ok(v),
+        r = async {
+            loop {
+                if intr.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+                if let Some(r) = intr.borrow_and_update().clone() {
+                    return r;
+                }
+            }
+        } => Err(r),
+    }
+}
+
+/// The conditions of a scenario as free-form JSON for `run.json`.
+fn conditions(campaign: &Campaign, scenario: &str) -> serde_json::Value {
+    campaign
+        .scenario(scenario)
+        .map(|s| serde_json::json!({ "client": s.client, "migration": s.migration }))
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Executes one run into `dir`.
+pub(crate) async fn execute(
+    campaign: &Campaign,
+    id: &RunId,
+    dir: &Path,
+    drivers: &dyn DriverFactory,
+    mut intr: watch::Receiver<Option<String>>,
+) -> Result<RunSummary, RunnerError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RunnerError::Io { path, source }
+    };
+    let app = campaign
+        .application(&id.application)
+        .ok_or_else(|| RunnerError::Plan(format!("no application {}", id.application)))?;
+    let scen = campaign
+        .scenario(&id.scenario)
+        .ok_or_else(|| RunnerError::Plan(format!("no scenario {}", id.scenario)))?;
+    fresh_dir(dir).map_err(io(dir))?;
+    let clock = MonotonicClock::start();
+    let seed = id.seed(campaign.seed);
+    let settings = &campaign.migration;
+    let info = RunInfo {
+        schema_version: SCHEMA_VERSION,
+        campaign: campaign.name.get_ref().clone(),
+        application: id.application.clone(),
+        scenario: id.scenario.clone(),
+        run: id.run,
+        seed,
+        driver: settings.driver.name().into(),
+        mode: crate::migrate::emulated::mode_name(settings.mode).into(),
+        copy: crate::migrate::emulated::copy_name(settings.copy).into(),
+        flavor: settings.flavor.name().into(),
+        conditions: conditions(campaign, &id.scenario),
+        wall_anchor_unix_ns: clock.wall_anchor_unix_ns(),
+    };
+    write_json_atomic(&dir.join("run.json"), &info).map_err(io(&dir.join("run.json")))?;
+    let timeline_path = dir.join("timeline.jsonl");
+    let timeline = Arc::new(Timeline::create(&timeline_path).map_err(io(&timeline_path))?);
+    let (resumed_tx, resumed_rx) = watch::channel(None::<Duration>);
+    let sink: EventSink = {
+        let timeline = timeline.clone();
+        Arc::new(move |e: Event| {
+            if matches!(e.kind, EventKind::MigrationResumed(_)) {
+                resumed_tx.send_if_modified(|r| r.is_none() && r.replace(e.t()).is_none());
+            }
+            timeline.append(e);
+        })
+    };
+    let phase = |name: &str| {
+        sink(Event::new(
+            clock.now(),
+            "runner",
+            EventKind::Phase(RunnerPhase { phase: name.into() }),
+        ))
+    };
+    let ctx = DriverContext {
+        clock: clock.clone(),
+        sink: sink.clone(),
+        seed,
+        run_dir: dir.to_path_buf(),
+        settings: settings.clone(),
+        application: app.clone(),
+        scenario: scen.clone(),
+    };
+    let request = request_of(settings);
+    let mut driver: Box<dyn MigrationDriver> = drivers.create(ctx).map_err(RunnerError::Driver)?;
+    let driver_name = driver.name();
+
+    let mut incomplete: Option<String> = None;
+    let mut fallback = (
+        MigrationOutcome::Failed,
+        Some("the migration did not start".to_string()),
+    );
+    let mut probe_results: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut reach_summary = None;
+    phase("setup");
+    let endpoint = match unless(driver.prepare(), &mut intr).await {
+        Ok(Ok(e)) => Some(e),
+        Ok(Err(e)) => {
+            incomplete = Some(format!("the service could not be prepared: {e}"));
+            None
+        }
+        Err(r) => {
+            incomplete = Some(r);
+            None
+        }
+    };
+    if let Some(endpoint) = endpoint {
+        let prober = ReachProber::start(
+            endpoint.probe_target,
+            campaign.reachability_interval_ms.duration(),
+            clock.clone(),
+            sink.clone(),
+            resumed_rx,
+        );
+        let mut running = Vec::new();
+        for a in probe::attachments(app) {
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let (name, kind, grace) = (a.name().to_string(), a.kind(), a.grace());
+            let handle = a.start(ProbeContext {
+                clock: clock.clone(),
+                sink: sink.clone(),
+                endpoint: endpoint.clone(),
+                stop: stop_rx,
+            });
+            running.push((name, kind, grace, stop_tx, handle));
+        }
+        phase("warmup");
+        if let Err(r) = unless(tokio::time::sleep(campaign.warmup_s.duration()), &mut intr).await {
+            incomplete = Some(r);
+        }
+        if incomplete.is_none() {
+            phase("migration");
+            let limit = request.time_limit + Duration::from_secs(60);
+            let mig = unless(
+                tokio::time::timeout(limit, driver.migrate(&request, sink.clone())),
+                &mut intr,
+            )
+            .await;
+            match mig {
+                Ok(Ok(Ok(report))) => fallback = (report.outcome, report.detail),
+                Ok(Ok(Err(e))) => fallback = (MigrationOutcome::Failed, Some(e.to_string())),
+                Ok(Err(_)) => {
+                    let _ = driver.cancel().await;
+                    fallback = (
+                        MigrationOutcome::Cancelled,
+                        Some("the driver did not end the migration by the time limit".into()),
+                    );
+                }
+                Err(r) => {
+                    let _ = driver.cancel().await;
+                    fallback = (MigrationOutcome::Cancelled, Some(r.clone()));
+                    incomplete = Some(r);
+                }
+            }
+        }
+        if incomplete.is_none() && fallback.0 == MigrationOutcome::Completed {
+            let mut re = prober.reattached.clone();
+            let wait = async { re.wait_for(|r| r.is_some()).await.map(drop) };
+            if let Err(r) = unless(
+                tokio::time::timeout(campaign.reattach_timeout_s.duration(), wait),
+                &mut intr,
+            )
+            .await
+            {
+                incomplete = Some(r);
+            }
+        }
+        if incomplete.is_none() {
+            phase("cooldown");
+            if let Err(r) = unless(
+                tokio::time::sleep(campaign.cooldown_s.duration()),
+                &mut intr,
+            )
+            .await
+            {
+                incomplete = Some(r);
+            }
+        }
+        phase("stop");
+        for (name, kind, grace, stop_tx, mut handle) in running {
+            let result = if incomplete.is_none() && !grace.is_zero() {
+                tokio::time::timeout(grace, &mut handle).await.ok()
+            } else {
+                None
+            };
+            let result = match result {
+                Some(r) => r,
+                None => {
+                    let _ = stop_tx.send(true);
+                    match tokio::time::timeout(STOP_TIMEOUT, &mut handle).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            handle.abort();
+                            Ok(ProbeResult {
+                                name: name.clone(),
+                                summary: probe::failed_value(
+                                    kind,
+                                    "the probe did not stop within 15 s",
+                                ),
+                            })
+                        }
+                    }
+                }
+            };
+            let summary = result.map(|r| r.summary).unwrap_or_else(|e| {
+                probe::failed_value(kind, format!("the probe task failed: {e}"))
+            });
+            probe_results.insert(name, summary);
+        }
+        reach_summary = Some(prober.finish().await);
+    }
+    if let Err(e) = driver.teardown().await {
+        incomplete.get_or_insert(format!("teardown failed: {e}"));
+    }
+    drop(driver);
+    if let Some(e) = timeline.error() {
+        incomplete.get_or_insert(e);
+    }
+    let events = timeline.events();
+    let summary = RunSummary {
+        schema_version: SCHEMA_VERSION,
+        complete: incomplete.is_none(),
+        incomplete_reason: incomplete,
+        application: id.application.clone(),
+        scenario: id.scenario.clone(),
+        run: id.run,
+        migration: migration_summary(driver_name, &events, fallback),
+        probes: probe_results,
+        reachability: reach_summary,
+    };
+    let path = dir.join("summary.json");
+    write_json_atomic(&path, &summary).map_err(io(&path))?;
+    Ok(summary)
+}

@@ -1,0 +1,181 @@
+//! The driver tables of a scenario file: `[migration.emulated]` (the pre-copy
+//! model's inputs) and `[migration.exec]` (the user's commands).
+
+use super::values::*;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// `[migration.emulated]`: the pre-copy model's inputs (docs/emulated-driver.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatedSettings {
+    /// Guest memory (default: the flavor's RAM).
+    #[serde(default)]
+    pub memory_mb: Option<Mib>,
+    /// Memory the guest keeps writing (the writable working set).
+    #[serde(default = "default_working_set")]
+    pub working_set_mb: MibOrZero,
+    /// Rate at which the guest dirties memory.
+    #[serde(default = "default_dirty_rate")]
+    pub dirty_rate_mb_s: MibPerSec,
+    /// Each pass's dirty rate is scaled by a seeded factor in [1 - j, 1 + j].
+    #[serde(default = "default_jitter")]
+    pub dirty_jitter: Fraction,
+    /// Fixed cost of the switch-over (device state, last sync).
+    #[serde(default = "default_switchover")]
+    pub switchover_ms: Millis,
+    /// Resume -> the network delivers to the destination (announce, switch learning).
+    #[serde(default = "default_reattach")]
+    pub reattach_ms: Millis,
+    /// Seeded jitter added to `reattach_ms`, uniform in [0, this].
+    #[serde(default = "default_reattach_jitter")]
+    pub reattach_jitter_ms: Millis,
+    /// Capacity of the source host's uplink shared by clients and the migration.
+    #[serde(default = "default_host_link")]
+    pub host_link_mbit: Mbit,
+    /// TCP retransmission timeout for data held during an outage (0: release at once).
+    #[serde(default = "default_rto")]
+    pub tcp_rto_ms: Millis,
+    /// Block mode: disk size copied before memory (default: 1024).
+    #[serde(default = "default_disk")]
+    pub disk_mb: MibOrZero,
+    /// Block mode: rate at which the guest writes its disk.
+    #[serde(default = "default_disk_dirty")]
+    pub disk_dirty_mb_s: MibPerSec,
+    /// Round-trip time of the migration path used by the loss model.
+    #[serde(default = "default_base_rtt")]
+    pub base_rtt_ms: Millis,
+}
+
+impl Default for EmulatedSettings {
+    fn default() -> Self {
+        Self {
+            memory_mb: None,
+            working_set_mb: default_working_set(),
+            dirty_rate_mb_s: default_dirty_rate(),
+            dirty_jitter: default_jitter(),
+            switchover_ms: default_switchover(),
+            reattach_ms: default_reattach(),
+            reattach_jitter_ms: default_reattach_jitter(),
+            host_link_mbit: default_host_link(),
+            tcp_rto_ms: default_rto(),
+            disk_mb: default_disk(),
+            disk_dirty_mb_s: default_disk_dirty(),
+            base_rtt_ms: default_base_rtt(),
+        }
+    }
+}
+
+fn default_working_set() -> MibOrZero {
+    MibOrZero(64.0)
+}
+fn default_dirty_rate() -> MibPerSec {
+    MibPerSec(16.0)
+}
+fn default_jitter() -> Fraction {
+    Fraction(0.1)
+}
+fn default_switchover() -> Millis {
+    Millis(20.0)
+}
+fn default_reattach() -> Millis {
+    Millis(50.0)
+}
+fn default_reattach_jitter() -> Millis {
+    Millis(20.0)
+}
+fn default_host_link() -> Mbit {
+    Mbit(1000.0)
+}
+fn default_rto() -> Millis {
+    Millis(200.0)
+}
+fn default_disk() -> MibOrZero {
+    MibOrZero(1024.0)
+}
+fn default_disk_dirty() -> MibPerSec {
+    MibPerSec(1.0)
+}
+fn default_base_rtt() -> Millis {
+    Millis(1.0)
+}
+
+/// A command: an argument list, or one string run with `sh -c`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum CommandLine {
+    /// `sh -c STRING`.
+    Shell(String),
+    /// Program and arguments.
+    Argv(Vec<String>),
+}
+
+/// `[migration.exec]` (docs/exec-driver.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecSettings {
+    /// Starts the service once per run (optional); runs until it exits.
+    #[serde(default)]
+    pub prepare: Option<CommandLine>,
+    /// Starts the migration; its output lines carry the phase markers.
+    pub start: Spanned<CommandLine>,
+    /// Run every `poll_interval_ms` while the migration runs; its lines carry markers.
+    #[serde(default)]
+    pub poll: Option<CommandLine>,
+    /// Poll interval.
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval_ms: Millis,
+    /// Cancels the migration.
+    #[serde(default)]
+    pub cancel: Option<CommandLine>,
+    /// Run once at the end of each run (optional).
+    #[serde(default)]
+    pub teardown: Option<CommandLine>,
+    /// HTTP service address as HOST:PORT, for player and download probes.
+    #[serde(default)]
+    pub http: Option<Spanned<String>>,
+    /// UDP game service address as HOST:PORT.
+    #[serde(default)]
+    pub game: Option<Spanned<String>>,
+    /// TCP address the reachability prober connects to (default: `http`).
+    #[serde(default)]
+    pub probe_target: Option<Spanned<String>>,
+}
+
+fn default_poll_interval() -> Millis {
+    Millis(500.0)
+}
+
+impl<'de> Deserialize<'de> for CommandLine {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CommandLine;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a command: a string (run with sh -c) or an array of strings (program and arguments)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CommandLine, E> {
+                if v.trim().is_empty() {
+                    return Err(E::custom("the command is empty"));
+                }
+                Ok(CommandLine::Shell(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<CommandLine, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    v.push(s);
+                }
+                if v.is_empty() {
+                    return Err(serde::de::Error::custom(
+                        "the command is empty: give at least the program",
+                    ));
+                }
+                Ok(CommandLine::Argv(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

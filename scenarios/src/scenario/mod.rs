@@ -1,0 +1,144 @@
+//! Scenario files: TOML campaigns (docs/scenario-file.md). A campaign names its
+//! applications (service + probes + tolerance profile), its network scenarios (per
+//! link: rate, one-way delay, loss), the migration settings, repetitions, warm-up,
+//! cool-down and seed.
+//!
+//! [`load`] reads and checks a file; every error names `file:line:column`, the key
+//! and what is valid ([`ScenarioError`]). This module only parses and checks: it
+//! never starts anything.
+
+pub mod drivers;
+pub mod error;
+pub mod probes;
+pub mod types;
+mod validate;
+pub mod values;
+
+pub use drivers::*;
+pub use error::ScenarioError;
+pub use probes::{DownloadProbe, GameProbe, PlayerProbe};
+pub use types::*;
+
+use std::path::Path;
+
+/// Reads and checks a campaign file.
+pub fn load(path: &Path) -> Result<Campaign, ScenarioError> {
+    let src = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &src)
+}
+
+/// Parses and checks a campaign given as text (`path` is only used in messages).
+pub fn parse(path: &Path, src: &str) -> Result<Campaign, ScenarioError> {
+    let campaign: Campaign =
+        toml::from_str(src).map_err(|e| ScenarioError::from_toml(path, src, &e))?;
+    validate::check(&campaign, path, src)?;
+    Ok(campaign)
+}
+
+impl Campaign {
+    /// Every application x scenario x run of the campaign, in order, with `runs`
+    /// overriding the file's repetitions and `only` (`APP`, `APP/SCENARIO`, `*` as
+    /// a wildcard on either side) selecting cells.
+    pub fn plan(&self, runs: Option<u32>, only: Option<&str>) -> Result<Vec<RunId>, String> {
+        let runs = runs.unwrap_or(self.runs);
+        let (app_pat, scen_pat) = match only {
+            None => ("*", "*"),
+            Some(s) => match s.split_once('/') {
+                Some((a, b)) => (a, b),
+                None => (s, "*"),
+            },
+        };
+        let mut out = Vec::new();
+        for app in &self.applications {
+            if !matches(app_pat, app.name.get_ref()) {
+                continue;
+            }
+            for scen in &self.scenarios {
+                if !matches(scen_pat, scen.name.get_ref()) {
+                    continue;
+                }
+                for k in 1..=runs {
+                    out.push(RunId {
+                        application: app.name.get_ref().clone(),
+                        scenario: scen.name.get_ref().clone(),
+                        run: k,
+                    });
+                }
+            }
+        }
+        if out.is_empty() && only.is_some() && runs > 0 {
+            let apps: Vec<&str> = self
+                .applications
+                .iter()
+                .map(|a| a.name.get_ref().as_str())
+                .collect();
+            let scens: Vec<&str> = self
+                .scenarios
+                .iter()
+                .map(|s| s.name.get_ref().as_str())
+                .collect();
+            return Err(format!(
+                "--only {}: matches nothing; applications are {}, scenarios are {} (give APP or APP/SCENARIO, `*` matches any)",
+                only.unwrap_or_default(),
+                apps.join(", "),
+                scens.join(", ")
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The application named `name`.
+    pub fn application(&self, name: &str) -> Option<&Application> {
+        self.applications.iter().find(|a| a.name.get_ref() == name)
+    }
+
+    /// The network scenario named `name`.
+    pub fn scenario(&self, name: &str) -> Option<&NetScenario> {
+        self.scenarios.iter().find(|s| s.name.get_ref() == name)
+    }
+}
+
+fn matches(pattern: &str, name: &str) -> bool {
+    pattern == "*" || pattern == name
+}
+
+/// One run of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct RunId {
+    /// Application name.
+    pub application: String,
+    /// Network scenario name.
+    pub scenario: String,
+    /// Repetition, 1-based.
+    pub run: u32,
+}
+
+impl RunId {
+    /// `application/scenario/run-k`.
+    pub fn rel_dir(&self) -> std::path::PathBuf {
+        Path::new(&self.application)
+            .join(&self.scenario)
+            .join(format!("run-{}", self.run))
+    }
+
+    /// This run's seed: the campaign seed mixed with the names and the repetition,
+    /// stable across versions and platforms.
+    pub fn seed(&self, campaign_seed: u64) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self
+            .application
+            .bytes()
+            .chain([0])
+            .chain(self.scenario.bytes())
+            .chain([0])
+        {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        crate::migrate::emulated::rng::splitmix(
+            campaign_seed ^ h ^ u64::from(self.run).rotate_left(32),
+        )
+    }
+}

@@ -1,0 +1,285 @@
+//! The structure of a scenario file (docs/scenario-file.md documents every key and
+//! its default). Every table refuses unknown keys.
+
+use super::drivers::{EmulatedSettings, ExecSettings};
+use super::values::*;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// A whole campaign file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Campaign {
+    /// Campaign name: the results folder's default name.
+    pub name: Spanned<String>,
+    /// Repetitions per application x scenario.
+    #[serde(default = "default_runs")]
+    pub runs: u32,
+    /// Base seed; each run's seed derives from it, the application, scenario and run.
+    #[serde(default)]
+    pub seed: u64,
+    /// Probes run this long before the migration is requested.
+    #[serde(default = "default_warmup")]
+    pub warmup_s: Secs,
+    /// Probes keep running this long after the network reattached (or the end).
+    #[serde(default = "default_cooldown")]
+    pub cooldown_s: Secs,
+    /// After resume, wait at most this long for the network to reattach.
+    #[serde(default = "default_reattach_timeout")]
+    pub reattach_timeout_s: PositiveSecs,
+    /// Interval of the runner's reachability prober.
+    #[serde(default = "default_reach_interval")]
+    pub reachability_interval_ms: Millis,
+    /// How to migrate.
+    #[serde(default)]
+    pub migration: MigrationSettings,
+    /// The applications (services with their probes).
+    #[serde(
+        default,
+        rename(deserialize = "application", serialize = "applications")
+    )]
+    pub applications: Vec<Application>,
+    /// The network scenarios.
+    #[serde(default, rename(deserialize = "scenario", serialize = "scenarios"))]
+    pub scenarios: Vec<NetScenario>,
+}
+
+fn default_runs() -> u32 {
+    5
+}
+fn default_warmup() -> Secs {
+    Secs(10.0)
+}
+fn default_cooldown() -> Secs {
+    Secs(10.0)
+}
+fn default_reattach_timeout() -> PositiveSecs {
+    PositiveSecs(30.0)
+}
+fn default_reach_interval() -> Millis {
+    Millis(15.0)
+}
+
+/// Which driver migrates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriverKind {
+    /// Rootless: the service is a child process behind an impairment proxy.
+    Emulated,
+    /// User commands start, poll and cancel the migration.
+    Exec,
+    /// The local QEMU lab.
+    Lab,
+}
+
+impl DriverKind {
+    /// The name used in files and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            DriverKind::Emulated => "emulated",
+            DriverKind::Exec => "exec",
+            DriverKind::Lab => "lab",
+        }
+    }
+}
+
+/// OpenStack m1.* flavor names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavor {
+    /// 1 vCPU, 512 MB RAM, 1 GB disk.
+    Tiny,
+    /// 1 vCPU, 2048 MB, 20 GB.
+    Small,
+    /// 2 vCPU, 4096 MB, 40 GB.
+    Medium,
+    /// 4 vCPU, 8192 MB, 80 GB.
+    Large,
+}
+
+impl Flavor {
+    /// The name used in files and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Tiny => "tiny",
+            Flavor::Small => "small",
+            Flavor::Medium => "medium",
+            Flavor::Large => "large",
+        }
+    }
+
+    /// RAM in MiB.
+    pub fn memory_mib(self) -> f64 {
+        match self {
+            Flavor::Tiny => 512.0,
+            Flavor::Small => 2048.0,
+            Flavor::Medium => 4096.0,
+            Flavor::Large => 8192.0,
+        }
+    }
+}
+
+/// `[migration]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationSettings {
+    /// Driver.
+    #[serde(default = "default_driver")]
+    pub driver: DriverKind,
+    /// `live` or `block`.
+    #[serde(default = "default_mode")]
+    pub mode: crate::migrate::Mode,
+    /// `precopy` or `postcopy`.
+    #[serde(default = "default_copy")]
+    pub copy: crate::migrate::Copy,
+    /// Bandwidth limit of the migration stream (none: the link's rate).
+    #[serde(default)]
+    pub bandwidth_mbit: Option<Mbit>,
+    /// Downtime limit the hypervisor aims for.
+    #[serde(default = "default_downtime_limit")]
+    pub downtime_limit_ms: Millis,
+    /// Cancel after this long: a never-ending migration.
+    #[serde(default = "default_time_limit")]
+    pub time_limit_s: PositiveSecs,
+    /// Post-copy: switch after this many pre-copy passes.
+    #[serde(default = "default_postcopy_after")]
+    pub postcopy_after_passes: u64,
+    /// Throttle the vCPUs when pre-copy does not converge.
+    #[serde(default)]
+    pub auto_converge: bool,
+    /// VM size.
+    #[serde(default = "default_flavor")]
+    pub flavor: Flavor,
+    /// Settings of the emulated driver.
+    #[serde(default)]
+    pub emulated: EmulatedSettings,
+    /// Settings of the exec driver (required when `driver = "exec"`).
+    #[serde(default)]
+    pub exec: Option<ExecSettings>,
+}
+
+impl Default for MigrationSettings {
+    fn default() -> Self {
+        Self {
+            driver: default_driver(),
+            mode: default_mode(),
+            copy: default_copy(),
+            bandwidth_mbit: None,
+            downtime_limit_ms: default_downtime_limit(),
+            time_limit_s: default_time_limit(),
+            postcopy_after_passes: default_postcopy_after(),
+            auto_converge: false,
+            flavor: default_flavor(),
+            emulated: EmulatedSettings::default(),
+            exec: None,
+        }
+    }
+}
+
+fn default_driver() -> DriverKind {
+    DriverKind::Lab
+}
+fn default_mode() -> crate::migrate::Mode {
+    crate::migrate::Mode::Live
+}
+fn default_copy() -> crate::migrate::Copy {
+    crate::migrate::Copy::Precopy
+}
+fn default_downtime_limit() -> Millis {
+    Millis(300.0)
+}
+fn default_time_limit() -> PositiveSecs {
+    PositiveSecs(300.0)
+}
+fn default_postcopy_after() -> u64 {
+    1
+}
+fn default_flavor() -> Flavor {
+    Flavor::Tiny
+}
+
+/// Which service an application is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// DASH/HLS origin (HTTP).
+    Dash,
+    /// File server (HTTP).
+    File,
+    /// UDP game server.
+    Game,
+}
+
+impl ServiceKind {
+    /// The `serve` subcommand name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::Dash => "dash",
+            ServiceKind::File => "file",
+            ServiceKind::Game => "game",
+        }
+    }
+}
+
+/// `[[application]]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// Name (a folder name: letters, digits, `.`, `_`, `-`).
+    pub name: Spanned<String>,
+    /// The service under test.
+    pub service: Spanned<ServiceKind>,
+    /// Extra flags for `serve <service>`.
+    #[serde(default)]
+    pub service_args: Vec<String>,
+    /// A DASH/HLS player probe.
+    #[serde(default)]
+    pub player: Option<super::probes::PlayerProbe>,
+    /// A download probe.
+    #[serde(default)]
+    pub download: Option<super::probes::DownloadProbe>,
+    /// A game probe.
+    #[serde(default)]
+    pub game: Option<super::probes::GameProbe>,
+    /// Tolerance profile overrides (keys of `analysis::Profile`, docs/verdicts.md).
+    #[serde(default)]
+    pub profile: analysis::Profile,
+}
+
+/// `[[scenario]]`: a named network scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetScenario {
+    /// Name (a folder name).
+    pub name: Spanned<String>,
+    /// Clients to the service.
+    #[serde(default)]
+    pub client: Link,
+    /// Source to destination host.
+    #[serde(default)]
+    pub migration: Link,
+}
+
+/// Conditions of one link; every key is optional (none: unshaped).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// Rate limit.
+    #[serde(default)]
+    pub rate_mbit: Option<Mbit>,
+    /// One-way delay.
+    #[serde(default)]
+    pub delay_ms: Option<Millis>,
+    /// Packet loss.
+    #[serde(default)]
+    pub loss_pct: Option<Percent>,
+}
+
+impl Link {
+    /// Whether nothing is shaped.
+    pub fn is_unshaped(&self) -> bool {
+        self.rate_mbit.is_none()
+            && self.delay_ms.is_none_or(|d| d.get() == 0.0)
+            && self.loss_pct.is_none_or(|l| l.get() == 0.0)
+    }
+}

@@ -1,0 +1,152 @@
+//! Checks that span more than one value: unique and folder-safe names, at least one
+//! application, scenario and probe, probes that fit their service, driver settings.
+
+use super::error::ScenarioError;
+use super::types::*;
+use std::collections::HashSet;
+use std::path::Path;
+use toml::Spanned;
+
+pub(super) fn check(c: &Campaign, path: &Path, src: &str) -> Result<(), ScenarioError> {
+    let err = |span: Option<std::ops::Range<usize>>, key: &str, msg: String| {
+        ScenarioError::at(path, src, span, Some(key.to_string()), msg)
+    };
+    folder_name(&c.name, "name").map_err(|m| err(Some(c.name.span()), "name", m))?;
+    if c.applications.is_empty() {
+        return Err(err(
+            None,
+            "application",
+            "the campaign has no [[application]]: add at least one (see docs/scenario-file.md)"
+                .into(),
+        ));
+    }
+    if c.scenarios.is_empty() {
+        return Err(err(
+            None,
+            "scenario",
+            "the campaign has no [[scenario]]: add at least one, e.g. [[scenario]] name = \"S1\""
+                .into(),
+        ));
+    }
+    unique(c.applications.iter().map(|a| &a.name), "application.name")
+        .map_err(|(s, m)| err(Some(s), "application.name", m))?;
+    unique(c.scenarios.iter().map(|s| &s.name), "scenario.name")
+        .map_err(|(s, m)| err(Some(s), "scenario.name", m))?;
+    for app in &c.applications {
+        let name = app.name.get_ref();
+        let service = *app.service.get_ref();
+        let mut probes = Vec::new();
+        if let Some(p) = &app.player {
+            probes.push((p.name.as_str(), "player", ServiceKind::Dash));
+        }
+        if let Some(p) = &app.download {
+            probes.push((p.name.as_str(), "download", ServiceKind::File));
+        }
+        if let Some(p) = &app.game {
+            probes.push((p.name.as_str(), "game", ServiceKind::Game));
+        }
+        if probes.is_empty() {
+            return Err(err(
+                Some(app.name.span()),
+                "application",
+                format!(
+                    "application `{name}` has no probe: add one of [application.player], [application.download], [application.game]"
+                ),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (pname, kind, needs) in probes {
+            if service != needs {
+                return Err(err(
+                    Some(app.service.span()),
+                    "application.service",
+                    format!(
+                        "application `{name}`: the {kind} probe needs service \"{}\", but service is \"{}\"",
+                        needs.name(),
+                        service.name()
+                    ),
+                ));
+            }
+            folder_name_str(pname).map_err(|m| {
+                err(
+                    Some(app.name.span()),
+                    &format!("application.{kind}.name"),
+                    m,
+                )
+            })?;
+            if !seen.insert(pname) {
+                return Err(err(
+                    Some(app.name.span()),
+                    &format!("application.{kind}.name"),
+                    format!(
+                        "application `{name}`: two probes are named `{pname}`; give each a different `name`"
+                    ),
+                ));
+            }
+        }
+    }
+    if c.migration.driver == DriverKind::Exec {
+        let Some(exec) = &c.migration.exec else {
+            return Err(err(None, "migration.exec", "driver \"exec\" needs a [migration.exec] table with at least `start` (see docs/exec-driver.md)".into()));
+        };
+        for (key, v) in [
+            ("http", &exec.http),
+            ("game", &exec.game),
+            ("probe_target", &exec.probe_target),
+        ] {
+            if let Some(v) = v
+                && v.get_ref().parse::<std::net::SocketAddr>().is_err()
+            {
+                return Err(err(
+                    Some(v.span()),
+                    &format!("migration.exec.{key}"),
+                    format!(
+                        "\"{}\" is not an address: expected IP:PORT, e.g. \"10.0.0.2:8080\"",
+                        v.get_ref()
+                    ),
+                ));
+            }
+        }
+        if exec.probe_target.is_none() && exec.http.is_none() {
+            return Err(err(Some(exec.start.span()), "migration.exec", "the exec driver needs `http` or `probe_target` (a TCP address the reachability prober connects to)".into()));
+        }
+    }
+    Ok(())
+}
+
+fn unique<'a>(
+    names: impl Iterator<Item = &'a Spanned<String>>,
+    key: &str,
+) -> Result<(), (std::ops::Range<usize>, String)> {
+    let mut seen = HashSet::new();
+    for n in names {
+        folder_name(n, key).map_err(|m| (n.span(), m))?;
+        if !seen.insert(n.get_ref().as_str()) {
+            return Err((
+                n.span(),
+                format!("`{}` is used twice: names must be unique", n.get_ref()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn folder_name(n: &Spanned<String>, _key: &str) -> Result<(), String> {
+    folder_name_str(n.get_ref())
+}
+
+fn folder_name_str(n: &str) -> Result<(), String> {
+    let ok = !n.is_empty()
+        && n.len() <= 64
+        && n != "."
+        && n != ".."
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{n}` cannot be a folder name: use 1 to 64 letters, digits, `.`, `_` or `-`"
+        ))
+    }
+}

@@ -1,0 +1,202 @@
+//! Each kind of scenario-file error gives the message docs/scenario-file.md states:
+//! `file:line:column: key `K`: what is wrong and what is valid`.
+
+use scenarios::scenario::{self, DriverKind};
+use std::path::Path;
+
+const GOOD: &str = r#"
+name = "t"
+runs = 2
+
+[migration]
+driver = "emulated"
+
+[[application]]
+name = "dash"
+service = "dash"
+[application.player]
+max_buffer_s = 20
+
+[[scenario]]
+name = "S1"
+[scenario.client]
+rate_mbit = 100
+loss_pct = 1
+"#;
+
+fn error(src: &str) -> String {
+    match scenario::parse(Path::new("x.toml"), src) {
+        Ok(_) => panic!("accepted:\n{src}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn assert_msg(src: &str, expected: &[&str]) {
+    let msg = error(src);
+    for part in expected {
+        assert!(msg.contains(part), "message {msg:?} lacks {part:?}");
+    }
+}
+
+#[test]
+fn a_good_file_parses_with_its_defaults() {
+    let c = scenario::parse(Path::new("x.toml"), GOOD).unwrap();
+    assert_eq!(c.name.get_ref(), "t");
+    assert_eq!(c.runs, 2);
+    assert_eq!(c.migration.driver, DriverKind::Emulated);
+    assert_eq!(c.warmup_s.get(), 10.0);
+    assert_eq!(c.migration.time_limit_s.get(), 300.0);
+    assert_eq!(
+        c.applications[0].player.as_ref().unwrap().path,
+        "/dash/manifest.mpd"
+    );
+    assert_eq!(c.plan(None, None).unwrap().len(), 2);
+    assert_eq!(c.plan(Some(3), Some("dash/S1")).unwrap().len(), 3);
+    let e = c.plan(None, Some("nope")).unwrap_err();
+    assert!(e.contains("applications are dash, scenarios are S1"), "{e}");
+}
+
+#[test]
+fn the_shipped_campaigns_parse() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let c = scenario::load(&dir.join("emulated-smoke.toml")).unwrap();
+    assert_eq!(c.applications.len(), 3);
+    assert_eq!(c.scenarios.len(), 1);
+    assert_eq!(c.runs, 2);
+}
+
+#[test]
+fn syntax_error() {
+    assert_msg(
+        "name = \"t\nruns = 2\n",
+        &["x.toml:1:10: key `name`: invalid basic string"],
+    );
+}
+
+#[test]
+fn unknown_key() {
+    let src = GOOD.replace("driver = \"emulated\"", "driver = \"emulated\"\ndrivr = 1");
+    assert_msg(
+        &src,
+        &[
+            "x.toml:7:1: key `migration.drivr`: unknown field `drivr`, expected one of `driver`, `mode`",
+        ],
+    );
+}
+
+#[test]
+fn invalid_value() {
+    let src = GOOD.replace("driver = \"emulated\"", "driver = \"vm\"");
+    assert_msg(
+        &src,
+        &[
+            "x.toml:6:10: key `migration.driver`: unknown variant `vm`, expected one of `emulated`, `exec`, `lab`",
+        ],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let src = GOOD.replace("runs = 2", "runs = \"two\"");
+    assert_msg(
+        &src,
+        &["x.toml:3:8: key `runs`: invalid type: string \"two\", expected u32"],
+    );
+}
+
+#[test]
+fn out_of_range() {
+    let src = GOOD.replace("loss_pct = 1", "loss_pct = 150");
+    assert_msg(
+        &src,
+        &[
+            "x.toml:18:12: key `scenario.client.loss_pct`: 150 is out of range: expected a percentage from 0 to 100",
+        ],
+    );
+    let src = GOOD.replace("max_buffer_s = 20", "max_buffer_s = 0");
+    assert_msg(
+        &src,
+        &["key `application.player.max_buffer_s`: 0 is out of range: expected seconds above 0"],
+    );
+}
+
+#[test]
+fn missing_key() {
+    let src = GOOD.replace("service = \"dash\"\n", "");
+    assert_msg(&src, &["x.toml:", "missing field `service`"]);
+}
+
+#[test]
+fn no_application_or_scenario() {
+    assert_msg(
+        "name = \"t\"\n",
+        &["x.toml:1:1: key `application`: the campaign has no [[application]]"],
+    );
+    let src = &GOOD[..GOOD.find("[[scenario]]").unwrap()];
+    assert_msg(src, &["key `scenario`: the campaign has no [[scenario]]"]);
+}
+
+#[test]
+fn duplicate_and_bad_names() {
+    let src = format!("{GOOD}\n[[scenario]]\nname = \"S1\"\n");
+    assert_msg(
+        &src,
+        &["x.toml:21:8: key `scenario.name`: `S1` is used twice: names must be unique"],
+    );
+    let src = GOOD.replace("name = \"dash\"", "name = \"a/b\"");
+    assert_msg(
+        &src,
+        &["x.toml:9:8: key `application.name`: `a/b` cannot be a folder name"],
+    );
+}
+
+#[test]
+fn probe_must_fit_the_service() {
+    let src = GOOD.replace("service = \"dash\"", "service = \"game\"");
+    assert_msg(
+        &src,
+        &[
+            "x.toml:10:11: key `application.service`: application `dash`: the player probe needs service \"dash\", but service is \"game\"",
+        ],
+    );
+    let src = GOOD.replace("[application.player]\nmax_buffer_s = 20\n", "");
+    assert_msg(
+        &src,
+        &["key `application`: application `dash` has no probe: add one of [application.player]"],
+    );
+}
+
+#[test]
+fn exec_driver_needs_its_commands() {
+    let src = GOOD.replace("driver = \"emulated\"", "driver = \"exec\"");
+    assert_msg(
+        &src,
+        &[
+            "key `migration.exec`: driver \"exec\" needs a [migration.exec] table with at least `start`",
+        ],
+    );
+    let src = GOOD.replace(
+        "driver = \"emulated\"",
+        "driver = \"exec\"\n[migration.exec]\nstart = \"true\"\nhttp = \"nowhere\"",
+    );
+    assert_msg(
+        &src,
+        &["key `migration.exec.http`: \"nowhere\" is not an address: expected IP:PORT"],
+    );
+    let src = GOOD.replace(
+        "driver = \"emulated\"",
+        "driver = \"exec\"\n[migration.exec]\nstart = []",
+    );
+    assert_msg(&src, &["key `migration.exec.start`: the command is empty"]);
+}
+
+#[test]
+fn unreadable_file() {
+    let e = scenario::load(Path::new("/nonexistent/x.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("cannot read scenario file /nonexistent/x.toml:"),
+        "{e}"
+    );
+}

@@ -1,0 +1,85 @@
+//! `qoeprobe run FILE`: runs a campaign (scenario file) and writes one folder per
+//! run, then the verdicts, the migratability table and the report.
+
+use scenarios::runner::{self, ProgressMode, RunnerOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `qoeprobe run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The campaign: a scenario file (TOML, docs/scenario-file.md).
+    pub file: PathBuf,
+    /// Output folder (default: results/<campaign name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Repetitions per application x scenario (default: the file's `runs`).
+    #[arg(long, value_name = "N")]
+    pub runs: Option<u32>,
+    /// Only these cells: APP or APP/SCENARIO (`*` matches any).
+    #[arg(long, value_name = "APP/SCENARIO")]
+    pub only: Option<String>,
+    /// Skip runs already finished in the output folder.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `qoeprobe run`.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let campaign = scenarios::scenario::load(&args.file)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| runner::default_out(&campaign));
+    let mut opts = RunnerOptions::new(&out);
+    opts.runs = args.runs;
+    opts.only = args.only.clone();
+    opts.resume = args.resume;
+    opts.progress = if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::Auto
+    };
+    let result = runner::run_campaign(&campaign, opts).await?;
+    let done = result
+        .runs
+        .iter()
+        .filter(|r| r.summary.as_ref().is_some_and(|s| s.complete))
+        .count();
+    if !args.quiet {
+        eprintln!(
+            "{done} run(s) written to {}{}",
+            out.display(),
+            if result.skipped > 0 {
+                format!(" ({} already finished, skipped)", result.skipped)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(reason) = &result.interrupted {
+        eprintln!("campaign stopped: {reason}; rerun with --resume to finish it");
+        return Ok(ExitCode::from(130));
+    }
+    match runner::write_analysis(&campaign, &out) {
+        Ok(o) => {
+            print!("{}", analysis::Format::Md.render(&o.table));
+            for w in &o.warnings {
+                eprintln!("warning: {w}");
+            }
+            if !args.quiet {
+                eprintln!(
+                    "wrote {}, {} and {}",
+                    o.verdicts_json.display(),
+                    o.table_md.display(),
+                    o.report_html.display()
+                );
+            }
+        }
+        Err(e) => eprintln!("warning: the runs are written, but the analysis failed: {e}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
