@@ -2,6 +2,81 @@
 //! report.
 //!
 //! This crate only reads result folders and writes outputs; it never measures.
-//! [`run`] holds the run-folder file types shared with the runner.
+//! [`run`] holds the run-folder file types shared with the runner. The pipeline:
+//! [`reader::load`] reads and judges a campaign ([`mod@judge`], by [`profile`]s),
+//! [`table::Table`] aggregates the verdicts ([`verdict`]), [`stats`] describes the
+//! numbers, [`report`] draws the HTML report. [`write_outputs`] does all of it for a
+//! campaign folder.
 
+pub mod error;
+pub mod judge;
+pub mod profile;
+pub mod reader;
+pub mod report;
 pub mod run;
+pub mod stats;
+pub mod synth;
+pub mod table;
+pub mod timeline;
+pub mod verdict;
+
+pub use error::AnalysisError;
+pub use judge::{Outcome, RunOutcome, judge};
+pub use profile::{AppKind, Limits, Profile};
+pub use reader::{Campaign, LoadOptions, load};
+pub use table::{Format, Table, TableFormat};
+pub use verdict::{Cell, Verdict};
+
+use std::path::{Path, PathBuf};
+
+/// What [`write_outputs`] wrote.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// The table, to print.
+    pub table: Table,
+    /// `verdicts.json` (the JSON table).
+    pub verdicts_json: PathBuf,
+    /// `table.md`.
+    pub table_md: PathBuf,
+    /// `report.html`.
+    pub report_html: PathBuf,
+    /// Unreadable files and skipped runs, one line each, to show the user.
+    pub warnings: Vec<String>,
+}
+
+fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
+    std::fs::write(path, text).map_err(|source| AnalysisError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Warnings of a loaded campaign: each problem (`path: reason`) and note.
+pub fn warnings(c: &Campaign) -> Vec<String> {
+    c.problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path.display(), p.reason))
+        .chain(c.notes.iter().cloned())
+        .collect()
+}
+
+/// Reads and judges the campaign in `dir` and writes `verdicts.json`, `table.md` and
+/// `report.html` into its folder (DESIGN.md section 4). The runner calls this at the
+/// end of a campaign; `opts.profiles` carries the scenario file's profiles.
+pub fn write_outputs(dir: &Path, opts: &LoadOptions) -> Result<Outputs, AnalysisError> {
+    let campaign = load(dir, opts)?;
+    let table = Table::from_campaign(&campaign);
+    let verdicts_json = campaign.root.join("verdicts.json");
+    let table_md = campaign.root.join("table.md");
+    let report_html = campaign.root.join("report.html");
+    write(&verdicts_json, &Format::Json.render(&table))?;
+    write(&table_md, &Format::Md.render(&table))?;
+    write(&report_html, &report::render(&campaign, &table)?)?;
+    Ok(Outputs {
+        warnings: warnings(&campaign),
+        table,
+        verdicts_json,
+        table_md,
+        report_html,
+    })
+}

@@ -1,0 +1,107 @@
+//! Rules for the game prober (`probe: game`). Failed: the session state was lost
+//! (session lost or not continuous) or the server never answered again. Impaired: a
+//! freeze (snapshot gap) in the migration window longer than the profile allows, or
+//! the window's RTT p95 over the profile's limit (absolute, or relative to the
+//! run's own baseline p95 where that is already above the absolute limit).
+
+use super::{Findings, ProbeCtx, Reason};
+use crate::timeline::percentile;
+
+pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
+    let name = ctx.name;
+    let lost = ctx.num("sessions_lost").unwrap_or(0.0);
+    if lost > 0.0 || ctx.flag("session_continuous") == Some(false) {
+        f.failed.push(Reason::new(
+            "game session state lost",
+            format!(
+                "`{name}`: {lost:.0} session(s) lost, {} session(s) in the run",
+                ctx.num("sessions").unwrap_or(0.0)
+            ),
+        ));
+    }
+    let freezes: Vec<(u64, f64, bool)> = ctx
+        .events
+        .iter()
+        .filter(|e| e.kind == "game_freeze")
+        .map(|e| {
+            let d = e.duration_ms.unwrap_or(0.0);
+            let start = e
+                .start_ns
+                .unwrap_or_else(|| e.t_ns.saturating_sub((d * 1e6) as u64));
+            (start, d, e.unresolved.unwrap_or(false))
+        })
+        .collect();
+    if let Some(fr) = freezes.iter().find(|fr| fr.2) {
+        f.failed.push(Reason::new(
+            "game server never answered again",
+            format!(
+                "`{name}`: no snapshot from {:.1} s to the end of the run ({:.0} ms)",
+                fr.0 as f64 / 1e9,
+                fr.1
+            ),
+        ));
+    }
+    let l = ctx.limits;
+    if ctx.events.is_empty() {
+        if let Some(longest) = ctx.num("freeze_longest_ms")
+            && longest > l.max_freeze_ms
+        {
+            f.notes.push(format!(
+                "`{name}`: no timeline events, freezes judged on the whole run's summary"
+            ));
+            f.impaired.push(Reason::new(
+                "freeze longer than the limit",
+                format!(
+                    "`{name}`: longest freeze {longest:.0} ms in the run, profile allows {:.0} ms",
+                    l.max_freeze_ms
+                ),
+            ));
+        }
+        return;
+    }
+    let long: Vec<f64> = freezes
+        .iter()
+        .filter(|fr| ctx.in_window(fr.0) && fr.1 > l.max_freeze_ms)
+        .map(|fr| fr.1)
+        .collect();
+    if !long.is_empty() {
+        f.impaired.push(Reason::new(
+            "freeze longer than the limit",
+            format!(
+                "`{name}`: {} freeze(s) in the migration window, longest {:.0} ms, profile allows {:.0} ms",
+                long.len(),
+                long.iter().copied().fold(0.0, f64::max),
+                l.max_freeze_ms
+            ),
+        ));
+    }
+    let mut window_rtt = Vec::new();
+    let mut base_rtt = Vec::new();
+    for e in ctx.events.iter().filter(|e| e.kind == "game_snapshot") {
+        let Some(rtts) = &e.rtt_ns else { continue };
+        let target = if ctx.in_window(e.t_ns) {
+            &mut window_rtt
+        } else if ctx.in_baseline(e.t_ns) {
+            &mut base_rtt
+        } else {
+            continue;
+        };
+        target.extend(rtts.iter().map(|r| *r as f64 / 1e6));
+    }
+    let base_p95 = percentile(&mut base_rtt, 95.0);
+    let Some(win_p95) = percentile(&mut window_rtt, 95.0) else {
+        return;
+    };
+    let limit = l.rtt_p95_limit(base_p95);
+    if win_p95 > limit {
+        let base = base_p95
+            .map(|b| format!("{b:.0} ms"))
+            .unwrap_or_else(|| "none".into());
+        f.impaired.push(Reason::new(
+            "lag: RTT p95 over the limit in the migration window",
+            format!(
+                "`{name}`: RTT p95 {win_p95:.0} ms in the migration window, limit {limit:.0} ms (baseline p95 {base})"
+            ),
+        ));
+    }
+}

@@ -1,0 +1,237 @@
+//! The outcome of one run (DESIGN.md section 6): **failed** when the migration did not
+//! complete or the service was lost for good; **impaired** when an impairment in the
+//! migration window exceeded the application's profile; **clean** otherwise. Every
+//! non-clean outcome carries human-readable reasons.
+//!
+//! One module per probe kind holds its rules; this module dispatches on each probe
+//! summary's `probe` field. Pure functions: no I/O.
+
+mod download;
+mod game;
+mod video;
+pub mod window;
+
+use crate::profile::{AppKind, Profile};
+use crate::run::RunSummary;
+use crate::timeline::TimelineEvent;
+use probes::record::MigrationOutcome;
+use serde::{Deserialize, Serialize};
+pub use window::Window;
+
+/// The rebuffering events of one video probe's events (kinds ending in
+/// `stall_start` / `stall_end`), for plots.
+pub(crate) use video::stalls as video_stalls;
+
+/// The three outcomes of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// No impairment beyond the profile.
+    Clean,
+    /// The migration completed and the service recovered, but an impairment exceeded
+    /// the profile.
+    Impaired,
+    /// The migration did not complete, or the service was lost for good.
+    Failed,
+}
+
+/// Why a run is not clean: `key` is the rule that fired (the same text for every run
+/// it fires in, so cells can count them), `detail` the numbers of this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The rule, e.g. `rebuffering in the migration window`.
+    pub key: String,
+    /// This run's evidence, e.g. `1 stall (2300 ms) ...`.
+    pub detail: String,
+}
+
+impl Reason {
+    /// A reason.
+    pub fn new(key: impl Into<String>, detail: impl Into<String>) -> Self {
+        Reason {
+            key: key.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The judgement of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// Clean, impaired or failed.
+    pub outcome: Outcome,
+    /// Why failed (when failed) or impaired.
+    pub reasons: Vec<Reason>,
+    /// Remarks that do not change the outcome (a check skipped, a fallback used).
+    pub notes: Vec<String>,
+}
+
+/// What the per-probe rules add to.
+#[derive(Default)]
+pub(crate) struct Findings {
+    pub failed: Vec<Reason>,
+    pub impaired: Vec<Reason>,
+    pub notes: Vec<String>,
+}
+
+/// The kind of application a probe summary measures, before any profile override.
+pub fn detect_kind(probe_summary: &serde_json::Value) -> Option<AppKind> {
+    match probe_summary.get("probe").and_then(|p| p.as_str())? {
+        "player" => Some(AppKind::BufferedVideo),
+        "stream" => {
+            let cache = ["cache_ms", "cache_s", "cache_secs", "cache"]
+                .iter()
+                .find_map(|k| probe_summary.get(*k).and_then(|v| v.as_f64()))
+                .unwrap_or(0.0);
+            Some(if cache > 0.0 {
+                AppKind::BufferedVideo
+            } else {
+                AppKind::LiveStream
+            })
+        }
+        "download" => Some(AppKind::Download),
+        "game" => Some(AppKind::Game),
+        _ => None,
+    }
+}
+
+/// The application kind of a run: the kind of its first probe with a known kind,
+/// in the order video, stream, game, download.
+pub fn application_kind(summary: &RunSummary, profile: &Profile) -> Option<AppKind> {
+    if profile.kind.is_some() {
+        return profile.kind;
+    }
+    let kinds: Vec<AppKind> = summary.probes.values().filter_map(detect_kind).collect();
+    [
+        AppKind::BufferedVideo,
+        AppKind::LiveStream,
+        AppKind::Game,
+        AppKind::Download,
+    ]
+    .into_iter()
+    .find(|k| kinds.contains(k))
+}
+
+/// Judges one run from its summary and timeline by `profile`.
+pub fn judge(summary: &RunSummary, events: &[TimelineEvent], profile: &Profile) -> RunOutcome {
+    let mut f = Findings::default();
+    let m = &summary.migration;
+    let detail = m
+        .detail
+        .as_deref()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    match m.outcome {
+        MigrationOutcome::Completed => {}
+        MigrationOutcome::Cancelled => f.failed.push(Reason::new(
+            "migration never ended (cancelled at its time limit)",
+            format!(
+                "cancelled after {}{detail}",
+                fmt_ms_opt(m.total_ms.or(m.preoperation_ms))
+            ),
+        )),
+        MigrationOutcome::Failed => f
+            .failed
+            .push(Reason::new("migration failed", format!("failed{detail}"))),
+    }
+    if m.outcome == MigrationOutcome::Completed
+        && m.reattached_ns.is_none()
+        && !events.iter().any(|e| e.kind == "network_reattached")
+    {
+        f.failed.push(Reason::new(
+            "service not reachable again after resume",
+            "no network reattachment was seen after the VM resumed",
+        ));
+    }
+    if summary.probes.is_empty() {
+        f.notes
+            .push("no probe summaries: only the migration was judged".into());
+    }
+    for (name, value) in &summary.probes {
+        let Some(detected) = detect_kind(value) else {
+            let kind = value.get("probe").and_then(|p| p.as_str()).unwrap_or("?");
+            f.notes.push(format!(
+                "probe `{name}` of kind `{kind}`: no rules for this kind, its impairments were not judged"
+            ));
+            continue;
+        };
+        let limits = profile.limits(detected);
+        let window = Window::of(summary, events, limits.cooldown_ms);
+        if window.is_none() {
+            f.notes.push(format!(
+                "probe `{name}`: no migration request seen, impairments judged over the whole run"
+            ));
+        }
+        let own: Vec<&TimelineEvent> = events
+            .iter()
+            .filter(|e| e.probe() == Some(name.as_str()))
+            .collect();
+        let ctx = ProbeCtx {
+            name,
+            summary: value,
+            events: &own,
+            window,
+            limits: &limits,
+        };
+        match value.get("probe").and_then(|p| p.as_str()) {
+            Some("player") | Some("stream") => video::judge(&ctx, &mut f),
+            Some("game") => game::judge(&ctx, &mut f),
+            Some("download") => download::judge(&ctx, &mut f),
+            _ => {}
+        }
+    }
+    let outcome = if !f.failed.is_empty() {
+        Outcome::Failed
+    } else if !f.impaired.is_empty() {
+        Outcome::Impaired
+    } else {
+        Outcome::Clean
+    };
+    let reasons = match outcome {
+        Outcome::Failed => f.failed,
+        _ => f.impaired,
+    };
+    RunOutcome {
+        outcome,
+        reasons,
+        notes: f.notes,
+    }
+}
+
+/// Everything a per-probe rule needs.
+pub(crate) struct ProbeCtx<'a> {
+    pub name: &'a str,
+    pub summary: &'a serde_json::Value,
+    pub events: &'a [&'a TimelineEvent],
+    pub window: Option<Window>,
+    pub limits: &'a crate::profile::Limits,
+}
+
+impl ProbeCtx<'_> {
+    /// A numeric field of the probe summary.
+    pub fn num(&self, key: &str) -> Option<f64> {
+        self.summary.get(key).and_then(|v| v.as_f64())
+    }
+    /// A boolean field of the probe summary.
+    pub fn flag(&self, key: &str) -> Option<bool> {
+        self.summary.get(key).and_then(|v| v.as_bool())
+    }
+    /// A string field of the probe summary.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.summary.get(key).and_then(|v| v.as_str())
+    }
+    /// Whether `t_ns` is in the window (the whole run when there is none).
+    pub fn in_window(&self, t_ns: u64) -> bool {
+        self.window.is_none_or(|w| w.contains(t_ns))
+    }
+    /// Whether `t_ns` is in the baseline (nothing when there is no window).
+    pub fn in_baseline(&self, t_ns: u64) -> bool {
+        self.window.is_some_and(|w| w.in_baseline(t_ns))
+    }
+}
+
+/// `1234 ms` or `unknown time`.
+pub(crate) fn fmt_ms_opt(ms: Option<f64>) -> String {
+    ms.map(|v| format!("{v:.0} ms"))
+        .unwrap_or_else(|| "unknown time".into())
+}

@@ -1,0 +1,190 @@
+//! Rules for video: the DASH/HLS player (`probe: player`) and the live stream reader
+//! (`probe: stream`). Failed: the player gave up, a stall never ended, or the stream
+//! client disconnected and did not reconnect. Impaired: more rebuffering events in
+//! the migration window than the profile allows; for a live stream without cache,
+//! more dropped frames than the profile's share of the window's frames.
+
+use super::{Findings, ProbeCtx, Reason};
+use crate::timeline::TimelineEvent;
+
+/// One rebuffering event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stall {
+    /// Playback stopped, `t_ns`.
+    pub start_ns: u64,
+    /// Length, ms (`None`: it never ended).
+    pub duration_ms: Option<f64>,
+    /// Closed by the end of the run, not by data.
+    pub unresolved: bool,
+}
+
+/// The stalls in a probe's events: kinds ending in `stall_start` / `stall_end`.
+pub(crate) fn stalls(events: &[&TimelineEvent]) -> Vec<Stall> {
+    let mut out = Vec::new();
+    let mut open: Option<u64> = None;
+    for e in events {
+        if e.kind.ends_with("stall_start") {
+            if let Some(s) = open.take() {
+                out.push(Stall {
+                    start_ns: s,
+                    duration_ms: None,
+                    unresolved: false,
+                });
+            }
+            open = Some(e.t_ns);
+        } else if e.kind.ends_with("stall_end") {
+            let d = e.duration_ms.unwrap_or(0.0).max(0.0);
+            let start = open
+                .take()
+                .unwrap_or_else(|| e.t_ns.saturating_sub((d * 1e6) as u64));
+            out.push(Stall {
+                start_ns: start,
+                duration_ms: Some(d),
+                unresolved: e.unresolved.unwrap_or(false),
+            });
+        }
+    }
+    if let Some(s) = open {
+        out.push(Stall {
+            start_ns: s,
+            duration_ms: None,
+            unresolved: true,
+        });
+    }
+    out
+}
+
+pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
+    let name = ctx.name;
+    if ctx.flag("gave_up") == Some(true) || ctx.text("end_reason") == Some("gave_up") {
+        f.failed.push(Reason::new(
+            "player gave up and did not recover",
+            format!(
+                "`{name}`: its retry policy ran out ({} failed requests)",
+                ctx.num("request_errors").unwrap_or(0.0)
+            ),
+        ));
+    }
+    if let (Some(d), Some(r)) = (ctx.num("disconnects"), ctx.num("reconnects"))
+        && d > r
+    {
+        f.failed.push(Reason::new(
+            "client disconnected and did not reconnect",
+            format!("`{name}`: {d:.0} disconnects, {r:.0} reconnects"),
+        ));
+    }
+    let all = stalls(ctx.events);
+    if let Some(s) = all.iter().find(|s| s.unresolved) {
+        f.failed.push(Reason::new(
+            "playback never resumed",
+            format!(
+                "`{name}`: stalled at {:.1} s until the end of the run",
+                s.start_ns as f64 / 1e9
+            ),
+        ));
+    }
+    let l = ctx.limits;
+    let counts = |s: &&Stall| s.duration_ms.is_none_or(|d| d >= l.min_stall_ms);
+    if ctx.events.is_empty() {
+        if let Some(n) = ctx.num("stall_count") {
+            f.notes.push(format!(
+                "`{name}`: no timeline events, stalls judged on the whole run's summary"
+            ));
+            if n as u64 > l.max_stalls {
+                f.impaired.push(Reason::new(
+                    "rebuffering during the run",
+                    format!(
+                        "`{name}`: {n:.0} stalls in the run (longest {:.0} ms), profile allows {}",
+                        ctx.num("stall_longest_ms").unwrap_or(0.0),
+                        l.max_stalls
+                    ),
+                ));
+            }
+        }
+    } else {
+        let in_window: Vec<&Stall> = all
+            .iter()
+            .filter(|s| ctx.in_window(s.start_ns))
+            .filter(counts)
+            .collect();
+        if in_window.len() as u64 > l.max_stalls {
+            let longest = in_window
+                .iter()
+                .filter_map(|s| s.duration_ms)
+                .fold(0.0, f64::max);
+            let baseline = all
+                .iter()
+                .filter(|s| ctx.in_baseline(s.start_ns))
+                .filter(counts)
+                .count();
+            f.impaired.push(Reason::new(
+                "rebuffering in the migration window",
+                format!(
+                    "`{name}`: {} stall{} (longest {longest:.0} ms) in the migration window, profile allows {}; {baseline} before the migration",
+                    in_window.len(),
+                    if in_window.len() == 1 { "" } else { "s" },
+                    l.max_stalls
+                ),
+            ));
+        }
+    }
+    if let Some(max_pct) = l.max_dropped_frames_pct {
+        dropped_frames(ctx, max_pct, f);
+    }
+}
+
+/// Dropped frames in the window from the probe's cumulative frame counters, or from
+/// the summary's totals when the timeline has none.
+fn dropped_frames(ctx: &ProbeCtx<'_>, max_pct: f64, f: &mut Findings) {
+    let name = ctx.name;
+    let counters: Vec<(u64, u64, u64)> = ctx
+        .events
+        .iter()
+        .filter_map(|e| Some((e.t_ns, e.frames_dropped?, e.frames_rendered?)))
+        .collect();
+    let (dropped, rendered, scope) = if let (Some(w), false) = (ctx.window, counters.is_empty()) {
+        let at = |t: u64| {
+            counters
+                .iter()
+                .rev()
+                .find(|c| c.0 <= t)
+                .map(|c| (c.1, c.2))
+                .unwrap_or((0, 0))
+        };
+        let (d0, r0) = at(w.requested_ns.saturating_sub(1));
+        let (d1, r1) = at(w.end_ns);
+        (
+            d1.saturating_sub(d0) as f64,
+            r1.saturating_sub(r0) as f64,
+            "the migration window",
+        )
+    } else {
+        match (ctx.num("frames_dropped"), ctx.num("frames_rendered")) {
+            (Some(d), Some(r)) => {
+                f.notes.push(format!(
+                    "`{name}`: no frame counters in the timeline, dropped frames judged over the whole run"
+                ));
+                (d, r, "the run")
+            }
+            _ => {
+                f.notes.push(format!(
+                    "`{name}`: no frame counts, dropped frames not judged"
+                ));
+                return;
+            }
+        }
+    };
+    let total = dropped + rendered;
+    if total <= 0.0 {
+        return;
+    }
+    let pct = 100.0 * dropped / total;
+    if pct > max_pct {
+        f.impaired.push(Reason::new(
+            "dropped frames in the migration window",
+            format!(
+                "`{name}`: {dropped:.0} of {total:.0} frames dropped ({pct:.1} %) in {scope}, profile allows {max_pct} %"
+            ),
+        ));
+    }
+}

@@ -1,0 +1,345 @@
+//! Outcome and verdict rules on constructed summaries, at every boundary.
+
+use analysis::judge::{Outcome, judge};
+use analysis::run::{MigrationSummary, RunSummary};
+use analysis::timeline::Timeline;
+use analysis::{Profile, Verdict};
+use probes::record::MigrationOutcome;
+use serde_json::{Value, json};
+
+const MS: u64 = 1_000_000;
+const REQ: u64 = 10_000 * MS;
+const REATTACHED: u64 = 12_000 * MS;
+/// Window end with the default 10 s cool-down.
+const END: u64 = REATTACHED + 10_000 * MS;
+
+fn summary(outcome: MigrationOutcome, probe: Option<(&str, Value)>) -> RunSummary {
+    let completed = outcome == MigrationOutcome::Completed;
+    RunSummary {
+        schema_version: 1,
+        complete: true,
+        incomplete_reason: None,
+        application: "app".into(),
+        scenario: "S1".into(),
+        run: 1,
+        migration: MigrationSummary {
+            driver: "test".into(),
+            outcome,
+            detail: None,
+            requested_ns: Some(REQ),
+            paused_ns: completed.then_some(11_000 * MS),
+            resumed_ns: completed.then_some(11_500 * MS),
+            reattached_ns: completed.then_some(REATTACHED),
+            preoperation_ms: Some(1000.0),
+            downtime_ms: Some(500.0),
+            postoperation_ms: Some(500.0),
+            total_ms: Some(2000.0),
+            passes: 3,
+            transferred_bytes: None,
+            remaining_bytes: None,
+            platform_downtime_ms: None,
+        },
+        probes: probe
+            .map(|(n, v)| [(n.to_string(), v)].into_iter().collect())
+            .unwrap_or_default(),
+        reachability: None,
+    }
+}
+
+fn events(lines: &[String]) -> Vec<analysis::timeline::TimelineEvent> {
+    Timeline::parse(&lines.join("\n")).events
+}
+
+fn player() -> Value {
+    json!({"probe": "player", "gave_up": false, "stall_count": 0, "end_reason": "duration"})
+}
+
+fn stall(name: &str, start_ns: u64, dur_ms: f64) -> Vec<String> {
+    vec![
+        format!(
+            r#"{{"t_ns":{start_ns},"source":"probe:{name}","kind":"stall_start","media_ms":0}}"#
+        ),
+        format!(
+            r#"{{"t_ns":{},"source":"probe:{name}","kind":"stall_end","duration_ms":{dur_ms},"buffer_ms":1000,"unresolved":false}}"#,
+            start_ns + (dur_ms * 1e6) as u64
+        ),
+    ]
+}
+
+fn outcome_of(s: &RunSummary, ev: &[String], p: &Profile) -> Outcome {
+    judge(s, &events(ev), p).outcome
+}
+
+#[test]
+fn verdict_counts() {
+    assert_eq!(Verdict::of(10, 0, 0), Some(Verdict::Migratable));
+    assert_eq!(Verdict::of(9, 1, 0), Some(Verdict::SemiMigratable));
+    assert_eq!(Verdict::of(9, 0, 1), Some(Verdict::SemiMigratable));
+    assert_eq!(Verdict::of(0, 10, 0), Some(Verdict::SemiMigratable));
+    assert_eq!(Verdict::of(0, 9, 1), Some(Verdict::SemiMigratable));
+    assert_eq!(Verdict::of(1, 0, 9), Some(Verdict::SemiMigratable));
+    assert_eq!(Verdict::of(0, 0, 10), Some(Verdict::NotMigratable));
+    assert_eq!(Verdict::of(1, 0, 0), Some(Verdict::Migratable));
+    assert_eq!(Verdict::of(0, 0, 0), None);
+    assert_eq!(Verdict::SemiMigratable.as_str(), "semi-migratable");
+    assert_eq!(Verdict::NotMigratable.symbol(), "✗");
+}
+
+#[test]
+fn migration_outcome_decides_failure() {
+    let p = Profile::default();
+    let ok = summary(MigrationOutcome::Completed, None);
+    assert_eq!(outcome_of(&ok, &[], &p), Outcome::Clean);
+    let r = judge(&summary(MigrationOutcome::Cancelled, None), &[], &p);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(r.reasons[0].key.contains("never ended"), "{r:?}");
+    assert_eq!(
+        outcome_of(&summary(MigrationOutcome::Failed, None), &[], &p),
+        Outcome::Failed
+    );
+    let mut lost = summary(MigrationOutcome::Completed, None);
+    lost.migration.reattached_ns = None;
+    assert_eq!(outcome_of(&lost, &[], &p), Outcome::Failed);
+}
+
+#[test]
+fn stalls_count_only_inside_the_window() {
+    let p = Profile::default();
+    let s = summary(MigrationOutcome::Completed, Some(("v", player())));
+    assert_eq!(
+        outcome_of(&s, &stall("v", REQ - 2000 * MS, 500.0), &p),
+        Outcome::Clean
+    );
+    assert_eq!(
+        outcome_of(&s, &stall("v", REQ - 1, 1.0), &p),
+        Outcome::Clean
+    );
+    assert_eq!(outcome_of(&s, &stall("v", REQ, 1.0), &p), Outcome::Impaired);
+    assert_eq!(outcome_of(&s, &stall("v", END, 1.0), &p), Outcome::Impaired);
+    assert_eq!(
+        outcome_of(&s, &stall("v", END + 1, 1.0), &p),
+        Outcome::Clean
+    );
+    // another probe's stall does not count
+    assert_eq!(
+        outcome_of(&s, &stall("other", REQ, 1.0), &p),
+        Outcome::Clean
+    );
+    let r = judge(&s, &events(&stall("v", REQ + MS, 2300.0)), &p);
+    assert!(r.reasons[0].detail.contains("2300 ms"), "{r:?}");
+}
+
+#[test]
+fn profile_overrides_stall_limits() {
+    let s = summary(MigrationOutcome::Completed, Some(("v", player())));
+    let two: Vec<String> = [stall("v", REQ, 100.0), stall("v", REQ + 1000 * MS, 400.0)].concat();
+    let allow_one = Profile {
+        max_stalls: Some(1),
+        ..Profile::default()
+    };
+    assert_eq!(outcome_of(&s, &two, &allow_one), Outcome::Impaired);
+    let allow_two = Profile {
+        max_stalls: Some(2),
+        ..Profile::default()
+    };
+    assert_eq!(outcome_of(&s, &two, &allow_two), Outcome::Clean);
+    let ignore_short = Profile {
+        max_stalls: Some(1),
+        min_stall_ms: Some(100.0),
+        ..Profile::default()
+    };
+    assert_eq!(outcome_of(&s, &two, &ignore_short), Outcome::Impaired);
+    let ignore_more = Profile {
+        max_stalls: Some(1),
+        min_stall_ms: Some(100.001),
+        ..Profile::default()
+    };
+    assert_eq!(outcome_of(&s, &two, &ignore_more), Outcome::Clean);
+    let short_cooldown = Profile {
+        cooldown_ms: Some(0.0),
+        ..Profile::default()
+    };
+    assert_eq!(
+        outcome_of(&s, &stall("v", REATTACHED + 1, 1.0), &short_cooldown),
+        Outcome::Clean
+    );
+}
+
+#[test]
+fn player_that_gives_up_or_never_resumes_fails() {
+    let p = Profile::default();
+    let mut v = player();
+    v["gave_up"] = json!(true);
+    let s = summary(MigrationOutcome::Completed, Some(("v", v)));
+    assert_eq!(outcome_of(&s, &[], &p), Outcome::Failed);
+    let s = summary(MigrationOutcome::Completed, Some(("v", player())));
+    let open = vec![format!(
+        r#"{{"t_ns":{},"source":"probe:v","kind":"stall_start","media_ms":0}}"#,
+        REQ + MS
+    )];
+    assert_eq!(outcome_of(&s, &open, &p), Outcome::Failed);
+}
+
+fn game_ev(t_ns: u64, rtt_ms: f64) -> String {
+    format!(
+        r#"{{"t_ns":{t_ns},"source":"probe:g","kind":"game_snapshot","seq":1,"rtt_ns":[{}],"late":false,"duplicate":false}}"#,
+        (rtt_ms * 1e6) as u64
+    )
+}
+
+fn freeze_ev(start_ns: u64, dur_ms: f64) -> String {
+    format!(
+        r#"{{"t_ns":{},"source":"probe:g","kind":"game_freeze","start_ns":{start_ns},"duration_ms":{dur_ms},"unresolved":false}}"#,
+        start_ns + (dur_ms * 1e6) as u64
+    )
+}
+
+fn game() -> Value {
+    json!({"probe": "game", "sessions": 1, "sessions_lost": 0, "session_continuous": true})
+}
+
+/// `n` samples at `base_ms` before the window and `n` at `win_ms` inside it.
+fn rtts(base_ms: f64, win_ms: f64) -> Vec<String> {
+    (0..20)
+        .map(|i| game_ev(REQ - (i + 1) * 100 * MS, base_ms))
+        .chain((0..20).map(|i| game_ev(REQ + i * 100 * MS, win_ms)))
+        .collect()
+}
+
+#[test]
+fn game_freeze_boundary() {
+    let p = Profile::default();
+    let s = summary(MigrationOutcome::Completed, Some(("g", game())));
+    assert_eq!(outcome_of(&s, &[freeze_ev(REQ, 250.0)], &p), Outcome::Clean);
+    assert_eq!(
+        outcome_of(&s, &[freeze_ev(REQ, 250.5)], &p),
+        Outcome::Impaired
+    );
+    assert_eq!(
+        outcome_of(&s, &[freeze_ev(REQ - 2000 * MS, 900.0)], &p),
+        Outcome::Clean
+    );
+}
+
+#[test]
+fn game_rtt_absolute_and_relative_limits() {
+    let p = Profile::default();
+    let s = summary(MigrationOutcome::Completed, Some(("g", game())));
+    assert_eq!(outcome_of(&s, &rtts(20.0, 150.0), &p), Outcome::Clean);
+    assert_eq!(outcome_of(&s, &rtts(20.0, 151.0), &p), Outcome::Impaired);
+    // baseline already above 150 ms: at most 50 ms over the baseline's p95
+    assert_eq!(outcome_of(&s, &rtts(160.0, 210.0), &p), Outcome::Clean);
+    assert_eq!(outcome_of(&s, &rtts(160.0, 211.0), &p), Outcome::Impaired);
+    let lax = Profile {
+        max_rtt_p95_ms: Some(300.0),
+        ..Profile::default()
+    };
+    assert_eq!(outcome_of(&s, &rtts(20.0, 299.0), &lax), Outcome::Clean);
+}
+
+#[test]
+fn game_session_lost_fails() {
+    let p = Profile::default();
+    let mut v = game();
+    v["sessions_lost"] = json!(1);
+    v["session_continuous"] = json!(false);
+    let s = summary(MigrationOutcome::Completed, Some(("g", v)));
+    let r = judge(&s, &[], &p);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.reasons[0].key, "game session state lost");
+}
+
+#[test]
+fn download_rules() {
+    let p = Profile::default();
+    let ok = json!({"probe": "download", "outcome": "completed", "restarted_from_zero": false, "sha256_ok": true});
+    let s = summary(MigrationOutcome::Completed, Some(("d", ok.clone())));
+    assert_eq!(outcome_of(&s, &[], &p), Outcome::Clean);
+    for (k, v) in [
+        ("outcome", json!("corrupt")),
+        ("outcome", json!("failed")),
+        ("restarted_from_zero", json!(true)),
+        ("sha256_ok", json!(false)),
+    ] {
+        let mut bad = ok.clone();
+        bad[k] = v;
+        let s = summary(MigrationOutcome::Completed, Some(("d", bad)));
+        assert_eq!(outcome_of(&s, &[], &p), Outcome::Failed, "{k}");
+    }
+    let stall = format!(
+        r#"{{"t_ns":{},"source":"probe:d","kind":"download_stall_end","start_ns":{REQ},"duration_ms":2000,"unresolved":false}}"#,
+        REQ + 2000 * MS
+    );
+    assert_eq!(
+        outcome_of(&s, std::slice::from_ref(&stall), &p),
+        Outcome::Clean
+    );
+    let strict = Profile {
+        max_download_stall_ms: Some(1999.0),
+        ..Profile::default()
+    };
+    assert_eq!(
+        outcome_of(&s, std::slice::from_ref(&stall), &strict),
+        Outcome::Impaired
+    );
+    let lax = Profile {
+        max_download_stall_ms: Some(2000.0),
+        ..Profile::default()
+    };
+    assert_eq!(outcome_of(&s, &[stall], &lax), Outcome::Clean);
+}
+
+fn frames(t_ns: u64, dropped: u64, rendered: u64) -> String {
+    format!(
+        r#"{{"t_ns":{t_ns},"source":"probe:s","kind":"stream_qos","frames_dropped":{dropped},"frames_rendered":{rendered}}}"#
+    )
+}
+
+#[test]
+fn live_stream_dropped_frames_boundary() {
+    let p = Profile::default();
+    let v = json!({"probe": "stream", "cache_ms": 0, "disconnects": 0, "reconnects": 0});
+    let s = summary(MigrationOutcome::Completed, Some(("s", v)));
+    // 500 dropped before the window do not count; 10 of 1000 in the window = 1 %
+    let one_pct = [frames(REQ - MS, 500, 1000), frames(END, 510, 1990)];
+    assert_eq!(outcome_of(&s, &one_pct, &p), Outcome::Clean);
+    let over = [frames(REQ - MS, 500, 1000), frames(END, 511, 1989)];
+    assert_eq!(outcome_of(&s, &over, &p), Outcome::Impaired);
+    // with a cache it is buffered video: dropped frames are not judged
+    let cached = json!({"probe": "stream", "cache_ms": 2000, "disconnects": 0, "reconnects": 0});
+    let s2 = summary(MigrationOutcome::Completed, Some(("s", cached)));
+    assert_eq!(outcome_of(&s2, &over, &p), Outcome::Clean);
+    let gone = json!({"probe": "stream", "cache_ms": 0, "disconnects": 1, "reconnects": 0});
+    let s3 = summary(MigrationOutcome::Completed, Some(("s", gone)));
+    assert_eq!(outcome_of(&s3, &[], &p), Outcome::Failed);
+}
+
+#[test]
+fn unknown_probe_kind_is_noted_not_judged() {
+    let s = summary(
+        MigrationOutcome::Completed,
+        Some(("x", json!({"probe": "telepathy"}))),
+    );
+    let r = judge(&s, &[], &Profile::default());
+    assert_eq!(r.outcome, Outcome::Clean);
+    assert!(r.notes[0].contains("telepathy"), "{r:?}");
+}
+
+#[test]
+fn profile_from_scenario_file_keys() {
+    let p: Profile = serde_json::from_value(json!({"kind": "game", "max_freeze_ms": 100})).unwrap();
+    assert_eq!(p.limits(analysis::AppKind::Download).max_freeze_ms, 100.0);
+    assert_eq!(
+        p.limits(analysis::AppKind::Download).kind,
+        analysis::AppKind::Game
+    );
+    assert!(serde_json::from_value::<Profile>(json!({"max_freez_ms": 1})).is_err());
+    let (profiles, errors) = Profile::from_campaign(&json!({"applications": [
+        {"name": "a", "profile": {"max_stalls": 2}},
+        {"name": "b", "profile": {"bogus": 1}},
+        {"name": "c"}
+    ]}));
+    assert_eq!(profiles["a"].max_stalls, Some(2));
+    assert_eq!(profiles.len(), 1);
+    assert!(errors[0].contains("bogus"), "{errors:?}");
+}

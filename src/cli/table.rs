@@ -1,0 +1,73 @@
+//! `qoeprobe table DIR [--format md|csv|latex|html|json] [-o FILE]`: the
+//! migratability table (the study's Table 2) of a campaign's results folder.
+
+use analysis::{Format, LoadOptions, Table};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Output formats of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormatArg {
+    /// Markdown.
+    Md,
+    /// CSV, one line per cell.
+    Csv,
+    /// LaTeX (needs amssymb).
+    Latex,
+    /// A standalone HTML page.
+    Html,
+    /// JSON: `rows[].cells.<scenario>.{verdict,clean,impaired,failed,...}`.
+    Json,
+}
+
+impl From<TableFormatArg> for Format {
+    fn from(f: TableFormatArg) -> Self {
+        match f {
+            TableFormatArg::Md => Format::Md,
+            TableFormatArg::Csv => Format::Csv,
+            TableFormatArg::Latex => Format::Latex,
+            TableFormatArg::Html => Format::Html,
+            TableFormatArg::Json => Format::Json,
+        }
+    }
+}
+
+/// Arguments of `qoeprobe table`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The campaign's results folder (results/<campaign>/, or a folder holding one).
+    pub dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: TableFormatArg,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+/// Prints a loaded campaign's warnings on stderr (at most 20, then a count).
+pub fn print_warnings(warnings: &[String]) {
+    for w in warnings.iter().take(20) {
+        eprintln!("warning: {w}");
+    }
+    if warnings.len() > 20 {
+        eprintln!("warning: {} more (see the report)", warnings.len() - 20);
+    }
+}
+
+/// Runs `qoeprobe table`.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let campaign = analysis::load(&args.dir, &LoadOptions::default())?;
+    print_warnings(&analysis::warnings(&campaign));
+    let table = Table::from_campaign(&campaign);
+    let text = Format::from(args.format).render(&table);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            eprintln!("table written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
