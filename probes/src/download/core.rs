@@ -4,12 +4,8 @@
 //! resumption (`Range` + `If-Range`), attempts and backoff, detects stalls by timer,
 //! cuts throughput into 100 ms intervals and hashes the body (SHA-256).
 
-use super::head::{ResponseHead, hex, parse_sha256_hex};
 use crate::clock::duration_ns;
-use crate::record::{
-    DownloadAttempt, DownloadEnd, DownloadError, DownloadOutcome, DownloadProgress,
-    DownloadResponse, DownloadStallEnd, DownloadStallStart, Event, EventKind,
-};
+use crate::record::{DownloadAttempt, DownloadProgress, DownloadStallStart, Event, EventKind};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -90,7 +86,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Self::Connect => "connect",
             Self::Reset => "reset",
@@ -100,7 +96,7 @@ impl Failure {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Phase {
+pub(super) enum Phase {
     Waiting { until: Duration },
     Requesting,
     Receiving,
@@ -110,22 +106,22 @@ enum Phase {
 /// The checker.
 #[derive(Debug)]
 pub struct DownloadProbe {
-    cfg: DownloadConfig,
-    phase: Phase,
-    attempt: u32,
-    bytes: u64,
-    hasher: Sha256,
-    discarded: bool,
-    etag: Option<String>,
-    total_size: Option<u64>,
-    published: Option<String>,
-    last_byte: Duration,
-    last_activity: Duration,
-    stalled: bool,
-    interval_start: Duration,
-    interval_bytes: u64,
-    pending_abort: bool,
-    events: VecDeque<Event>,
+    pub(super) cfg: DownloadConfig,
+    pub(super) phase: Phase,
+    pub(super) attempt: u32,
+    pub(super) bytes: u64,
+    pub(super) hasher: Sha256,
+    pub(super) discarded: bool,
+    pub(super) etag: Option<String>,
+    pub(super) total_size: Option<u64>,
+    pub(super) published: Option<String>,
+    pub(super) last_byte: Duration,
+    pub(super) last_activity: Duration,
+    pub(super) stalled: bool,
+    pub(super) interval_start: Duration,
+    pub(super) interval_bytes: u64,
+    pub(super) pending_abort: bool,
+    pub(super) events: VecDeque<Event>,
 }
 
 impl DownloadProbe {
@@ -151,8 +147,9 @@ impl DownloadProbe {
         }
     }
 
-    fn push(&mut self, t: Duration, kind: EventKind) {
-        self.events.push_back(Event::new(t, self.cfg.source.clone(), kind));
+    pub(super) fn push(&mut self, t: Duration, kind: EventKind) {
+        self.events
+            .push_back(Event::new(t, self.cfg.source.clone(), kind));
     }
 
     /// The next event, if any.
@@ -180,7 +177,9 @@ impl DownloadProbe {
         if std::mem::take(&mut self.pending_abort) {
             return Some(Action::Abort);
         }
-        let Phase::Waiting { until } = self.phase else { return None };
+        let Phase::Waiting { until } = self.phase else {
+            return None;
+        };
         if now < until {
             return None;
         }
@@ -192,15 +191,22 @@ impl DownloadProbe {
         }
         let range_start = (self.bytes > 0).then_some(self.bytes);
         let if_range = range_start.and(self.etag.clone());
-        self.push(now, EventKind::DownloadAttempt(DownloadAttempt {
-            url: self.cfg.url.clone(),
-            attempt: self.attempt,
-            range_start,
-            if_range: if_range.clone(),
-        }));
+        self.push(
+            now,
+            EventKind::DownloadAttempt(DownloadAttempt {
+                url: self.cfg.url.clone(),
+                attempt: self.attempt,
+                range_start,
+                if_range: if_range.clone(),
+            }),
+        );
         self.phase = Phase::Requesting;
         self.last_activity = now;
-        Some(Action::Request { attempt: self.attempt, range_start, if_range })
+        Some(Action::Request {
+            attempt: self.attempt,
+            range_start,
+            if_range,
+        })
     }
 
     /// When the checker next needs `handle_timeout`.
@@ -219,7 +225,7 @@ impl DownloadProbe {
         Some(t)
     }
 
-    fn flush_intervals(&mut self, now: Duration) {
+    pub(super) fn flush_intervals(&mut self, now: Duration) {
         while self.interval_start + self.cfg.interval <= now {
             let bytes = std::mem::take(&mut self.interval_bytes);
             self.interval_start += self.cfg.interval;
@@ -227,14 +233,21 @@ impl DownloadProbe {
         }
     }
 
-    fn progress(&mut self, t: Duration, len: Duration, bytes: u64) {
+    pub(super) fn progress(&mut self, t: Duration, len: Duration, bytes: u64) {
         let secs = len.as_secs_f64();
-        self.push(t, EventKind::DownloadProgress(DownloadProgress {
-            interval_ms: secs * 1000.0,
-            bytes,
-            total_bytes: self.bytes,
-            throughput_kbps: if secs > 0.0 { bytes as f64 * 8.0 / secs / 1000.0 } else { 0.0 },
-        }));
+        self.push(
+            t,
+            EventKind::DownloadProgress(DownloadProgress {
+                interval_ms: secs * 1000.0,
+                bytes,
+                total_bytes: self.bytes,
+                throughput_kbps: if secs > 0.0 {
+                    bytes as f64 * 8.0 / secs / 1000.0
+                } else {
+                    0.0
+                },
+            }),
+        );
     }
 
     /// Timers: throughput intervals, stall detection, attempt timeout, backoff.
@@ -245,10 +258,13 @@ impl DownloadProbe {
         self.flush_intervals(now);
         if !self.stalled && now >= self.last_byte + self.cfg.stall_threshold {
             self.stalled = true;
-            self.push(now, EventKind::DownloadStallStart(DownloadStallStart {
-                since_ns: duration_ns(self.last_byte),
-                bytes: self.bytes,
-            }));
+            self.push(
+                now,
+                EventKind::DownloadStallStart(DownloadStallStart {
+                    since_ns: duration_ns(self.last_byte),
+                    bytes: self.bytes,
+                }),
+            );
         }
         if matches!(self.phase, Phase::Requesting | Phase::Receiving)
             && now >= self.last_activity + self.cfg.timeout
@@ -257,174 +273,5 @@ impl DownloadProbe {
             let detail = format!("no data for {:.1} s", self.cfg.timeout.as_secs_f64());
             self.fail_attempt(now, "timeout", None, detail, true);
         }
-    }
-
-    /// A response head arrived.
-    pub fn on_response(&mut self, now: Duration, head: ResponseHead) {
-        if self.phase != Phase::Requesting {
-            return;
-        }
-        self.flush_intervals(now);
-        self.last_activity = now;
-        let status = head.status;
-        if !(200..300).contains(&status) {
-            let retry = status >= 500 || status == 408 || status == 429;
-            let hint = if retry { "the server may recover" } else { "check the URL" };
-            let detail = format!("HTTP {status} for {}: {hint}", self.cfg.url);
-            return self.fail_attempt(now, "status", Some(status), detail, retry);
-        }
-        let offset = match (status, head.content_range) {
-            (206, Some((start, _))) => start,
-            (206, None) => {
-                let detail = "206 without a valid Content-Range".to_string();
-                return self.fail_attempt(now, "bad_range", Some(status), detail, true);
-            }
-            _ => 0,
-        };
-        if offset != 0 && offset != self.bytes {
-            let detail = format!("asked for byte {}, got a range from {offset}", self.bytes);
-            return self.fail_attempt(now, "bad_range", Some(status), detail, true);
-        }
-        let restarted = offset == 0 && (self.bytes > 0 || self.discarded);
-        if offset == 0 && self.bytes > 0 {
-            self.bytes = 0;
-            self.hasher = Sha256::new();
-        }
-        self.discarded = false;
-        if head.etag.is_some() {
-            self.etag = head.etag.clone();
-        }
-        let total = head.content_range.and_then(|(_, t)| t).or(head.content_length.map(|l| l + offset));
-        if total.is_some() {
-            self.total_size = total;
-        }
-        if head.published_sha256.is_some() {
-            self.published = head.published_sha256;
-        }
-        self.push(now, EventKind::DownloadResponse(DownloadResponse {
-            attempt: self.attempt,
-            status,
-            offset,
-            total_size: total,
-            etag: head.etag,
-            restarted_from_zero: restarted,
-        }));
-        self.phase = Phase::Receiving;
-    }
-
-    /// A body chunk arrived.
-    pub fn on_body(&mut self, now: Duration, chunk: &[u8]) {
-        if self.phase != Phase::Receiving || chunk.is_empty() {
-            return;
-        }
-        self.flush_intervals(now);
-        if self.stalled {
-            self.stalled = false;
-            self.push(now, EventKind::DownloadStallEnd(DownloadStallEnd {
-                start_ns: duration_ns(self.last_byte),
-                duration_ms: now.saturating_sub(self.last_byte).as_secs_f64() * 1000.0,
-                unresolved: false,
-            }));
-        }
-        self.hasher.update(chunk);
-        let n = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
-        self.bytes = self.bytes.saturating_add(n);
-        self.interval_bytes = self.interval_bytes.saturating_add(n);
-        self.last_byte = now;
-        self.last_activity = now;
-    }
-
-    /// The body ended cleanly (as far as the HTTP client knows).
-    pub fn on_done(&mut self, now: Duration) {
-        if self.phase != Phase::Receiving {
-            return;
-        }
-        if let Some(t) = self.total_size.filter(|&t| self.bytes < t) {
-            let detail = format!("body ended at byte {} of {t}", self.bytes);
-            return self.fail_attempt(now, "reset", None, detail, true);
-        }
-        self.end(now, None);
-    }
-
-    /// The current attempt failed.
-    pub fn on_error(&mut self, now: Duration, kind: Failure, detail: impl Into<String>) {
-        if matches!(self.phase, Phase::Requesting | Phase::Receiving) {
-            self.fail_attempt(now, kind.name(), None, detail.into(), true);
-        }
-    }
-
-    /// Stops now (Ctrl-C): the download fails as `interrupted`.
-    pub fn interrupt(&mut self, now: Duration) {
-        if self.phase != Phase::Done {
-            self.end(now, Some("interrupted".into()));
-        }
-    }
-
-    fn fail_attempt(&mut self, now: Duration, error: &str, status: Option<u16>, detail: String, retry: bool) {
-        let will_retry = retry && self.attempt < self.cfg.max_attempts;
-        let delay = if will_retry {
-            let factor = 2u32.saturating_pow(self.attempt.saturating_sub(1).min(20));
-            self.cfg.backoff_base.saturating_mul(factor).min(self.cfg.backoff_max)
-        } else {
-            Duration::ZERO
-        };
-        self.push(now, EventKind::DownloadError(DownloadError {
-            attempt: self.attempt,
-            error: error.into(),
-            status,
-            detail: detail.clone(),
-            will_retry,
-            delay_ms: delay.as_secs_f64() * 1000.0,
-        }));
-        if will_retry {
-            self.phase = Phase::Waiting { until: now + delay };
-        } else {
-            let why = if retry {
-                format!("gave up after {} attempts; last error: {detail}", self.attempt)
-            } else {
-                detail
-            };
-            self.end(now, Some(why));
-        }
-    }
-
-    fn end(&mut self, now: Duration, failure: Option<String>) {
-        self.flush_intervals(now);
-        let partial = now.saturating_sub(self.interval_start);
-        if partial > Duration::ZERO || self.interval_bytes > 0 {
-            let bytes = std::mem::take(&mut self.interval_bytes);
-            self.progress(now, partial, bytes);
-        }
-        if self.stalled {
-            self.push(now, EventKind::DownloadStallEnd(DownloadStallEnd {
-                start_ns: duration_ns(self.last_byte),
-                duration_ms: now.saturating_sub(self.last_byte).as_secs_f64() * 1000.0,
-                unresolved: true,
-            }));
-        }
-        let digest: [u8; 32] = self.hasher.clone().finalize().into();
-        let expected = self.cfg.expected_sha256.map(|h| hex(&h)).or_else(|| {
-            self.published.as_deref().and_then(parse_sha256_hex).map(|h| hex(&h))
-        });
-        let expected_size = self.total_size();
-        let complete = failure.is_none();
-        let sha256_ok = expected.as_ref().filter(|_| complete).map(|e| *e == hex(&digest));
-        let size_ok = expected_size.filter(|_| complete).map(|s| s == self.bytes);
-        let outcome = match (&failure, sha256_ok, size_ok) {
-            (Some(_), _, _) => DownloadOutcome::Failed,
-            (None, Some(false), _) | (None, _, Some(false)) => DownloadOutcome::Corrupt,
-            _ => DownloadOutcome::Completed,
-        };
-        self.push(now, EventKind::DownloadEnd(DownloadEnd {
-            outcome,
-            bytes: self.bytes,
-            sha256: hex(&digest),
-            expected_sha256: expected,
-            sha256_ok,
-            expected_size,
-            size_ok,
-            reason: failure,
-        }));
-        self.phase = Phase::Done;
     }
 }

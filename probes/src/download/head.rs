@@ -61,7 +61,10 @@ mod tests {
 
     #[test]
     fn content_range() {
-        assert_eq!(parse_content_range("bytes 10-19/100"), Some((10, Some(100))));
+        assert_eq!(
+            parse_content_range("bytes 10-19/100"),
+            Some((10, Some(100)))
+        );
         assert_eq!(parse_content_range("bytes 10-19/*"), Some((10, None)));
         assert_eq!(parse_content_range("bytes 19-10/100"), None);
         assert_eq!(parse_content_range("items 1-2/3"), None);

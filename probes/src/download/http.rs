@@ -23,7 +23,9 @@ pub enum DownloadSetupError {
         source: url::ParseError,
     },
     /// Not `http://`.
-    #[error("unsupported URL scheme `{scheme}` in {url}: only http:// is supported (https is not supported yet)")]
+    #[error(
+        "unsupported URL scheme `{scheme}` in {url}: only http:// is supported (https is not supported yet)"
+    )]
     Scheme {
         /// The scheme.
         scheme: String,
@@ -63,9 +65,14 @@ pub async fn run(
         source,
     })?;
     if url.scheme() != "http" {
-        return Err(DownloadSetupError::Scheme { scheme: url.scheme().into(), url: cfg.url });
+        return Err(DownloadSetupError::Scheme {
+            scheme: url.scheme().into(),
+            url: cfg.url,
+        });
     }
-    let client = reqwest::Client::builder().connect_timeout(cfg.timeout).build()?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(cfg.timeout)
+        .build()?;
     let mut probe = DownloadProbe::new(cfg, clock.now());
     let mut events = Vec::new();
     let mut inflight = InFlight::Idle;
@@ -75,7 +82,11 @@ pub async fn run(
         while let Some(a) = probe.poll_action(clock.now()) {
             inflight = match a {
                 Action::Abort => InFlight::Idle,
-                Action::Request { range_start, if_range, .. } => {
+                Action::Request {
+                    range_start,
+                    if_range,
+                    ..
+                } => {
                     let mut req = client.get(url.clone());
                     if let Some(start) = range_start {
                         req = req.header("range", format!("bytes={start}-"));
@@ -134,11 +145,17 @@ pub async fn run(
 
 fn head_of(resp: &reqwest::Response) -> ResponseHead {
     let h = resp.headers();
-    let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let text = |name: &str| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     ResponseHead {
         status: resp.status().as_u16(),
         content_length: text("content-length").and_then(|v| v.trim().parse().ok()),
-        content_range: text("content-range").as_deref().and_then(parse_content_range),
+        content_range: text("content-range")
+            .as_deref()
+            .and_then(parse_content_range),
         etag: text("etag"),
         published_sha256: text(SHA256_HEADER),
     }

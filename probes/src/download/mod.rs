@@ -8,9 +8,13 @@
 pub mod core;
 pub mod head;
 pub mod http;
+mod receive;
 pub mod summary;
 
 pub use core::{Action, DownloadConfig, DownloadProbe, Failure};
 pub use head::ResponseHead;
 pub use http::{DownloadSetupError, run};
 pub use summary::summarize;
+
+#[cfg(test)]
+mod tests;

@@ -39,12 +39,10 @@ pub fn summarize(events: &[Event]) -> DownloadSummary {
                 s.resumes += u32::from(r.status == 206 && r.offset > 0);
                 s.restarted_from_zero |= r.restarted_from_zero;
             }
-            EventKind::DownloadProgress(p) => {
-                // Only full intervals: the last, partial one would skew the minimum.
-                if (p.interval_ms - 100.0).abs() < 1e-6 || p.interval_ms > 100.0 {
-                    min_kbps = min_kbps.min(p.throughput_kbps);
-                    max_kbps = max_kbps.max(p.throughput_kbps);
-                }
+            // Only full intervals: the last, partial one would skew the minimum.
+            EventKind::DownloadProgress(p) if p.interval_ms >= 100.0 - 1e-6 => {
+                min_kbps = min_kbps.min(p.throughput_kbps);
+                max_kbps = max_kbps.max(p.throughput_kbps);
             }
             EventKind::DownloadStallStart(_) => s.stall_count += 1,
             EventKind::DownloadStallEnd(x) => {

@@ -3,12 +3,9 @@
 //! wake-up and for events. It never reads a clock or touches a socket.
 
 use super::stamp;
-use super::wire::{self, ServerMessage};
+use super::wire;
 use crate::clock::duration_ns;
-use crate::record::{
-    Event, EventKind, GameCommand, GameEnd, GameFreeze, GameIgnored, GameSession,
-    GameSessionLost, GameSnapshot,
-};
+use crate::record::{Event, EventKind, GameCommand, GameEnd, GameFreeze, GameIgnored, GameSession};
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
@@ -77,42 +74,48 @@ impl GameConfig {
     }
 }
 
-const RING: usize = 8192;
+pub(super) const RING: usize = 8192;
 
 #[derive(Debug, Clone, Copy)]
-struct Session {
-    id: u64,
-    token: u64,
-    seed: u64,
+pub(super) struct Session {
+    pub(super) id: u64,
+    pub(super) token: u64,
+    pub(super) seed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Phase {
-    Handshake { first: Duration, next_hello: Duration, nonce: u64 },
+pub(super) enum Phase {
+    Handshake {
+        first: Duration,
+        next_hello: Duration,
+        nonce: u64,
+    },
     Running,
-    Draining { until: Duration },
+    Draining {
+        until: Duration,
+    },
     Done,
 }
 
 /// The prober.
 #[derive(Debug)]
 pub struct GameProbe {
-    cfg: GameConfig,
-    phase: Phase,
-    end: Duration,
-    connect_deadline: Option<Duration>,
-    handshakes: u64,
-    session: Option<Session>,
-    tick_interval: Duration,
-    next_seq: u32,
-    origin: Duration,
-    origin_seq: u32,
-    sent: Vec<(u32, u64)>,
-    highest_ack: Option<u32>,
-    highest_snap: Option<u32>,
-    seen: BTreeSet<u32>,
-    last_arrival: Option<(Duration, Option<u64>)>,
-    events: VecDeque<Event>,
+    pub(super) cfg: GameConfig,
+    pub(super) phase: Phase,
+    pub(super) end: Duration,
+    pub(super) connect_deadline: Option<Duration>,
+    pub(super) handshakes: u64,
+    pub(super) session: Option<Session>,
+    pub(super) tick_interval: Duration,
+    pub(super) next_seq: u32,
+    pub(super) origin: Duration,
+    pub(super) origin_seq: u32,
+    pub(super) sent: Vec<(u32, u64)>,
+    pub(super) highest_ack: Option<u32>,
+    pub(super) highest_snap: Option<u32>,
+    pub(super) seen: BTreeSet<u32>,
+    pub(super) last_arrival: Option<(Duration, Option<u64>)>,
+    pub(super) events: VecDeque<Event>,
 }
 
 impl GameProbe {
@@ -141,34 +144,48 @@ impl GameProbe {
             Protocol::Stamp => {
                 p.connect_deadline = None;
                 p.phase = Phase::Running;
-                p.push(now, EventKind::GameSession(GameSession {
-                    protocol: "stamp".into(),
-                    server: p.cfg.server.clone(),
-                    session_id: "-".into(),
-                    tick_interval_ns: duration_ns(p.cfg.cmd_interval),
-                    handshake_ms: 0.0,
-                }));
+                p.push(
+                    now,
+                    EventKind::GameSession(GameSession {
+                        protocol: "stamp".into(),
+                        server: p.cfg.server.clone(),
+                        session_id: "-".into(),
+                        tick_interval_ns: duration_ns(p.cfg.cmd_interval),
+                        handshake_ms: 0.0,
+                    }),
+                );
             }
         }
         p
     }
 
-    fn start_handshake(&mut self, now: Duration) {
+    pub(super) fn start_handshake(&mut self, now: Duration) {
         self.handshakes += 1;
         let nonce = wire::mix64(self.cfg.nonce_seed ^ self.handshakes);
-        self.phase = Phase::Handshake { first: now, next_hello: now, nonce };
+        self.phase = Phase::Handshake {
+            first: now,
+            next_hello: now,
+            nonce,
+        };
     }
 
-    fn push(&mut self, t: Duration, kind: EventKind) {
-        self.events.push_back(Event::new(t, self.cfg.source.clone(), kind));
+    pub(super) fn push(&mut self, t: Duration, kind: EventKind) {
+        self.events
+            .push_back(Event::new(t, self.cfg.source.clone(), kind));
     }
 
-    fn ignore(&mut self, now: Duration, reason: &str, len: usize) {
+    pub(super) fn ignore(&mut self, now: Duration, reason: &str, len: usize) {
         let len = u64::try_from(len).unwrap_or(u64::MAX);
-        self.push(now, EventKind::GameIgnored(GameIgnored { reason: reason.into(), len }));
+        self.push(
+            now,
+            EventKind::GameIgnored(GameIgnored {
+                reason: reason.into(),
+                len,
+            }),
+        );
     }
 
-    fn freeze_threshold(&self) -> Duration {
+    pub(super) fn freeze_threshold(&self) -> Duration {
         self.cfg
             .freeze_threshold
             .unwrap_or_else(|| (self.tick_interval * 3).max(Duration::from_millis(100)))
@@ -208,8 +225,14 @@ impl GameProbe {
             return self.finish(now, "no_answer");
         }
         match self.phase {
+            // Never answered (the first handshake outlived the run): no session at all.
+            Phase::Handshake { .. } if now >= self.end && self.handshakes == 1 => {
+                self.finish(now, "no_answer")
+            }
             Phase::Handshake { .. } | Phase::Running if now >= self.end => {
-                self.phase = Phase::Draining { until: now + self.cfg.drain };
+                self.phase = Phase::Draining {
+                    until: now + self.cfg.drain,
+                };
             }
             Phase::Draining { until } if now >= until => self.finish(now, "duration"),
             _ => {}
@@ -222,17 +245,31 @@ impl GameProbe {
         if self.phase == Phase::Done {
             return;
         }
+        // A reflector answers only what was sent: after the last packet, silence is
+        // expected, so a STAMP gap still open is measured up to the end of sending.
+        let until = match self.cfg.protocol {
+            Protocol::Stamp => now.min(self.end),
+            Protocol::Qgt => now,
+        };
         if let Some((last, _)) = self.last_arrival
-            && now.saturating_sub(last) > self.freeze_threshold()
+            && until.saturating_sub(last) > self.freeze_threshold()
         {
-            self.push(now, EventKind::GameFreeze(GameFreeze {
-                start_ns: duration_ns(last),
-                duration_ms: ms(now.saturating_sub(last)),
-                ticks_missed: None,
-                unresolved: true,
-            }));
+            self.push(
+                now,
+                EventKind::GameFreeze(GameFreeze {
+                    start_ns: duration_ns(last),
+                    duration_ms: ms(until.saturating_sub(last)),
+                    ticks_missed: None,
+                    unresolved: true,
+                }),
+            );
         }
-        self.push(now, EventKind::GameEnd(GameEnd { reason: reason.into() }));
+        self.push(
+            now,
+            EventKind::GameEnd(GameEnd {
+                reason: reason.into(),
+            }),
+        );
         self.phase = Phase::Done;
     }
 
@@ -240,7 +277,11 @@ impl GameProbe {
     /// call this right before sending.
     pub fn poll_transmit(&mut self, now: Duration) -> Option<Vec<u8>> {
         match self.phase {
-            Phase::Handshake { first, next_hello, nonce } if now >= next_hello && now < self.end => {
+            Phase::Handshake {
+                first,
+                next_hello,
+                nonce,
+            } if now >= next_hello && now < self.end => {
                 self.phase = Phase::Handshake {
                     first,
                     next_hello: now + self.cfg.hello_interval,
@@ -265,167 +306,20 @@ impl GameProbe {
                     (Protocol::Qgt, Some(s)) => wire::encode_command(s.id, s.token, seq, now_ns),
                     (Protocol::Qgt, None) => return None,
                 };
-                self.push(now, EventKind::GameCommand(GameCommand {
-                    seq,
-                    scheduled_ns: duration_ns(scheduled),
-                }));
+                self.push(
+                    now,
+                    EventKind::GameCommand(GameCommand {
+                        seq,
+                        scheduled_ns: duration_ns(scheduled),
+                    }),
+                );
                 Some(bytes)
             }
             _ => None,
         }
     }
-
-    /// Feeds one received datagram.
-    pub fn handle_datagram(&mut self, now: Duration, bytes: &[u8]) {
-        if self.phase == Phase::Done {
-            return;
-        }
-        if self.cfg.protocol == Protocol::Stamp {
-            return self.handle_stamp(now, bytes);
-        }
-        match wire::decode(bytes) {
-            Err(e) => self.ignore(now, e.name(), bytes.len()),
-            Ok(ServerMessage::Welcome(w)) => match self.phase {
-                Phase::Handshake { first, nonce, .. } if w.nonce == nonce && w.session_id != 0 => {
-                    self.connect_deadline = None;
-                    self.session = Some(Session { id: w.session_id, token: w.token, seed: w.state_seed });
-                    if w.tick_interval_ns > 0 {
-                        self.tick_interval = Duration::from_nanos(u64::from(w.tick_interval_ns));
-                    }
-                    self.highest_ack = None;
-                    self.highest_snap = None;
-                    self.seen.clear();
-                    self.origin = now;
-                    self.origin_seq = self.next_seq;
-                    self.phase = if now < self.end { Phase::Running } else { self.phase };
-                    self.push(now, EventKind::GameSession(GameSession {
-                        protocol: "qgt".into(),
-                        server: self.cfg.server.clone(),
-                        session_id: format!("{:016x}", w.session_id),
-                        tick_interval_ns: u64::from(w.tick_interval_ns),
-                        handshake_ms: ms(now.saturating_sub(first)),
-                    }));
-                }
-                _ => self.ignore(now, "wrong_nonce", bytes.len()),
-            },
-            Ok(ServerMessage::UnknownSession(id)) => match self.session {
-                Some(s) if s.id == id => self.lose_session(now, "unknown_session"),
-                _ => self.ignore(now, "foreign_session", bytes.len()),
-            },
-            Ok(ServerMessage::Snapshot(s)) => {
-                let Some(sess) = self.session else {
-                    return self.ignore(now, "no_session", bytes.len());
-                };
-                if s.session_id != sess.id {
-                    return self.ignore(now, "foreign_session", bytes.len());
-                }
-                if s.state != wire::state_at(sess.seed, s.tick) {
-                    return self.lose_session(now, "state_mismatch");
-                }
-                let rtt_ns = self.newly_acked(now, &s);
-                self.arrival(now, s.snap_seq, Some(s.tick), GameSnapshot {
-                    seq: s.snap_seq,
-                    tick: Some(s.tick),
-                    ack_seq: (s.cmd_count > 0).then_some(s.ack_seq),
-                    cmd_count: Some(s.cmd_count),
-                    rtt_ns,
-                    peer_send_ns: Some(s.server_ns),
-                    late: false,
-                    duplicate: false,
-                });
-            }
-        }
-    }
-
-    /// RTT samples of the commands `s` acknowledges for the first time: for each,
-    /// arrival - its send time - the snapshot's hold time (docs/game.md).
-    fn newly_acked(&mut self, now: Duration, s: &wire::Snapshot) -> Vec<u64> {
-        let (seq, sent_ns) = self.sent[s.ack_seq as usize % RING];
-        let valid = s.cmd_count > 0 && seq == s.ack_seq && sent_ns == s.echo_send_ns;
-        if !valid || self.highest_ack.is_some_and(|h| s.ack_seq <= h) {
-            return Vec::new();
-        }
-        let from = self.highest_ack.map_or(self.origin_seq, |h| h.wrapping_add(1));
-        self.highest_ack = Some(s.ack_seq);
-        let now_ns = duration_ns(now);
-        let span = s.ack_seq.wrapping_sub(from).min(RING as u32 - 1);
-        (0..=span)
-            .filter_map(|i| {
-                let q = s.ack_seq.wrapping_sub(span - i);
-                let (have, t) = self.sent[q as usize % RING];
-                (have == q).then(|| now_ns.saturating_sub(t.saturating_add(u64::from(s.hold_ns))))
-            })
-            .collect()
-    }
-
-    fn handle_stamp(&mut self, now: Duration, bytes: &[u8]) {
-        let Some(r) = stamp::decode_reflected(bytes) else {
-            return self.ignore(now, "short", bytes.len());
-        };
-        let (seq, sent_ns) = self.sent[r.sender_seq as usize % RING];
-        let expect = stamp::unix_ns_to_ntp(self.cfg.wall_anchor_unix_ns.saturating_add(sent_ns));
-        if seq != r.sender_seq || r.sender_ntp != expect {
-            return self.ignore(now, "unknown_seq", bytes.len());
-        }
-        let hold = stamp::ntp_to_ns(r.tx_ntp).saturating_sub(stamp::ntp_to_ns(r.rx_ntp));
-        let rtt = duration_ns(now).saturating_sub(sent_ns).saturating_sub(hold);
-        self.arrival(now, r.sender_seq, None, GameSnapshot {
-            seq: r.sender_seq,
-            tick: None,
-            ack_seq: Some(r.sender_seq),
-            cmd_count: None,
-            rtt_ns: vec![rtt],
-            peer_send_ns: Some(stamp::ntp_to_ns(r.tx_ntp)),
-            late: false,
-            duplicate: false,
-        });
-    }
-
-    fn arrival(&mut self, now: Duration, seq: u32, tick: Option<u64>, mut snap: GameSnapshot) {
-        snap.duplicate = !self.seen.insert(seq);
-        snap.late = self.highest_snap.is_some_and(|h| seq < h);
-        if self.highest_snap.is_none_or(|h| seq > h) {
-            self.highest_snap = Some(seq);
-        }
-        if self.seen.len() > RING {
-            let floor = seq.saturating_sub(RING as u32);
-            self.seen = self.seen.split_off(&floor);
-        }
-        let fresh = !snap.late && !snap.duplicate;
-        if let Some((last, last_tick)) = self.last_arrival.filter(|_| fresh) {
-            let gap = now.saturating_sub(last);
-            if gap > self.freeze_threshold() {
-                let ticks_missed = match (last_tick, tick) {
-                    (Some(a), Some(b)) if b > a => Some(b - a - 1),
-                    _ => None,
-                };
-                self.push(now, EventKind::GameFreeze(GameFreeze {
-                    start_ns: duration_ns(last),
-                    duration_ms: ms(gap),
-                    ticks_missed,
-                    unresolved: false,
-                }));
-            }
-        }
-        if fresh {
-            self.last_arrival = Some((now, tick));
-        }
-        self.push(now, EventKind::GameSnapshot(snap));
-    }
-
-    fn lose_session(&mut self, now: Duration, reason: &str) {
-        if let Some(s) = self.session.take() {
-            self.push(now, EventKind::GameSessionLost(GameSessionLost {
-                session_id: format!("{:016x}", s.id),
-                reason: reason.into(),
-            }));
-        }
-        if matches!(self.phase, Phase::Running) {
-            self.start_handshake(now);
-        }
-    }
 }
 
-fn ms(d: Duration) -> f64 {
+pub(super) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

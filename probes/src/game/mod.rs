@@ -6,6 +6,7 @@
 //! events, [`udp`] the tokio adapter. [`wire`] and [`stamp`] encode and decode.
 
 pub mod core;
+mod receive;
 pub mod stamp;
 pub mod summary;
 pub mod udp;

@@ -20,9 +20,14 @@ struct SessionCount {
 
 impl SessionCount {
     fn loss_up(&self) -> (u64, u64) {
-        let Some(ack) = self.max_ack else { return (0, 0) };
+        let Some(ack) = self.max_ack else {
+            return (0, 0);
+        };
         let expected = self.sent_seqs.iter().filter(|&&s| s <= ack).count() as u64;
-        (expected.saturating_sub(u64::from(self.max_cmd_count)), expected)
+        (
+            expected.saturating_sub(u64::from(self.max_cmd_count)),
+            expected,
+        )
     }
 
     fn loss_down(&self) -> (u64, u64) {
@@ -33,7 +38,8 @@ impl SessionCount {
 
 fn hist() -> Histogram<u64> {
     // 1 ns .. 1 hour at 3 significant digits: constant, valid bounds.
-    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("constant histogram bounds are valid")
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
+        .expect("constant histogram bounds are valid")
 }
 
 fn quantile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
@@ -184,7 +190,11 @@ pub fn summarize(events: &[Event]) -> GameSummary {
     s.rtt_max_ms = (!rtt.is_empty()).then(|| rtt.max() as f64 / 1e6);
     s.rtt_mean_ms = (!rtt.is_empty()).then(|| rtt_sum / rtt.len() as f64 / 1e6);
     s.jitter_ms = jitter / 1e6;
-    s.ipdv_mean_ms = if ipdv_n > 0 { ipdv_sum / ipdv_n as f64 / 1e6 } else { 0.0 };
+    s.ipdv_mean_ms = if ipdv_n > 0 {
+        ipdv_sum / ipdv_n as f64 / 1e6
+    } else {
+        0.0
+    };
     let us = |q: f64| (!send_err.is_empty()).then(|| send_err.value_at_quantile(q) as f64 / 1e3);
     s.send_error_p50_us = us(0.5);
     s.send_error_p99_us = us(0.99);

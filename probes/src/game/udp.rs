@@ -39,11 +39,15 @@ pub enum GameError {
 
 /// Resolves `HOST:PORT` to its first address.
 pub async fn resolve(target: &str) -> Result<SocketAddr, GameError> {
-    let mut addrs = tokio::net::lookup_host(target).await.map_err(|source| GameError::Resolve {
+    let mut addrs = tokio::net::lookup_host(target)
+        .await
+        .map_err(|source| GameError::Resolve {
+            target: target.to_string(),
+            source,
+        })?;
+    addrs.next().ok_or_else(|| GameError::NoAddress {
         target: target.to_string(),
-        source,
-    })?;
-    addrs.next().ok_or_else(|| GameError::NoAddress { target: target.to_string() })
+    })
 }
 
 /// Runs one game probe against `server` until its duration and drain have passed or
@@ -56,14 +60,20 @@ pub async fn run(
     stop: impl Future<Output = ()>,
 ) -> Result<Vec<Event>, GameError> {
     let io = |action: &'static str| {
-        move |source| GameError::Io { target: server.to_string(), action, source }
+        move |source| GameError::Io {
+            target: server.to_string(),
+            action,
+            source,
+        }
     };
     let bind: SocketAddr = if server.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
     } else {
         ([0u16; 8], 0).into()
     };
-    let sock = UdpSocket::bind(bind).await.map_err(io("binding a local port"))?;
+    let sock = UdpSocket::bind(bind)
+        .await
+        .map_err(io("binding a local port"))?;
     sock.connect(server).await.map_err(io("connecting"))?;
     let mut probe = GameProbe::new(cfg, clock.now());
     let mut events = Vec::new();
