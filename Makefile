@@ -9,6 +9,7 @@ CARGO ?= cargo
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/make-clip.sh
 	@if [[ -x scripts/install-test-tools.sh ]]; then scripts/install-test-tools.sh; fi
 
 release: deps

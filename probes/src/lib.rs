@@ -10,3 +10,4 @@ pub mod download;
 pub mod game;
 pub mod player;
 pub mod record;
+pub mod stream;

@@ -3,12 +3,21 @@
 //! error to `Error: ...` on stderr and exit code 1.
 
 pub mod demo;
+pub mod download;
+pub mod game;
+pub mod lab;
 pub mod output;
 pub mod play;
 pub mod player_opts;
 pub mod player_report;
+pub mod run;
+pub mod report;
+pub mod schema;
 pub mod serve;
+pub mod serve_rtsp;
 pub mod simulate;
+pub mod stream;
+pub mod table;
 pub mod usage;
 
 use clap::{Parser, Subcommand};
@@ -32,9 +41,26 @@ pub enum Command {
     Simulate(simulate::Args),
     /// The main job (today: a 30 s session against the built-in DASH origin).
     Demo(demo::Args),
+    /// Download a file like a careful client and check it arrived whole.
+    Download(download::Args),
+    /// Play a UDP game session (or STAMP) and report RTT, freezes, loss, playability.
+    Game(game::Args),
+    /// Print the migratability table (Table 2) of a campaign's results folder.
+    Table(table::Args),
+    /// Write a self-contained HTML report of a campaign's results folder.
+    Report(report::Args),
+    /// Run a campaign: migrations with probes attached, one result folder per run.
+    Run(run::Args),
+    /// Print the JSON Schema of the record (events and every probe's --json output).
+    Schema(schema::Args),
+    /// Play an RTSP or HTTP live stream with MPlayer's cache; report stalls and drops.
+    Stream(stream::Args),
     /// Run one of the services under test.
     #[command(subcommand)]
     Serve(serve::ServeCommand),
+    /// The local QEMU lab: image, up, migrate, status, down.
+    #[command(subcommand)]
+    Lab(lab::LabCommand),
 }
 
 /// Parses `std::env::args`, runs the command, prints `Error: ...` on failure.
@@ -59,7 +85,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Play(a) => play::run(a).await,
             Command::Simulate(a) => simulate::run(a).await,
             Command::Serve(c) => serve::run(c).await,
+            Command::Lab(c) => lab::run(c).await,
+            Command::Run(a) => run::run(a).await,
             Command::Demo(a) => demo::run(a).await,
+            Command::Schema(a) => schema::run(a).await,
+            Command::Table(a) => table::run(a).await,
+            Command::Report(a) => report::run(a).await,
+            Command::Download(a) => download::run(a).await,
+            Command::Game(a) => game::run(a).await,
+            Command::Stream(a) => stream::run(a).await,
         }
     })
 }

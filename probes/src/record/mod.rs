@@ -15,7 +15,9 @@ pub mod download;
 pub mod game;
 pub mod migration;
 pub mod output;
+pub mod schema;
 pub mod player;
+pub mod stream;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,7 @@ pub use game::*;
 pub use migration::*;
 pub use output::ProbeOutput;
 pub use player::*;
+pub use stream::*;
 
 /// Version of the record schema; written into every output file.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -144,4 +147,21 @@ pub enum EventKind {
     NetCondition(NetCondition),
     /// The runner entered a phase.
     Phase(RunnerPhase),
+    // --- stream ---
+    /// The live stream reader started.
+    StreamStart(StreamStart),
+    /// The cache prefill was reached and playback started.
+    StreamPlaying(StreamPlaying),
+    /// Periodic cache level, frames rendered/dropped and received bitrate.
+    StreamSample(StreamSample),
+    /// Playback ran out of data (a stall).
+    StreamStallStart(StreamStallStart),
+    /// Data arrived again and playback resumed.
+    StreamStallEnd(StreamStallEnd),
+    /// The connection to the stream server was lost.
+    StreamDisconnect(StreamDisconnect),
+    /// Data flows again on a new connection.
+    StreamReconnect(StreamReconnect),
+    /// The stream reader ended.
+    StreamEnd(StreamEnd),
 }

@@ -1,0 +1,190 @@
+//! `qoeprobe stream URL`: plays an RTSP or HTTP progressive live stream in real time
+//! with real decoding (GStreamer) and MPlayer's cache semantics, and reports stalls,
+//! cache level, frames rendered/dropped, disconnects and reconnects.
+
+use super::output::{Progress, write_json};
+use super::player_report::EventLog;
+use probes::record::{Event, EventKind, ProbeOutput, StreamSummary};
+use probes::stream::ReconnectPolicy;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// `--reconnect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reconnect {
+    /// Never reconnect (MPlayer): play out the cache, then end.
+    Never,
+    /// Reconnect every second until the session ends.
+    Always,
+}
+
+/// `qoeprobe stream`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stream URL: http(s):// (progressive MPEG-TS and the like) or rtsp://.
+    pub url: String,
+    /// Seconds of media to prefill before playback starts, like MPlayer's -cache
+    /// (0 = no cache). A later underrun is a stall until data arrives again.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, value_parser = parse_secs)]
+    pub cache: f64,
+    /// What to do when the connection is lost.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = Reconnect::Never)]
+    pub reconnect: Reconnect,
+    /// An underrun counts as a stall once playback has been frozen this long, in
+    /// seconds; shorter ones are reported as short underruns.
+    #[arg(long, value_name = "SECS", default_value_t = 0.1, value_parser = parse_secs)]
+    pub stall_threshold: f64,
+    /// Stop after this many seconds (default: until the stream ends or Ctrl-C).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub duration: Option<f64>,
+    /// Write the summary and every event as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Append every event to this JSONL file as it happens.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: expected seconds from 0 to 86400")),
+    }
+}
+
+/// Runs `qoeprobe stream`.
+#[cfg(feature = "gstreamer")]
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    use probes::clock::{Clock, MonotonicClock};
+    use probes::stream::gst::{StreamOptions, run as play};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let policy = match args.reconnect {
+        Reconnect::Never => ReconnectPolicy::Never,
+        Reconnect::Always => ReconnectPolicy::Always,
+    };
+    let duration = args.duration.map(Duration::from_secs_f64);
+    let opts = StreamOptions::new(
+        &args.url,
+        Duration::from_secs_f64(args.cache),
+        policy,
+        duration,
+    );
+    let mut log = args.events.as_deref().map(EventLog::create).transpose()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop2.store(true, Ordering::Relaxed);
+        }
+    });
+    let clock = MonotonicClock::start();
+    let anchor = clock.wall_anchor_unix_ns();
+    let quiet = args.quiet;
+    let (result, events, log_error) = tokio::task::spawn_blocking(move || {
+        let mut events: Vec<Event> = Vec::new();
+        let mut progress = Progress::new(quiet);
+        let mut log_error = None;
+        let mut stalls = 0u64;
+        let result = play(&opts, &clock, &stop, |e| {
+            if let Some(l) = log.as_mut()
+                && let Err(err) = l.append(&e)
+            {
+                log_error.get_or_insert(err);
+            }
+            if let EventKind::StreamStallStart(_) = e.kind {
+                stalls += 1;
+            }
+            if let EventKind::StreamSample(s) = &e.kind {
+                progress.update(&format!(
+                    "{:>6.1} s  {:<8} cache {:>5.2} s  {} frames ({} dropped)  {:.0} kbit/s  {stalls} stalls",
+                    e.t_ns as f64 / 1e9,
+                    s.state,
+                    s.level_ms / 1000.0,
+                    s.frames_rendered,
+                    s.frames_dropped,
+                    s.bitrate_kbps
+                ));
+            }
+            events.push(e);
+        });
+        progress.finish();
+        (result, events, log_error)
+    })
+    .await?;
+    result?;
+    if let Some(err) = log_error {
+        eprintln!("warning: the event log could not be written completely: {err}");
+    }
+    let summary =
+        probes::stream::summary::summarize(&events, &probes::record::probe_source("stream"));
+    print!("{}", human(&summary));
+    if let Some(p) = &args.json {
+        write_json(p, &ProbeOutput::new("stream", anchor, &summary, events))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `qoeprobe stream` (this build has no GStreamer).
+#[cfg(not(feature = "gstreamer"))]
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _ = (args.url, args.json, args.events, ReconnectPolicy::Never);
+    anyhow::bail!(
+        "this qoeprobe was built without the `gstreamer` feature; rebuild with default features to use `stream`"
+    )
+}
+
+/// The human-readable summary.
+pub fn human(s: &StreamSummary) -> String {
+    let mut o = String::new();
+    let reason = s
+        .end_reason
+        .map(|r| format!("{r:?}").to_lowercase())
+        .unwrap_or_else(|| "running".into());
+    let _ = writeln!(o, "{} (cache {:.1} s)", s.url, s.cache_ms / 1000.0);
+    let _ = writeln!(
+        o,
+        "  session    {:.3} s (ended: {reason}), played {:.3} s",
+        s.session_ms / 1000.0,
+        s.played_ms / 1000.0
+    );
+    match s.startup_ms {
+        Some(d) => {
+            let _ = writeln!(o, "  startup    {:.3} s", d / 1000.0);
+        }
+        None => {
+            let _ = writeln!(o, "  startup    never started");
+        }
+    }
+    let _ = writeln!(
+        o,
+        "  stalls     {} ({:.3} s total, longest {:.3} s), {} short underruns, min cache {:.3} s",
+        s.stall_count,
+        s.stall_total_ms / 1000.0,
+        s.stall_longest_ms / 1000.0,
+        s.short_underruns,
+        s.min_cache_ms / 1000.0
+    );
+    let _ = writeln!(
+        o,
+        "  frames     {} rendered, {} dropped ({:.2} %)",
+        s.frames_rendered,
+        s.frames_dropped,
+        100.0 * s.drop_ratio
+    );
+    let _ = writeln!(
+        o,
+        "  network    {:.0} kbit/s average, {:.1} MB, {} disconnects, {} reconnects",
+        s.avg_bitrate_kbps,
+        s.bytes as f64 / 1e6,
+        s.disconnects,
+        s.reconnects
+    );
+    o
+}
