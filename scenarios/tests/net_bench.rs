@@ -8,7 +8,7 @@
 //! relay with 0 ms; `tbf` + the relay with 50 ms one way. For each: TCP
 //! goodput (cubic), and the delay error as seen by UDP echoes (idle and during
 //! the transfer) and by the relay's own lateness counters. Results go to
-//! docs/performance-issue5-net.md.
+//! docs/performance.md.
 
 mod net_util;
 

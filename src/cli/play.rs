@@ -33,6 +33,10 @@ pub struct Args {
     /// Run this many sessions at once in this process and report them together.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub clients: usize,
+    /// With --clients: spread the session starts evenly over this many seconds (real
+    /// viewers do not all press play in the same millisecond).
+    #[arg(long, default_value_t = 0.0, value_name = "SECS")]
+    pub ramp: f64,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -111,12 +115,15 @@ async fn run_many(
 ) -> anyhow::Result<ExitCode> {
     let cpu_before = super::usage::cpu_seconds();
     let mut tasks = Vec::with_capacity(args.clients);
+    let ramp = super::player_opts::secs("ramp", args.ramp)?;
     for i in 0..args.clients {
+        let delay = ramp.mul_f64(i as f64 / args.clients as f64);
         let mut cfg = cfg.clone();
         cfg.source = probe_source(&format!("player-{i}"));
         let abr = args.player.abr()?;
         let (clock, client, stop) = (clock.clone(), client.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
             let mut player = Player::new(cfg.clone(), abr, clock.now());
             let mut events = Vec::new();
             run_session(&mut player, &clock, &client, stop, |e| events.push(e)).await;

@@ -15,7 +15,8 @@ pub fn human(s: &PlayerSummary) -> String {
     let _ = writeln!(o, "{} ({} {kind}, abr {}, retry {})", s.url, s.format, s.abr, s.retry);
     let reason = s
         .end_reason
-        .map(|r| format!("{r:?}").to_lowercase())
+        .and_then(|r| serde_json::to_value(r).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| "running".into());
     let _ = writeln!(o, "  session    {:.3} s (ended: {reason})", s.session_ms / 1000.0);
     match s.startup_delay_ms {
