@@ -3,4 +3,9 @@
 //! This crate drives migrations and shapes networks; it attaches the probes of the
 //! `probes` crate and writes run folders that `analysis` reads.
 
+pub mod lab;
 pub mod migrate;
+pub mod probe;
+pub mod runner;
+pub mod scenario;
+pub mod net;

@@ -6,6 +6,11 @@
 //! reattached" comes from the runner's reachability prober unless the platform has
 //! its own event.
 
+pub mod lab;
+
+pub mod emulated;
+pub mod exec;
+
 use probes::record::{Event, MigrationOutcome};
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,0 +1,284 @@
+//! One QEMU process (TCG) of the lab: started daemonized inside a network namespace,
+//! with a QMP socket, a serial log and a pidfile in the run folder.
+//!
+//! The QEMU command line follows the recipe in REFERENCE.md. Every VM is named
+//! `qp-lab-...` so that `qoeprobe lab down` can find the process of a killed run. This
+//! module starts and stops processes; it never speaks QMP (see `migrate::lab::qmp`).
+
+use super::flavor::Flavor;
+use super::{LabError, QEMU, Result, init::READY_MARKER, run_cmd};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How to start one QEMU.
+#[derive(Debug, Clone)]
+pub struct VmSpec {
+    /// VM name (`qp-lab-<id>-<side>`), also the file prefix in `dir`.
+    pub name: String,
+    /// Network namespace QEMU runs in.
+    pub netns: String,
+    /// Kernel and initramfs.
+    pub kernel: PathBuf,
+    /// The initramfs.
+    pub initramfs: PathBuf,
+    /// Kernel command line.
+    pub cmdline: String,
+    /// Size.
+    pub flavor: Flavor,
+    /// Tap device (in `netns`) for the NIC.
+    pub tap: String,
+    /// NIC MAC address (the same on both sides of a migration).
+    pub mac: String,
+    /// Raw disk image, if any.
+    pub disk: Option<PathBuf>,
+    /// Run folder for the QMP socket, serial log and pidfile.
+    pub dir: PathBuf,
+    /// Start with `-incoming defer` (a migration destination).
+    pub incoming: bool,
+}
+
+/// A running QEMU process, killed when dropped unless [`Vm::detach`]ed.
+#[derive(Debug)]
+pub struct Vm {
+    /// VM name.
+    pub name: String,
+    /// Process id (QEMU daemonizes: it is not our child).
+    pub pid: i32,
+    /// QMP unix socket.
+    pub qmp: PathBuf,
+    /// Serial console log.
+    pub serial: PathBuf,
+    /// When QEMU was started.
+    pub started: Instant,
+    owned: bool,
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        if self.owned {
+            self.kill(Duration::from_secs(2));
+        }
+    }
+}
+
+impl VmSpec {
+    /// The QEMU arguments (after the program name).
+    pub fn args(&self) -> Vec<String> {
+        let f = |p: &Path| p.to_string_lossy().into_owned();
+        let file = |ext: &str| f(&self.dir.join(format!("{}.{ext}", self.name)));
+        let mut a: Vec<String> = [
+            "-name",
+            &self.name,
+            "-accel",
+            "tcg",
+            "-machine",
+            "pc",
+            "-cpu",
+            "qemu64",
+            "-display",
+            "none",
+            "-vga",
+            "none",
+            "-monitor",
+            "none",
+            "-nodefaults",
+            "-no-user-config",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend([
+            "-smp".into(),
+            self.flavor.vcpus.to_string(),
+            "-m".into(),
+            self.flavor.memory_mib.to_string(),
+            "-serial".into(),
+            format!("file:{}", file("serial")),
+            "-kernel".into(),
+            f(&self.kernel),
+            "-initrd".into(),
+            f(&self.initramfs),
+            "-append".into(),
+            self.cmdline.clone(),
+            "-netdev".into(),
+            format!("tap,id=n0,ifname={},script=no,downscript=no", self.tap),
+            "-device".into(),
+            format!("virtio-net-pci,netdev=n0,mac={},romfile=", self.mac),
+            "-qmp".into(),
+            format!("unix:{},server=on,wait=off", file("qmp")),
+            "-pidfile".into(),
+            file("pid"),
+            "-daemonize".into(),
+        ]);
+        if let Some(disk) = &self.disk {
+            a.extend([
+                "-drive".into(),
+                format!(
+                    "file={},if=none,id=disk0,format=raw,file.locking=off",
+                    f(disk)
+                ),
+                "-device".into(),
+                "virtio-blk-pci,drive=disk0".into(),
+            ]);
+        }
+        if self.incoming {
+            a.extend(["-incoming".into(), "defer".into()]);
+        }
+        a
+    }
+}
+
+impl Vm {
+    /// Starts QEMU in its namespace; returns once it has daemonized.
+    pub fn start(spec: &VmSpec) -> Result<Self> {
+        let serial = spec.dir.join(format!("{}.serial", spec.name));
+        let _ = std::fs::remove_file(&serial);
+        let qemu_args = spec.args();
+        let mut args: Vec<&str> = vec!["netns", "exec", &spec.netns, QEMU];
+        args.extend(qemu_args.iter().map(String::as_str));
+        let started = Instant::now();
+        run_cmd(
+            "ip",
+            &args,
+            "check that qemu-system-x86 is installed and the image exists (`qoeprobe lab image`)",
+        )?;
+        let pidfile = spec.dir.join(format!("{}.pid", spec.name));
+        let text = std::fs::read_to_string(&pidfile)
+            .map_err(|e| LabError::io("QEMU wrote no pidfile", &pidfile, e))?;
+        let pid = text.trim().parse::<i32>().map_err(|_| {
+            LabError::Failed(format!(
+                "QEMU pidfile {} holds `{}`, not a pid",
+                pidfile.display(),
+                text.trim()
+            ))
+        })?;
+        Ok(Self {
+            name: spec.name.clone(),
+            pid,
+            qmp: spec.dir.join(format!("{}.qmp", spec.name)),
+            serial,
+            started,
+            owned: true,
+        })
+    }
+
+    /// Waits until the guest prints the ready marker; returns the guest's boot id and
+    /// the boot time (QEMU start to marker).
+    pub async fn wait_ready(&self, timeout: Duration) -> Result<(String, Duration)> {
+        let deadline = self.started + timeout;
+        loop {
+            let log = std::fs::read_to_string(&self.serial).unwrap_or_default();
+            if let Some(line) = log.lines().find(|l| l.contains(READY_MARKER)) {
+                let boot_id = line
+                    .split("boot_id=")
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                return Ok((boot_id, self.started.elapsed()));
+            }
+            if !self.alive() {
+                return Err(LabError::Failed(format!(
+                    "QEMU {} exited during boot; serial log {}:\n{}",
+                    self.name,
+                    self.serial.display(),
+                    tail(&log, 20)
+                )));
+            }
+            if Instant::now() > deadline {
+                return Err(LabError::Failed(format!(
+                    "guest {} not ready after {:?} (no `{READY_MARKER}` on its console); serial log {}:\n{}",
+                    self.name,
+                    timeout,
+                    self.serial.display(),
+                    tail(&log, 20)
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Leaves the process running when this handle is dropped (`qoeprobe lab up`).
+    pub fn detach(mut self) {
+        self.owned = false;
+    }
+
+    /// Whether the process still exists (a zombie counts as gone).
+    pub fn alive(&self) -> bool {
+        pid_alive(self.pid)
+    }
+
+    /// Stops QEMU: SIGTERM, then SIGKILL after `grace`. Safe to call twice.
+    pub fn kill(&self, grace: Duration) {
+        kill_pid(self.pid, grace);
+    }
+}
+
+/// Whether `pid` exists and is not a zombie.
+pub fn pid_alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => {
+            s.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next())
+                != Some("Z")
+        }
+        Err(_) => false,
+    }
+}
+
+/// SIGTERM `pid`, wait up to `grace`, then SIGKILL and wait a little more.
+pub fn kill_pid(pid: i32, grace: Duration) {
+    if pid <= 1 || !pid_alive(pid) {
+        return;
+    }
+    // SAFETY: kill(2) with a positive pid of a process we started; no memory involved.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let until = Instant::now() + grace;
+    while pid_alive(pid) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if pid_alive(pid) {
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let until = Instant::now() + Duration::from_secs(2);
+        while pid_alive(pid) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The last `n` lines of `s`.
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_follow_the_recipe() {
+        let spec = VmSpec {
+            name: "qp-lab-t-src".into(),
+            netns: "qp-lab-t-c1".into(),
+            kernel: "/k".into(),
+            initramfs: "/i".into(),
+            cmdline: "console=ttyS0".into(),
+            flavor: Flavor::default(),
+            tap: "tapc1".into(),
+            mac: "52:54:00:77:00:02".into(),
+            disk: None,
+            dir: "/run/x".into(),
+            incoming: true,
+        };
+        let a = spec.args().join(" ");
+        assert!(a.contains("-accel tcg"));
+        assert!(a.contains("-m 128"));
+        assert!(a.contains("ifname=tapc1"));
+        assert!(a.ends_with("-incoming defer"));
+        assert!(!pid_alive(-5));
+        assert_eq!(tail("a\nb\nc", 2), "b\nc");
+    }
+}

@@ -1,0 +1,350 @@
+//! One running lab: topology, the VM currently serving (with its QMP session), the
+//! run folder and the disk. Starts destinations, hands them to [`super::run`], and
+//! swaps roles after a completed migration. Dropping it kills every QEMU first, then
+//! deletes the namespaces, then the run folder.
+
+use super::LabConfig;
+use super::qmp::{Qmp, QmpEvent};
+use super::run::{self, LabStats};
+use crate::lab::init::{self, GuestConfig, Service};
+use crate::lab::topology::{self, Host, Topology};
+use crate::lab::vm::{Vm, VmSpec};
+use crate::lab::{GuestImage, LabError, Result, leftovers, netns};
+use crate::migrate::{EventSink, MigrationRequest, Mode, ServiceEndpoint};
+use probes::clock::Clock;
+use probes::record::{Event, EventKind, MigrationRequested};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The guest NIC's MAC address (the same on both sides).
+const MAC: &str = "52:54:00:77:00:0a";
+static NEXT_ID: AtomicU32 = AtomicU32::new(0);
+
+/// A QEMU with its QMP session.
+pub(super) struct Node {
+    pub(super) qmp: Qmp,
+    pub(super) events: UnboundedReceiver<QmpEvent>,
+    pub(super) vm: Vm,
+    pub(super) host: Host,
+    pub(super) disk: PathBuf,
+}
+
+/// A running lab (after `prepare`).
+pub struct LabSession {
+    // Field order is drop order: QEMUs go before the namespaces they live in.
+    active: Option<Node>,
+    topology: Topology,
+    dir: PathBuf,
+    image: GuestImage,
+    guest: GuestConfig,
+    flavor: crate::lab::Flavor,
+    vm_count: u32,
+    boot_id: String,
+    boot_time: Duration,
+    keep: bool,
+}
+
+impl std::fmt::Debug for LabSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabSession")
+            .field("id", &self.topology.id())
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+impl LabSession {
+    /// Builds the image if needed, creates the topology and boots the source VM on
+    /// compute01; returns once the guest's services listen.
+    pub async fn start(config: &LabConfig) -> Result<Self> {
+        let opts = config.image.clone();
+        let image = tokio::task::spawn_blocking(move || GuestImage::ensure(&opts))
+            .await
+            .map_err(|e| LabError::Failed(format!("image build task failed: {e}")))??;
+        for s in &config.services {
+            if !image.has_service(s.name()) && *s != Service::Dirty {
+                return Err(LabError::Failed(format!(
+                    "the guest image's fixtures binary has no `serve {}` (it has: {}); update the fixtures crate and run `qoeprobe lab image`",
+                    s.name(),
+                    image.manifest.services.join(", ")
+                )));
+            }
+        }
+        let id = config.id.clone().unwrap_or_else(|| {
+            format!(
+                "{}x{}",
+                std::process::id(),
+                NEXT_ID.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+        let dir = leftovers::state_root().join(&id);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| LabError::io("cannot create the run folder", &dir, e))?;
+        let topo_id = id.clone();
+        let topology = tokio::task::spawn_blocking(move || Topology::create(&topo_id))
+            .await
+            .map_err(|e| LabError::Failed(format!("topology task failed: {e}")))??;
+        topology.shape_migration(config.migration_link_bps)?;
+        topology.shape_client(config.client_link_bps)?;
+        let guest = GuestConfig {
+            ip: topology::GUEST_IP,
+            prefix: topology::SERVICE_PREFIX,
+            services: config.services.clone(),
+            dirty: config.dirty,
+        };
+        let mut s = Self {
+            active: None,
+            topology,
+            dir,
+            image,
+            guest,
+            flavor: config.flavor,
+            vm_count: 0,
+            boot_id: String::new(),
+            boot_time: Duration::ZERO,
+            keep: false,
+        };
+        let disk = s.dir.join("disk-compute01.img");
+        write_disk(&disk, s.flavor.disk_mib, s.flavor.disk_fill_mib)?;
+        let node = s.start_node(Host::Compute01, false, disk).await?;
+        let (boot_id, boot_time) = node.vm.wait_ready(config.boot_timeout).await?;
+        s.boot_id = boot_id;
+        s.boot_time = boot_time;
+        s.active = Some(node);
+        Ok(s)
+    }
+
+    async fn start_node(&mut self, host: Host, incoming: bool, disk: PathBuf) -> Result<Node> {
+        self.vm_count += 1;
+        let spec = VmSpec {
+            name: format!(
+                "{}{}-{}-{}",
+                topology::PREFIX,
+                self.topology.id(),
+                host.name(),
+                self.vm_count
+            ),
+            netns: self.topology.host_ns(host),
+            kernel: self.image.kernel.clone(),
+            initramfs: self.image.initramfs.clone(),
+            cmdline: self.guest.kernel_cmdline(),
+            flavor: self.flavor,
+            tap: host.tap().into(),
+            mac: MAC.into(),
+            disk: Some(disk.clone()),
+            dir: self.dir.clone(),
+            incoming,
+        };
+        let vm = tokio::task::spawn_blocking(move || Vm::start(&spec))
+            .await
+            .map_err(|e| LabError::Failed(format!("QEMU start task failed: {e}")))??;
+        self.topology.attach_tap(host)?;
+        let mut qmp = Qmp::connect(&vm.qmp, Duration::from_secs(10))
+            .await
+            .map_err(|e| LabError::Failed(e.to_string()))?;
+        let events = qmp
+            .take_events()
+            .ok_or_else(|| LabError::Failed("QMP event stream already taken".into()))?;
+        Ok(Node {
+            qmp,
+            events,
+            vm,
+            host,
+            disk,
+        })
+    }
+
+    /// Where the probes reach the guest's services (from the client namespace).
+    pub fn endpoint(&self) -> ServiceEndpoint {
+        let ip = topology::GUEST_IP;
+        let has = |s| self.guest.services.contains(&s);
+        let http = [
+            (Service::Dash, init::DASH_PORT),
+            (Service::File, init::FILE_PORT),
+            (Service::Live, init::LIVE_PORT),
+        ]
+        .into_iter()
+        .find(|(s, _)| has(*s))
+        .map(|(_, p)| SocketAddr::from((ip, p)));
+        ServiceEndpoint {
+            http,
+            game: has(Service::Game).then(|| SocketAddr::from((ip, init::GAME_PORT))),
+            probe_target: http.unwrap_or(SocketAddr::from((ip, init::INFO_PORT))),
+            netns: Some(self.topology.client_ns()),
+        }
+    }
+
+    /// The lab id.
+    pub fn id(&self) -> &str {
+        self.topology.id()
+    }
+
+    /// The client namespace.
+    pub fn client_ns(&self) -> String {
+        self.topology.client_ns()
+    }
+
+    /// The boot id the guest printed at boot.
+    pub fn boot_id_at_boot(&self) -> &str {
+        &self.boot_id
+    }
+
+    /// QEMU start to the guest's ready marker.
+    pub fn boot_time(&self) -> Duration {
+        self.boot_time
+    }
+
+    /// The host the VM runs on now.
+    pub fn active_host(&self) -> Option<Host> {
+        self.active.as_ref().map(|n| n.host)
+    }
+
+    /// The pid of the QEMU serving now.
+    pub fn active_pid(&self) -> Option<i32> {
+        self.active.as_ref().map(|n| n.vm.pid)
+    }
+
+    /// The disk image the serving QEMU uses.
+    pub fn active_disk(&self) -> Option<&std::path::Path> {
+        self.active.as_ref().map(|n| n.disk.as_path())
+    }
+
+    /// The run folder (QMP sockets, serial logs, pidfiles, disks).
+    pub fn run_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The guest's boot id now, read over HTTP from the client namespace.
+    pub async fn boot_id(&self) -> Result<String> {
+        let addr = SocketAddr::from((topology::GUEST_IP, init::INFO_PORT));
+        netns::http_get(&self.client_ns(), addr, "/boot_id", Duration::from_secs(5)).await
+    }
+
+    /// Migrates the VM to the other host (see [`run::migrate`]).
+    pub async fn migrate(
+        &mut self,
+        request: &MigrationRequest,
+        postcopy_after: Option<Duration>,
+        clock: &dyn Clock,
+        sink: &EventSink,
+    ) -> Result<LabStats> {
+        let command = Instant::now();
+        let requested_t = clock.now();
+        sink(Event::new(
+            requested_t,
+            "migration",
+            EventKind::MigrationRequested(MigrationRequested {
+                driver: "lab".into(),
+                mode: format!("{:?}", request.mode).to_lowercase(),
+                copy: format!("{:?}", request.copy).to_lowercase(),
+            }),
+        ));
+        let src_host = self
+            .active
+            .as_ref()
+            .map(|n| n.host)
+            .ok_or_else(|| LabError::Failed("no VM is running".into()))?;
+        let dst_host = src_host.other();
+        let dst_disk = match request.mode {
+            Mode::Live => self
+                .active
+                .as_ref()
+                .map(|n| n.disk.clone())
+                .unwrap_or_default(),
+            Mode::Block => {
+                let d = self.dir.join(format!(
+                    "disk-{}-{}.img",
+                    dst_host.name(),
+                    self.vm_count + 1
+                ));
+                write_disk(&d, self.flavor.disk_mib, 0)?;
+                d
+            }
+        };
+        let mut dst = self.start_node(dst_host, true, dst_disk).await?;
+        let dst_started = command.elapsed();
+        let src = self
+            .active
+            .as_mut()
+            .ok_or_else(|| LabError::Failed("no VM is running".into()))?;
+        while src.events.try_recv().is_ok() {}
+        let ctx = run::Context {
+            request,
+            postcopy_after,
+            clock,
+            sink,
+            command,
+            requested_t,
+        };
+        let mut stats = run::migrate(&ctx, src, &mut dst).await;
+        stats.dst_start = dst_started;
+        if stats.outcome == probes::record::MigrationOutcome::Completed {
+            if let Some(old) = self.active.replace(dst) {
+                let _ = old.qmp.execute("quit", serde_json::Value::Null).await;
+                drop(old);
+            }
+        } else {
+            drop(dst);
+        }
+        Ok(stats)
+    }
+
+    /// Asks the serving QEMU to cancel a running migration.
+    pub async fn cancel(&mut self) -> Result<()> {
+        if let Some(n) = &self.active {
+            n.qmp
+                .execute("migrate_cancel", serde_json::Value::Null)
+                .await
+                .map_err(|e| LabError::Failed(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Leaves the lab running after this handle is gone (`qoeprobe lab up`).
+    pub fn detach(mut self) {
+        self.keep = true;
+        self.topology.detach();
+        if let Some(n) = self.active.take() {
+            n.vm.detach();
+        }
+    }
+
+    /// Kills the QEMUs, deletes the namespaces and the run folder. Safe to call twice.
+    pub fn teardown(&mut self) {
+        self.active = None;
+        self.topology.teardown();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for LabSession {
+    fn drop(&mut self) {
+        if !self.keep {
+            self.teardown();
+        }
+    }
+}
+
+/// Writes a raw disk of `size_mib` MiB whose first `fill_mib` MiB hold non-zero
+/// pseudo-random bytes (the rest is a hole).
+pub fn write_disk(path: &std::path::Path, size_mib: u64, fill_mib: u64) -> Result<()> {
+    use std::io::Write;
+    let io = |e| LabError::io("cannot write the disk image", path, e);
+    let mut f = std::fs::File::create(path).map_err(io)?;
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..fill_mib.min(size_mib) {
+        for chunk in block.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&(x | 1).to_le_bytes());
+        }
+        f.write_all(&block).map_err(io)?;
+    }
+    f.set_len(size_mib << 20).map_err(io)?;
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! `qoeprobe lab image|up|migrate|status|down`: the local QEMU lab by hand.
+//!
+//! `image` builds the guest image; `up` boots a VM whose services answer at a fixed
+//! address from the client namespace and leaves it running; `migrate` boots, migrates
+//! once, prints the phases and tears down; `status` lists what runs; `down` removes
+//! everything a lab left (also after a killed run).
+
+use probes::clock::{Clock, MonotonicClock};
+use probes::record::Event;
+use scenarios::lab::init::Service;
+use scenarios::lab::{Flavor, GuestImage, ImageOptions, lab_available, leftovers, topology};
+use scenarios::migrate::lab::{LabConfig, LabDriver, LabSession};
+use scenarios::migrate::{Copy, EventSink, MigrationDriver, MigrationRequest, Mode};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `qoeprobe lab ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum LabCommand {
+    /// Build (or check) the guest image in the cache folder.
+    Image(ImageArgs),
+    /// Boot a VM and leave it running (services at 10.77.0.10 from the client namespace).
+    Up(UpArgs),
+    /// Boot a VM, migrate it once, print the phases, tear everything down.
+    Migrate(MigrateArgs),
+    /// List running lab VMs, namespaces and run folders.
+    Status,
+    /// Remove every lab VM, namespace and run folder (also of a killed run).
+    Down(DownArgs),
+}
+
+/// Where the image comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImageArgs {
+    /// Cache folder (default: $QOEPROBE_LAB_CACHE or ~/.cache/qoeprobe/lab).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Static qoeprobe-fixtures binary to put in the guest.
+    #[arg(long)]
+    pub fixtures: Option<PathBuf>,
+    /// Kernel .deb to use instead of `apt-get download`.
+    #[arg(long)]
+    pub kernel_deb: Option<PathBuf>,
+}
+
+impl ImageArgs {
+    fn options(&self) -> ImageOptions {
+        let mut o = ImageOptions::default();
+        if let Some(c) = &self.cache {
+            o.cache_dir = c.clone();
+        }
+        o.fixtures = self.fixtures.clone();
+        o.kernel_deb = self.kernel_deb.clone();
+        o
+    }
+}
+
+/// The VM to boot.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VmArgs {
+    /// Flavor: tiny, small, medium, large (lab.* sizes, docs/lab.md).
+    #[arg(long, default_value = "tiny")]
+    pub flavor: String,
+    /// Services in the guest, comma-separated (dash, file, live, game, dirty).
+    #[arg(long, value_delimiter = ',', default_value = "dash,game")]
+    pub services: Vec<String>,
+    /// Rate of the migration link in Mbit/s (tbf); unshaped if absent.
+    #[arg(long)]
+    pub link_mbit: Option<f64>,
+    #[command(flatten)]
+    /// The image.
+    pub image: ImageArgs,
+}
+
+impl VmArgs {
+    fn config(&self, id: Option<String>) -> anyhow::Result<LabConfig> {
+        let services = self
+            .services
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                Service::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown service `{s}`; expected dash, file, live, game or dirty"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(LabConfig {
+            flavor: Flavor::by_name(&self.flavor).map_err(anyhow::Error::msg)?,
+            services,
+            image: self.image.options(),
+            id,
+            migration_link_bps: mbit_to_bps(self.link_mbit)?,
+            ..LabConfig::default()
+        })
+    }
+}
+
+/// `lab up`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    /// The VM.
+    pub vm: VmArgs,
+}
+
+/// `lab migrate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    /// The VM.
+    pub vm: VmArgs,
+    /// live (shared disk) or block (disk copied over NBD).
+    #[arg(long, default_value = "live")]
+    pub mode: String,
+    /// precopy or postcopy.
+    #[arg(long, default_value = "precopy")]
+    pub copy: String,
+    /// QEMU max-bandwidth in Mbit/s (unlimited if absent).
+    #[arg(long)]
+    pub bandwidth_mbit: Option<f64>,
+    /// Cancel after this many seconds (a never-ending migration).
+    #[arg(long, default_value_t = 120.0)]
+    pub time_limit: f64,
+    /// Post-copy: switch after this many passes.
+    #[arg(long, default_value_t = 1)]
+    pub postcopy_after: u64,
+    /// Throttle the guest when pre-copy does not converge.
+    #[arg(long)]
+    pub auto_converge: bool,
+}
+
+/// `lab down`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DownArgs {
+    /// Only this lab id (default: every lab).
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+fn mbit_to_bps(m: Option<f64>) -> anyhow::Result<Option<u64>> {
+    match m {
+        None => Ok(None),
+        Some(m) if m.is_finite() && m > 0.0 && m <= 1e6 => Ok(Some((m * 1e6) as u64)),
+        Some(m) => anyhow::bail!("rate {m} Mbit/s: expected a number above 0 and at most 1000000"),
+    }
+}
+
+/// Runs a `lab` subcommand.
+pub async fn run(cmd: LabCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LabCommand::Image(a) => {
+            let opts = a.options();
+            let img = tokio::task::spawn_blocking(move || GuestImage::ensure(&opts)).await??;
+            println!(
+                "lab image: {} ({})",
+                img.dir.display(),
+                if img.rebuilt { "built" } else { "up to date" }
+            );
+            println!(
+                "  kernel     {}  ({})",
+                img.kernel.display(),
+                img.manifest.kernel_package
+            );
+            println!("  initramfs  {}", img.initramfs.display());
+            println!("  services   {}", img.manifest.services.join(", "));
+            for (k, v) in &img.manifest.inputs {
+                println!("  input {k:<10} sha256 {v}");
+            }
+        }
+        LabCommand::Up(a) => {
+            lab_available().map_err(anyhow::Error::msg)?;
+            let config = a.vm.config(Some("up".into()))?;
+            if !leftovers::find(Some("up")).is_empty() {
+                anyhow::bail!("a lab is already up; run `qoeprobe lab down` first");
+            }
+            let session = tokio::select! {
+                s = LabSession::start(&config) => s?,
+                _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted; the lab was torn down"),
+            };
+            let ep = session.endpoint();
+            println!(
+                "lab up: id {}, VM on compute01 (pid {}), booted in {:.1} s",
+                session.id(),
+                session.active_pid().unwrap_or(0),
+                session.boot_time().as_secs_f64()
+            );
+            println!(
+                "  guest      {} (boot id {})",
+                topology::GUEST_IP,
+                session.boot_id_at_boot()
+            );
+            println!("  client ns  {}", session.client_ns());
+            if let Some(h) = ep.http {
+                println!(
+                    "  http       ip netns exec {} curl http://{h}/dash/manifest.mpd",
+                    session.client_ns()
+                );
+            }
+            if let Some(g) = ep.game {
+                println!(
+                    "  game       ip netns exec {} qoeprobe game {g}",
+                    session.client_ns()
+                );
+            }
+            println!("  run dir    {}", session.run_dir().display());
+            println!("stop it with: qoeprobe lab down");
+            session.detach();
+        }
+        LabCommand::Migrate(a) => return migrate(a).await,
+        LabCommand::Status => {
+            let l = leftovers::find(None);
+            if l.is_empty() {
+                println!("lab: nothing running");
+            }
+            for (pid, name) in &l.processes {
+                println!("qemu       pid {pid}  {name}");
+            }
+            for ns in &l.namespaces {
+                println!("namespace  {ns}");
+            }
+            for d in &l.run_dirs {
+                println!("run dir    {}", d.display());
+            }
+        }
+        LabCommand::Down(a) => {
+            let removed = leftovers::remove(a.id.as_deref())?;
+            println!(
+                "lab down: killed {} QEMU process(es), deleted {} namespace(s), removed {} run folder(s)",
+                removed.processes.len(),
+                removed.namespaces.len(),
+                removed.run_dirs.len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
+    lab_available().map_err(anyhow::Error::msg)?;
+    let mode = match a.mode.as_str() {
+        "live" => Mode::Live,
+        "block" => Mode::Block,
+        m => anyhow::bail!("--mode {m}: expected live or block"),
+    };
+    let copy = match a.copy.as_str() {
+        "precopy" => Copy::Precopy,
+        "postcopy" => Copy::Postcopy,
+        c => anyhow::bail!("--copy {c}: expected precopy or postcopy"),
+    };
+    if !(a.time_limit.is_finite() && a.time_limit > 0.0 && a.time_limit < 1e6) {
+        anyhow::bail!("--time-limit {}: expected seconds above 0", a.time_limit);
+    }
+    let request = MigrationRequest {
+        mode,
+        copy,
+        bandwidth_bps: mbit_to_bps(a.bandwidth_mbit)?,
+        downtime_limit: Some(Duration::from_millis(300)),
+        time_limit: Duration::from_secs_f64(a.time_limit),
+        postcopy_after_passes: Some(a.postcopy_after),
+        auto_converge: a.auto_converge,
+    };
+    let clock = Arc::new(MonotonicClock::start());
+    let mut driver = LabDriver::new(a.vm.config(None)?, clock.clone() as Arc<dyn Clock>);
+    let sink: EventSink = Arc::new(move |ev: Event| {
+        println!(
+            "{:>10.3} s  {}",
+            ev.t().as_secs_f64(),
+            serde_json::to_string(&ev.kind).unwrap_or_default()
+        );
+    });
+    let result = tokio::select! {
+        r = async {
+            let ep = driver.prepare().await?;
+            let boot = driver.session().map(|s| s.boot_time()).unwrap_or_default();
+            println!("lab: VM booted in {:.2} s; services at {:?} (namespace {})", boot.as_secs_f64(), ep.http.or(ep.game).unwrap_or(ep.probe_target), ep.netns.clone().unwrap_or_default());
+            driver.migrate(&request, sink).await
+        } => r.map_err(anyhow::Error::from),
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    let stats = driver.last_stats().cloned();
+    driver.teardown().await?;
+    let report = result?;
+    if let Some(st) = stats {
+        let ms = |d: Option<Duration>| {
+            d.map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
+                .unwrap_or_else(|| "-".into())
+        };
+        println!(
+            "outcome        {:?}{}",
+            report.outcome,
+            report.detail.map(|d| format!(" ({d})")).unwrap_or_default()
+        );
+        println!("preoperation   {}", ms(st.preoperation()));
+        println!(
+            "downtime       {}  (STOP -> RESUME; QEMU's own: {} ms)",
+            ms(st.downtime()),
+            st.qemu_downtime_ms
+                .map(|v| v.to_string())
+                .unwrap_or("-".into())
+        );
+        println!("passes         {}", st.passes);
+        println!(
+            "RAM            {} bytes sent of {}, {} remaining",
+            st.ram_transferred, st.ram_total, st.ram_remaining
+        );
+        if let Some(d) = st.disk_bytes {
+            println!("disk           {d} bytes mirrored");
+        }
+        println!(
+            "overhead       destination up {}, command -> migrate {}, event -> record max {}",
+            ms(Some(st.dst_start)),
+            ms(Some(st.command_to_migrate)),
+            ms(Some(st.max_event_to_record))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
