@@ -74,7 +74,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut progress = Progress::new(args.quiet);
     let (mut bytes, mut total, mut kbps, mut stalls) = (0u64, None, 0.0, 0u64);
     let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
+        let _ = fixtures::signal::shutdown().await;
     };
     let events = download::run(
         cfg,

@@ -79,7 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut progress = Progress::new(args.quiet);
     let (mut snaps, mut freezes, mut last_rtt) = (0u64, 0u64, None::<u64>);
     let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
+        let _ = fixtures::signal::shutdown().await;
     };
     let events = game::run(
         addr,

@@ -53,7 +53,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cfg = args.player.config(url, clock.wall_anchor_unix_ns())?;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if fixtures::signal::shutdown().await.is_ok() {
             let _ = stop_tx.send(true);
         }
     });
@@ -149,7 +149,10 @@ async fn run_many(
     let wall = clock.now().as_secs_f64();
     let rss = super::usage::max_rss_bytes();
     println!("{n} sessions of {} ({} failed to start)", args.url, fatal);
-    println!("  segments   {segs} ({:.0}/s), {errors} request errors, {stalls} stalls", segs as f64 / wall);
+    println!(
+        "  segments   {segs} ({:.0}/s), {errors} request errors, {stalls} stalls",
+        segs as f64 / wall
+    );
     println!(
         "  request timing error (sent - scheduled): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         percentile(&late, 0.5),
@@ -163,7 +166,11 @@ async fn run_many(
         100.0 * cpu / wall,
         1000.0 * cpu / (wall * n as f64)
     );
-    println!("  memory     max RSS {:.1} MB, {:.1} KB per session", rss as f64 / 1e6, rss as f64 / 1e3 / n as f64);
+    println!(
+        "  memory     max RSS {:.1} MB, {:.1} KB per session",
+        rss as f64 / 1e6,
+        rss as f64 / 1e3 / n as f64
+    );
     if let Some(p) = &args.json {
         let out = serde_json::json!({
             "sessions": n,

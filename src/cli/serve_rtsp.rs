@@ -56,7 +56,7 @@ pub async fn serve_forever(args: RtspArgs) -> anyhow::Result<()> {
     }
     let main2 = main.clone();
     let runner = std::thread::spawn(move || main2.run());
-    wait_for_signal().await?;
+    fixtures::signal::shutdown().await?;
     main.quit();
     let _ = runner.join();
     source.remove();
@@ -70,16 +70,4 @@ pub async fn serve_forever(args: RtspArgs) -> anyhow::Result<()> {
     anyhow::bail!(
         "this qoeprobe was built without the `gstreamer` feature; rebuild with default features to use `serve rtsp`"
     )
-}
-
-#[cfg(feature = "gstreamer")]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
 }

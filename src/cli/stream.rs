@@ -80,7 +80,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if fixtures::signal::shutdown().await.is_ok() {
             stop2.store(true, Ordering::Relaxed);
         }
     });
