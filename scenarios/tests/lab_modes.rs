@@ -114,7 +114,7 @@ async fn postcopy_has_shorter_downtime_than_precopy() {
     // An idle guest serving DASH: completing a pre-copy of a guest that runs
     // `serve dirty` crashes the destination guest under TCG (docs/lab.md).
     let (mut d, _clock) = driver(vec![Service::Dash], |c| {
-        c.migration_link_bps = Some(100_000_000)
+        c.migration_link.rate_mbit = Some(100.0)
     });
     d.prepare().await.expect("prepare");
     let id = d.session().unwrap().id().to_string();

@@ -11,6 +11,7 @@ use scenarios::lab::init::Service;
 use scenarios::lab::{Flavor, GuestImage, ImageOptions, lab_available, leftovers, topology};
 use scenarios::migrate::lab::{LabConfig, LabDriver, LabSession};
 use scenarios::migrate::{Copy, EventSink, MigrationDriver, MigrationRequest, Mode};
+use scenarios::net::LinkCondition;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -69,6 +70,22 @@ pub struct VmArgs {
     /// Rate of the migration link in Mbit/s (tbf); unshaped if absent.
     #[arg(long)]
     pub link_mbit: Option<f64>,
+    /// One-way delay of the migration link in ms (the network module's relay).
+    #[arg(long)]
+    pub link_delay_ms: Option<f64>,
+    /// Loss of the migration link in percent (each direction).
+    #[arg(long)]
+    pub link_loss_pct: Option<f64>,
+    /// Rate of the client link in Mbit/s; unshaped if absent.
+    #[arg(long)]
+    pub client_mbit: Option<f64>,
+    /// One-way delay of the client link in ms (not with `lab up`: the relay runs in
+    /// the qoeprobe process).
+    #[arg(long)]
+    pub client_delay_ms: Option<f64>,
+    /// Loss of the client link in percent (each direction).
+    #[arg(long)]
+    pub client_loss_pct: Option<f64>,
     #[command(flatten)]
     /// The image.
     pub image: ImageArgs,
@@ -88,14 +105,31 @@ impl VmArgs {
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(LabConfig {
+        let config = LabConfig {
             flavor: Flavor::by_name(&self.flavor).map_err(anyhow::Error::msg)?,
             services,
             image: self.image.options(),
             id,
-            migration_link_bps: mbit_to_bps(self.link_mbit)?,
+            migration_link: LinkCondition {
+                rate_mbit: self.link_mbit,
+                delay_ms: self.link_delay_ms,
+                loss_pct: self.link_loss_pct,
+            },
+            client_link: LinkCondition {
+                rate_mbit: self.client_mbit,
+                delay_ms: self.client_delay_ms,
+                loss_pct: self.client_loss_pct,
+            },
             ..LabConfig::default()
-        })
+        };
+        for (name, c) in [
+            ("migration", &config.migration_link),
+            ("client", &config.client_link),
+        ] {
+            c.validate()
+                .map_err(|e| anyhow::anyhow!("{name} link: {e}"))?;
+        }
+        Ok(config)
     }
 }
 
@@ -174,6 +208,11 @@ pub async fn run(cmd: LabCommand) -> anyhow::Result<ExitCode> {
         LabCommand::Up(a) => {
             lab_available().map_err(anyhow::Error::msg)?;
             let config = a.vm.config(Some("up".into()))?;
+            if config.client_link.delay_ms.is_some() || config.migration_link.delay_ms.is_some() {
+                anyhow::bail!(
+                    "`lab up` cannot keep a link with a delay: the delay relay runs inside the qoeprobe process; use `lab migrate` or a scenario with driver = \"lab\""
+                );
+            }
             if !leftovers::find(Some("up")).is_empty() {
                 anyhow::bail!("a lab is already up; run `qoeprobe lab down` first");
             }
@@ -208,7 +247,7 @@ pub async fn run(cmd: LabCommand) -> anyhow::Result<ExitCode> {
             }
             println!("  run dir    {}", session.run_dir().display());
             println!("stop it with: qoeprobe lab down");
-            session.detach();
+            session.detach()?;
         }
         LabCommand::Migrate(a) => return migrate(a).await,
         LabCommand::Status => {

@@ -1,6 +1,7 @@
 //! Finding and removing what a lab left behind: QEMU processes named `qp-lab...`,
-//! namespaces `qp-lab...` (their taps, bridge, veths and qdiscs go with them), and
-//! run folders. Used by `qoeprobe lab down`, by `lab status` and by the tests that
+//! namespaces `qp-lab...` (their taps, bridge, veths, relays' namespaces, qdiscs and
+//! nft tables go with them), run folders, and the network module's state folders
+//! `lab<id>` (the lab's network is a [`crate::net::Topology`] with run id `lab<id>`). Used by `qoeprobe lab down`, by `lab status` and by the tests that
 //! check teardown. Only things named with the lab prefix are touched.
 
 use super::topology::PREFIX;
@@ -77,6 +78,20 @@ pub fn find(id: Option<&str>) -> Leftovers {
             .filter(|d| id.is_none_or(|id| d.file_name().to_string_lossy() == id))
             .map(|d| d.path())
             .collect();
+    }
+    // The network module's state folders of labs: `<net state root>/lab<id>`.
+    if let Ok(dirs) = std::fs::read_dir(crate::net::state_root()) {
+        l.run_dirs.extend(
+            dirs.flatten()
+                .filter(|d| {
+                    let name = d.file_name().to_string_lossy().into_owned();
+                    match id {
+                        Some(id) => name == format!("lab{id}"),
+                        None => name.len() > 3 && name.starts_with("lab"),
+                    }
+                })
+                .map(|d| d.path()),
+        );
     }
     l.processes.sort();
     l.namespaces.sort();

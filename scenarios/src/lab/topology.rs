@@ -1,15 +1,22 @@
-//! The lab's network: namespaces `qp-<id>-compute01`, `-compute02`, `-switch` and
+//! The lab's network: namespaces `qp-lab<id>-compute01`, `-compute02`, `-switch` and
 //! `-client`; a bridge `br0` in the switch namespace that both VM taps and the
-//! client's veth attach to; and the migration link, a veth pair `mig0` joining the
-//! two compute namespaces, shaped with `tbf`.
+//! client link attach to; and two shaped links built by the network module
+//! ([`crate::net`]): `client` (client namespace <-> bridge) and `migration`
+//! (compute01 <-> compute02). Each carries a [`LinkCondition`] (rate, one-way
+//! delay, loss); a link with a delay goes through the network module's delay relay
+//! (namespace `qp-lab<id>-c-relay` or `-m-relay`), loss is its nft rule.
 //!
-//! A tap is created by QEMU inside its compute namespace (QEMU opens it by name
-//! there) and then moved into the switch namespace and enslaved to the bridge; the
-//! open file descriptor follows the device. Every name starts with `qp-lab` so that
-//! `qoeprobe lab down` finds the leftovers of a killed run. This module only runs
-//! `ip` and `tc`; it never starts QEMU.
+//! Everything is made through one [`crate::net::Topology`] whose run id is
+//! `lab<id>`, so the names keep the lab prefix (`qp-lab<id>-<role>`) that
+//! `qoeprobe lab down` looks for, and the network module's registry tears it down
+//! (on drop, error and panic) and records it in its state folder
+//! `/run/qoeprobe/lab<id>/`. A tap is created by QEMU inside its compute namespace
+//! (QEMU opens it by name there) and then moved into the switch namespace and
+//! enslaved to the bridge; the open file descriptor follows the device. This module
+//! never starts QEMU.
 
-use super::{Result, run_cmd};
+use super::{LabError, Result};
+use crate::net::{self, DelayBackend, LinkCondition, NetError, ShapedLink, ShapedLinkSpec};
 use std::net::Ipv4Addr;
 
 /// The guest's address on the service network (`qoeprobe lab up` prints it).
@@ -24,6 +31,10 @@ pub const COMPUTE01_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 1, 1);
 pub const COMPUTE02_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 1, 2);
 /// Name prefix of every lab namespace.
 pub const PREFIX: &str = "qp-lab";
+/// Longest lab id: the network module's run id is `lab<id>` (at most 6 characters).
+pub const MAX_ID: usize = net::MAX_RUN_ID - 3;
+/// The bridge in the switch namespace.
+pub const BRIDGE: &str = "br0";
 
 /// One of the two compute hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,75 +79,100 @@ impl Host {
     }
 }
 
+/// The conditions of the lab's two links.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LabLinks {
+    /// The client link (client namespace <-> bridge: every probe's traffic).
+    pub client: LinkCondition,
+    /// The migration link (compute01 <-> compute02: the migration stream, NBD).
+    pub migration: LinkCondition,
+}
+
+/// Checks a lab id: 1 to [`MAX_ID`] characters of `[a-z0-9]`.
+pub fn check_id(id: &str) -> Result<()> {
+    if id.is_empty()
+        || id.len() > MAX_ID
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        return Err(LabError::Failed(format!(
+            "invalid lab id `{id}`: use 1 to {MAX_ID} lowercase letters or digits"
+        )));
+    }
+    Ok(())
+}
+
+/// A network-module error as a lab error.
+fn net_err(e: NetError) -> LabError {
+    LabError::Failed(format!(
+        "lab network: {e} (run `qoeprobe lab down` to remove leftovers, and run as root)"
+    ))
+}
+
 /// The lab's namespaces and links; torn down on drop.
 #[derive(Debug)]
 pub struct Topology {
     id: String,
-    live: bool,
+    // Links before the topology: the topology's registry owns the relays.
+    client: Option<ShapedLink>,
+    migration: Option<ShapedLink>,
+    net: Option<net::Topology>,
 }
 
 impl Topology {
     /// Creates the namespaces, bridge, client link and migration link for lab `id`
-    /// (letters, digits and `-`; namespaces are `qp-lab<id>-<role>`).
-    pub fn create(id: &str) -> Result<Self> {
-        if id.is_empty()
-            || id.len() > 24
-            || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(super::LabError::Failed(format!(
-                "invalid lab id `{id}`: use 1 to 24 letters, digits or `-`"
-            )));
+    /// (1 to [`MAX_ID`] characters of `[a-z0-9]`; namespaces are `qp-lab<id>-<role>`),
+    /// with the links' first conditions. A link gets a delay relay when its
+    /// condition has `delay_ms` set (0 included): only such a link can take a delay
+    /// later ([`Topology::shape_client`], [`Topology::shape_migration`]).
+    pub fn create(id: &str, links: &LabLinks) -> Result<Self> {
+        check_id(id)?;
+        for (name, c) in [("client", &links.client), ("migration", &links.migration)] {
+            c.validate()
+                .map_err(|e| LabError::Failed(format!("lab link `{name}`: {e}")))?;
         }
+        let net = net::Topology::with_run_id(Some(&format!("lab{id}"))).map_err(net_err)?;
         let mut t = Self {
             id: id.to_string(),
-            live: true,
+            client: None,
+            migration: None,
+            net: Some(net),
         };
-        if let Err(e) = t.build() {
-            t.teardown();
-            return Err(e);
-        }
+        // On error, dropping `t` tears down what was built (the registry).
+        t.build(links).map_err(net_err)?;
         Ok(t)
     }
 
-    fn build(&mut self) -> Result<()> {
-        let hint = "run `qoeprobe lab down` to remove leftovers, and run as root";
+    fn build(&mut self, links: &LabLinks) -> net::Result<()> {
+        let Some(net) = &self.net else {
+            return Ok(());
+        };
         for role in ["compute01", "compute02", "switch", "client"] {
-            let ns = self.ns(role);
-            run_cmd("ip", &["netns", "add", &ns], hint)?;
-            ip(&ns, &["link", "set", "lo", "up"])?;
+            net.namespace(role)?;
         }
         let (sw, cl) = (self.ns("switch"), self.ns("client"));
-        ip(&sw, &["link", "add", "br0", "type", "bridge"])?;
-        ip(&sw, &["link", "set", "br0", "up"])?;
-        ip(
-            &cl,
-            &[
-                "link", "add", "cl0", "type", "veth", "peer", "name", "clsw", "netns", &sw,
-            ],
-        )?;
-        ip(&sw, &["link", "set", "clsw", "master", "br0", "up"])?;
-        ip(
-            &cl,
-            &[
-                "addr",
-                "add",
-                &format!("{CLIENT_IP}/{SERVICE_PREFIX}"),
-                "dev",
-                "cl0",
-            ],
-        )?;
-        ip(&cl, &["link", "set", "cl0", "up"])?;
-        let (c1, c2) = (self.host_ns(Host::Compute01), self.host_ns(Host::Compute02));
-        ip(
-            &c1,
-            &[
-                "link", "add", "mig0", "type", "veth", "peer", "name", "mig0", "netns", &c2,
-            ],
-        )?;
-        for (ns, addr) in [(&c1, COMPUTE01_IP), (&c2, COMPUTE02_IP)] {
-            ip(ns, &["addr", "add", &format!("{addr}/24"), "dev", "mig0"])?;
-            ip(ns, &["link", "set", "mig0", "up"])?;
-        }
+        net.bridge(&sw, BRIDGE)?;
+        let client = net.shaped_link(&ShapedLinkSpec {
+            name: "c".into(),
+            a_ns: cl,
+            b_ns: sw.clone(),
+            a_addr: Some(format!("{CLIENT_IP}/{SERVICE_PREFIX}")),
+            b_addr: None,
+            condition: links.client,
+            delay: DelayBackend::Auto,
+        })?;
+        net.set_master(&sw, &client.b_dev, BRIDGE)?;
+        self.client = Some(client);
+        self.migration = Some(net.shaped_link(&ShapedLinkSpec {
+            name: "m".into(),
+            a_ns: self.host_ns(Host::Compute01),
+            b_ns: self.host_ns(Host::Compute02),
+            a_addr: Some(format!("{COMPUTE01_IP}/24")),
+            b_addr: Some(format!("{COMPUTE02_IP}/24")),
+            condition: links.migration,
+            delay: DelayBackend::Auto,
+        })?);
         Ok(())
     }
 
@@ -160,46 +196,85 @@ impl Topology {
         self.ns("client")
     }
 
+    /// The client link (its interfaces, relay and condition), while the lab is up.
+    pub fn client_link(&self) -> Option<&ShapedLink> {
+        self.client.as_ref()
+    }
+
+    /// The migration link, while the lab is up.
+    pub fn migration_link(&self) -> Option<&ShapedLink> {
+        self.migration.as_ref()
+    }
+
+    /// Whether a link runs through a delay relay (threads of this process).
+    pub fn has_relay(&self) -> bool {
+        [&self.client, &self.migration]
+            .into_iter()
+            .flatten()
+            .any(|l| l.relay().is_some())
+    }
+
+    fn net(&self) -> Result<&net::Topology> {
+        self.net
+            .as_ref()
+            .ok_or_else(|| LabError::Failed(format!("lab {} is torn down", self.id)))
+    }
+
     /// Moves the tap QEMU created on `host` into the switch namespace and onto the
     /// bridge.
     pub fn attach_tap(&self, host: Host) -> Result<()> {
+        let net = self.net()?;
         let sw = self.ns("switch");
-        ip(
-            &self.host_ns(host),
-            &["link", "set", host.tap(), "netns", &sw],
-        )?;
-        ip(&sw, &["link", "set", host.tap(), "master", "br0", "up"])
+        net.move_link(&self.host_ns(host), host.tap(), &sw)
+            .and_then(|()| net.set_master(&sw, host.tap(), BRIDGE))
+            .map_err(net_err)
     }
 
-    /// Shapes the migration link to `rate_bps` bit/s in both directions (`None`
-    /// removes the shaping).
-    pub fn shape_migration(&self, rate_bps: Option<u64>) -> Result<()> {
-        for host in [Host::Compute01, Host::Compute02] {
-            shape(&self.host_ns(host), "mig0", rate_bps)?;
+    /// Replaces the migration link's condition (a delay needs a link built with one).
+    pub fn shape_migration(&mut self, c: &LinkCondition) -> Result<()> {
+        let net = self.net.as_ref();
+        match (net, self.migration.as_mut()) {
+            (Some(net), Some(l)) => l.apply(net, c).map_err(net_err),
+            _ => Err(LabError::Failed(format!("lab {} is torn down", self.id))),
         }
-        Ok(())
     }
 
-    /// Shapes the client link to `rate_bps` bit/s in both directions.
-    pub fn shape_client(&self, rate_bps: Option<u64>) -> Result<()> {
-        shape(&self.client_ns(), "cl0", rate_bps)?;
-        shape(&self.ns("switch"), "clsw", rate_bps)
+    /// Replaces the client link's condition (a delay needs a link built with one).
+    pub fn shape_client(&mut self, c: &LinkCondition) -> Result<()> {
+        let net = self.net.as_ref();
+        match (net, self.client.as_mut()) {
+            (Some(net), Some(l)) => l.apply(net, c).map_err(net_err),
+            _ => Err(LabError::Failed(format!("lab {} is torn down", self.id))),
+        }
     }
 
     /// Leaves the namespaces in place when this handle is dropped (`qoeprobe lab up`).
-    pub fn detach(&mut self) {
-        self.live = false;
+    /// Refused when a link has a delay relay: its threads end with this process, and
+    /// the link would stop forwarding.
+    pub fn detach(&mut self) -> Result<()> {
+        if self.has_relay() {
+            return Err(LabError::Failed(
+                "a lab whose links have a delay cannot outlive this process (the delay relay runs in it); leave delay_ms unset to keep the lab up".into(),
+            ));
+        }
+        if let Some(net) = self.net.take() {
+            net.keep();
+        }
+        self.client = None;
+        self.migration = None;
+        Ok(())
     }
 
-    /// Deletes the namespaces (and with them every link and qdisc). Kill the VMs
-    /// first. Safe to call twice.
+    /// Deletes the links, relays and namespaces (and with them the taps, bridge and
+    /// qdiscs) and the network module's state folder. Kill the VMs first. Safe to
+    /// call twice.
     pub fn teardown(&mut self) {
-        if !self.live {
-            return;
-        }
-        self.live = false;
-        for role in ["client", "switch", "compute02", "compute01"] {
-            let _ = run_cmd("ip", &["netns", "del", &self.ns(role)], "");
+        self.client = None;
+        self.migration = None;
+        if let Some(net) = self.net.take()
+            && let Err(e) = net.teardown()
+        {
+            eprintln!("qoeprobe: lab {} teardown: {e}", self.id);
         }
     }
 }
@@ -210,46 +285,6 @@ impl Drop for Topology {
     }
 }
 
-/// `tc qdisc replace ... tbf` for a rate, or delete the root qdisc for `None`.
-fn shape(ns: &str, dev: &str, rate_bps: Option<u64>) -> Result<()> {
-    let hint = "the kernel needs sch_tbf";
-    match rate_bps {
-        Some(rate) if rate > 0 => {
-            let burst = (rate / 8 / 50).max(16 * 1024);
-            run_cmd(
-                "tc",
-                &[
-                    "-n",
-                    ns,
-                    "qdisc",
-                    "replace",
-                    "dev",
-                    dev,
-                    "root",
-                    "tbf",
-                    "rate",
-                    &format!("{rate}bit"),
-                    "burst",
-                    &burst.to_string(),
-                    "latency",
-                    "50ms",
-                ],
-                hint,
-            )?;
-        }
-        _ => {
-            let _ = run_cmd("tc", &["-n", ns, "qdisc", "del", "dev", dev, "root"], hint);
-        }
-    }
-    Ok(())
-}
-
-fn ip(ns: &str, args: &[&str]) -> Result<()> {
-    let mut a = vec!["-n", ns];
-    a.extend_from_slice(args);
-    run_cmd("ip", &a, "see the message of `ip`; run as root").map(|_| ())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,11 +293,18 @@ mod tests {
     fn names_follow_the_prefix() {
         let t = Topology {
             id: "x1".into(),
-            live: false,
+            client: None,
+            migration: None,
+            net: None,
         };
         assert_eq!(t.ns("client"), "qp-labx1-client");
         assert_eq!(t.host_ns(Host::Compute02), "qp-labx1-compute02");
         assert_eq!(Host::Compute01.other(), Host::Compute02);
-        assert!(Topology::create("bad id!").is_err());
+        assert!(!t.has_relay());
+        assert!(Topology::create("bad id!", &LabLinks::default()).is_err());
+        assert!(check_id("abcd").is_err());
+        assert!(check_id("Up").is_err());
+        assert!(check_id("up").is_ok());
+        assert!(check_id("a9z").is_ok());
     }
 }

@@ -75,6 +75,10 @@ pub fn cleanup_leftovers() -> Result<CleanupReport> {
     let mut live: Vec<String> = Vec::new();
     if let Ok(dirs) = std::fs::read_dir(&root) {
         for dir in dirs.flatten().map(|d| d.path()).filter(|p| p.is_dir()) {
+            // `lab/` holds the QEMU lab's run folders (QMP sockets, disks), not a run.
+            if dir.file_name().is_some_and(|n| n == "lab") {
+                continue;
+            }
             if owner_alive(&dir) {
                 if let Some(id) = dir.file_name().and_then(|n| n.to_str()) {
                     live.push(id.to_string());

@@ -25,6 +25,7 @@ use super::{
 };
 use crate::lab::init::Service;
 use crate::lab::{Flavor, ImageOptions};
+use crate::net::LinkCondition;
 use probes::clock::{Clock, MonotonicClock};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,10 +47,11 @@ pub struct LabConfig {
     pub id: Option<String>,
     /// Boot (QEMU start to ready marker) must take less than this.
     pub boot_timeout: Duration,
-    /// Rate of the migration link (tbf), bit/s; `None`: unshaped.
-    pub migration_link_bps: Option<u64>,
-    /// Rate of the client link (tbf), bit/s; `None`: unshaped.
-    pub client_link_bps: Option<u64>,
+    /// The migration link's rate, one-way delay and loss (the network module's
+    /// shaping; a delay runs through its relay). Default: unshaped.
+    pub migration_link: LinkCondition,
+    /// The client link's rate, one-way delay and loss. Default: unshaped.
+    pub client_link: LinkCondition,
     /// Post-copy: also switch after this long in pre-copy.
     pub postcopy_after: Option<Duration>,
 }
@@ -63,8 +65,8 @@ impl Default for LabConfig {
             image: ImageOptions::default(),
             id: None,
             boot_timeout: Duration::from_secs(60),
-            migration_link_bps: None,
-            client_link_bps: None,
+            migration_link: LinkCondition::NONE,
+            client_link: LinkCondition::NONE,
             postcopy_after: None,
         }
     }

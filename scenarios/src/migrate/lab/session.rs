@@ -7,7 +7,7 @@ use super::LabConfig;
 use super::qmp::{Qmp, QmpEvent};
 use super::run::{self, LabStats};
 use crate::lab::init::{self, GuestConfig, Service};
-use crate::lab::topology::{self, Host, Topology};
+use crate::lab::topology::{self, Host, LabLinks, Topology};
 use crate::lab::vm::{Vm, VmSpec};
 use crate::lab::{GuestImage, LabError, Result, leftovers, netns};
 use crate::migrate::{EventSink, MigrationRequest, Mode, ServiceEndpoint};
@@ -73,22 +73,29 @@ impl LabSession {
                 )));
             }
         }
-        let id = config.id.clone().unwrap_or_else(|| {
-            format!(
-                "{}x{}",
-                std::process::id(),
-                NEXT_ID.fetch_add(1, Ordering::Relaxed)
-            )
-        });
+        let id = match &config.id {
+            Some(id) => id.clone(),
+            None => fresh_id(),
+        };
+        topology::check_id(&id)?;
         let dir = leftovers::state_root().join(&id);
         std::fs::create_dir_all(&dir)
             .map_err(|e| LabError::io("cannot create the run folder", &dir, e))?;
         let topo_id = id.clone();
-        let topology = tokio::task::spawn_blocking(move || Topology::create(&topo_id))
+        let links = LabLinks {
+            client: config.client_link,
+            migration: config.migration_link,
+        };
+        let topology = tokio::task::spawn_blocking(move || Topology::create(&topo_id, &links))
             .await
-            .map_err(|e| LabError::Failed(format!("topology task failed: {e}")))??;
-        topology.shape_migration(config.migration_link_bps)?;
-        topology.shape_client(config.client_link_bps)?;
+            .map_err(|e| LabError::Failed(format!("topology task failed: {e}")))?;
+        let topology = match topology {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
         let guest = GuestConfig {
             ip: topology::GUEST_IP,
             prefix: topology::SERVICE_PREFIX,
@@ -303,13 +310,31 @@ impl LabSession {
         Ok(())
     }
 
-    /// Leaves the lab running after this handle is gone (`qoeprobe lab up`).
-    pub fn detach(mut self) {
+    /// Leaves the lab running after this handle is gone (`qoeprobe lab up`). Refused
+    /// (and the lab torn down) when a link has a delay: the delay relay is threads of
+    /// this process.
+    pub fn detach(mut self) -> Result<()> {
+        self.topology.detach()?;
         self.keep = true;
-        self.topology.detach();
         if let Some(n) = self.active.take() {
             n.vm.detach();
         }
+        Ok(())
+    }
+
+    /// The lab's network (links, conditions, relays).
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Replaces the client link's condition while the lab runs.
+    pub fn shape_client(&mut self, c: &crate::net::LinkCondition) -> Result<()> {
+        self.topology.shape_client(c)
+    }
+
+    /// Replaces the migration link's condition while the lab runs.
+    pub fn shape_migration(&mut self, c: &crate::net::LinkCondition) -> Result<()> {
+        self.topology.shape_migration(c)
     }
 
     /// Kills the QEMUs, deletes the namespaces and the run folder. Safe to call twice.
@@ -326,6 +351,34 @@ impl Drop for LabSession {
             self.teardown();
         }
     }
+}
+
+/// A lab id no lab here uses: 3 characters of `[a-z0-9]` from the pid and a counter
+/// (the network module's run id is `lab<id>`, at most 6 characters).
+fn fresh_id() -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let pid = u64::from(std::process::id());
+    let mut id = String::new();
+    for _ in 0..64 {
+        let n = u64::from(NEXT_ID.fetch_add(1, Ordering::Relaxed));
+        let mut x = (pid.wrapping_mul(7919).wrapping_add(n)) % (36 * 36 * 36);
+        id = (0..3)
+            .map(|_| {
+                let c = DIGITS[(x % 36) as usize] as char;
+                x /= 36;
+                c
+            })
+            .collect();
+        let taken = std::path::Path::new("/run/netns")
+            .join(format!("{}{id}-client", topology::PREFIX))
+            .exists()
+            || leftovers::state_root().join(&id).exists()
+            || crate::net::state_root().join(format!("lab{id}")).exists();
+        if !taken {
+            break;
+        }
+    }
+    id
 }
 
 /// Writes a raw disk of `size_mib` MiB whose first `fill_mib` MiB hold non-zero
