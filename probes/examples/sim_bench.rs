@@ -37,10 +37,15 @@ fn mpd() -> String {
 }
 
 fn main() {
-    let repeats: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let repeats: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     let trace = Trace::parse("20000,1500\n20000,4000\n20000,9000\n", "bench.csv").unwrap();
     let link = Link::new(trace, &[], Duration::from_millis(40));
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let text = mpd();
     for name in ["throughput", "bola", "dynamic", "bba", "conventional"] {
         let mut times = Vec::new();
@@ -51,7 +56,12 @@ fn main() {
             let mut player = Player::new(cfg, abr::by_name(name).unwrap(), Duration::ZERO);
             let mut loader = Mem(text.clone());
             let t0 = Instant::now();
-            let events = rt.block_on(sim::run(&mut player, &link, &mut loader, SimLimits::default()));
+            let events = rt.block_on(sim::run(
+                &mut player,
+                &link,
+                &mut loader,
+                SimLimits::default(),
+            ));
             let s = summarize(&events, "probe:player");
             times.push(t0.elapsed());
             summary = Some(s);

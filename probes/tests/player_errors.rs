@@ -31,8 +31,15 @@ async fn play(url: &str, secs: u64) -> (PlayerSummary, Vec<Event>, Option<Player
     let mut player = Player::new(cfg, abr::by_name("fixed:0").unwrap(), clock.now());
     let (_tx, rx) = watch::channel(false);
     let mut events = Vec::new();
-    run_session(&mut player, &clock, &reqwest::Client::new(), rx, |e| events.push(e)).await;
-    (summarize(&events, "probe:player"), events, player.fatal_error().cloned())
+    run_session(&mut player, &clock, &reqwest::Client::new(), rx, |e| {
+        events.push(e)
+    })
+    .await;
+    (
+        summarize(&events, "probe:player"),
+        events,
+        player.fatal_error().cloned(),
+    )
 }
 
 fn errors(events: &[Event]) -> Vec<(String, Option<u16>)> {
@@ -47,12 +54,7 @@ fn errors(events: &[Event]) -> Vec<(String, Option<u16>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn segment_errors_are_retried_and_playback_continues() {
-    for (name, inject) in [
-        ("404", 0),
-        ("500", 1),
-        ("truncated", 2),
-        ("reset", 3),
-    ] {
+    for (name, inject) in [("404", 0), ("500", 1), ("truncated", 2), ("reset", 3)] {
         let o = origin().await;
         let f = o.faults();
         match inject {
@@ -93,18 +95,29 @@ async fn a_missing_manifest_is_a_clear_error_after_the_retries() {
     let url = format!("http://{}/dash/nothing.mpd", o.addr());
     let (s, _, fatal) = play(&url, 10).await;
     let err = fatal.expect("fatal").to_string();
-    assert!(err.contains("nothing.mpd") && err.contains("404") && err.contains("3 attempts"), "{err}");
+    assert!(
+        err.contains("nothing.mpd") && err.contains("404") && err.contains("3 attempts"),
+        "{err}"
+    );
     assert_eq!(s.request_errors, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_server_is_a_clear_error() {
     // Bind then drop: the port is closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let (_, ev, fatal) = play(&format!("http://127.0.0.1:{port}/m.mpd"), 10).await;
     let err = fatal.expect("fatal").to_string();
     assert!(err.contains("cannot load"), "{err}");
-    assert!(errors(&ev).iter().all(|(k, _)| k == "connect"), "{:?}", errors(&ev));
+    assert!(
+        errors(&ev).iter().all(|(k, _)| k == "connect"),
+        "{:?}",
+        errors(&ev)
+    );
 }
 
 /// Serves one fixed body to every request.
@@ -133,7 +146,10 @@ async fn garbage_and_videoless_manifests_are_clear_errors() {
     let url = serve_body(b"\x00\x01garbage \xff\xfe not a manifest").await;
     let (_, _, fatal) = play(&url, 5).await;
     assert!(
-        matches!(fatal, Some(PlayerError::Manifest(ManifestError::NotAManifest { .. }))),
+        matches!(
+            fatal,
+            Some(PlayerError::Manifest(ManifestError::NotAManifest { .. }))
+        ),
         "{fatal:?}"
     );
     let url = serve_body(b"<?xml version=\"1.0\"?><MPD><Period><Adapt").await;
@@ -148,7 +164,10 @@ async fn garbage_and_videoless_manifests_are_clear_errors() {
     let url = serve_body(audio_only).await;
     let (_, _, fatal) = play(&url, 5).await;
     assert!(
-        matches!(fatal, Some(PlayerError::Manifest(ManifestError::NoVideo { .. }))),
+        matches!(
+            fatal,
+            Some(PlayerError::Manifest(ManifestError::NoVideo { .. }))
+        ),
         "{fatal:?}"
     );
 }

@@ -65,16 +65,22 @@ fn count(p: &Played, f: impl Fn(&EventKind) -> bool) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vod_dash_in_every_addressing_mode() {
-    for mode in [Addressing::Number, Addressing::Time, Addressing::List, Addressing::Base] {
+    for mode in [
+        Addressing::Number,
+        Addressing::Time,
+        Addressing::List,
+        Addressing::Base,
+    ] {
         let o = origin(|c| c.addressing = mode).await;
         let p = play(&o.dash_url(), "dynamic", |_| {}).await;
         assert_clean(&p, 4);
         assert_eq!(p.summary.format, "dash");
         assert!(!p.summary.live);
         if mode == Addressing::Base {
-            let index = count(&p, |k| {
-                matches!(k, EventKind::Request(r) if r.request_type == RequestType::Index)
-            });
+            let index = count(
+                &p,
+                |k| matches!(k, EventKind::Request(r) if r.request_type == RequestType::Index),
+            );
             assert!(index >= 1, "SegmentBase needs its sidx");
         }
     }
@@ -93,7 +99,11 @@ async fn multi_period_vod_plays_to_the_end() {
     assert_eq!(p.summary.end_reason, Some(EndReason::ContentEnd));
     assert_eq!(p.summary.stall_count, 0);
     // Every segment of the content is played: 6 s of media, within 1 ms.
-    assert!((p.summary.play_time_ms - 6000.0).abs() < 1.0, "{}", p.summary.play_time_ms);
+    assert!(
+        (p.summary.play_time_ms - 6000.0).abs() < 1.0,
+        "{}",
+        p.summary.play_time_ms
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,11 +116,17 @@ async fn live_dash_starts_near_the_edge_and_keeps_up() {
         .await;
         // Let some segments become available.
         tokio::time::sleep(Duration::from_millis(3500)).await;
-        let p = play(&o.dash_url(), "throughput", |c| c.duration = Some(Duration::from_secs(5))).await;
+        let p = play(&o.dash_url(), "throughput", |c| {
+            c.duration = Some(Duration::from_secs(5))
+        })
+        .await;
         assert!(p.summary.live, "{mode:?}");
         assert_clean(&p, 4);
         if mode == Addressing::Time {
-            assert!(p.summary.segments >= 5, "timeline refreshes bring new segments");
+            assert!(
+                p.summary.segments >= 5,
+                "timeline refreshes bring new segments"
+            );
             let refreshes = count(&p, |k| matches!(k, EventKind::ManifestRefresh(_)));
             assert!(refreshes >= 2, "{refreshes} refreshes");
         }
@@ -135,7 +151,10 @@ async fn hls_vod_live_and_byte_ranges() {
 
     let o = origin(|c| c.live = true).await;
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    let p = play(&o.hls_url(), "conventional", |c| c.duration = Some(Duration::from_secs(5))).await;
+    let p = play(&o.hls_url(), "conventional", |c| {
+        c.duration = Some(Duration::from_secs(5))
+    })
+    .await;
     assert!(p.summary.live);
     assert_clean(&p, 4);
 }
@@ -145,12 +164,15 @@ async fn hls_vod_live_and_byte_ranges() {
 fn buffer_before(p: &Played, t_ns: u64) -> (u64, f64) {
     p.events
         .iter()
+        .rev()
         .filter(|e| e.t_ns < t_ns)
         .filter_map(|e| match &e.kind {
-            EventKind::Request(r) if r.request_type == RequestType::Media => Some((e.t_ns, r.buffer_ms)),
+            EventKind::Request(r) if r.request_type == RequestType::Media => {
+                Some((e.t_ns, r.buffer_ms))
+            }
             _ => None,
         })
-        .last()
+        .next()
         .expect("a segment completed before")
 }
 
@@ -196,14 +218,28 @@ async fn a_server_pause_longer_than_the_buffer_stalls_as_predicted_with_retries(
     let s = &p.summary;
     assert_eq!(s.stall_count, 1, "{s:?}");
     assert!(s.request_errors >= 1 && s.retries >= 1, "{s:?}");
-    assert!(s.reconnects >= 1, "the first answer after the timeouts is a reconnect: {s:?}");
-    let start = p.events.iter().find(|e| matches!(e.kind, EventKind::StallStart(_))).unwrap();
-    let end = p.events.iter().find(|e| matches!(e.kind, EventKind::StallEnd(_))).unwrap();
+    assert!(
+        s.reconnects >= 1,
+        "the first answer after the timeouts is a reconnect: {s:?}"
+    );
+    let start = p
+        .events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::StallStart(_)))
+        .unwrap();
+    let end = p
+        .events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::StallEnd(_)))
+        .unwrap();
     // The stall starts exactly when the buffer of the last completed segment runs out.
     let (t_last, buf_ms) = buffer_before(&p, start.t_ns);
     let predicted_start = t_last + (buf_ms * 1e6) as u64;
     let diff_ms = (start.t_ns as f64 - predicted_start as f64).abs() / 1e6;
-    assert!(diff_ms < 1.0, "stall started {diff_ms} ms off the buffer prediction");
+    assert!(
+        diff_ms < 1.0,
+        "stall started {diff_ms} ms off the buffer prediction"
+    );
     // It ends when a request gets through after the pause: within the pause end and
     // one retry interval (1 s) plus transfer slack (300 ms) later.
     let pause_end_ms = (pause_at + pause).as_millis() as f64;
@@ -213,4 +249,3 @@ async fn a_server_pause_longer_than_the_buffer_stalls_as_predicted_with_retries(
         "stall ended at {end_ms} ms, pause ended at {pause_end_ms} ms"
     );
 }
-

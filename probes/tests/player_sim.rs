@@ -48,8 +48,15 @@ fn run(abr_name: &str, outages: &[(f64, f64)], duration_s: u64, retry: RetryPoli
         .collect();
     let link = Link::new(Trace::constant_kbps(8000.0), &outages, Duration::ZERO);
     let mut player = Player::new(cfg, abr::by_name(abr_name).unwrap(), Duration::ZERO);
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    rt.block_on(sim::run(&mut player, &link, &mut Mem(MPD), SimLimits::default()))
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(sim::run(
+        &mut player,
+        &link,
+        &mut Mem(MPD),
+        SimLimits::default(),
+    ))
 }
 
 /// Manifest transfer time in ns (1 byte per microsecond).
@@ -83,7 +90,10 @@ fn a_10_s_outage_is_covered_by_the_buffer() {
     let ev = run("fixed:0", &[(30.0, 10.0)], 90, RetryPolicy::dashjs());
     let s = summarize(&ev, "probe:player");
     assert_eq!(s.stall_count, 0, "{:?}", stalls(&ev));
-    assert!(s.request_errors == 0, "a 10 s hold is under the 20 s timeout");
+    assert!(
+        s.request_errors == 0,
+        "a 10 s hold is under the 20 s timeout"
+    );
 }
 
 #[test]
@@ -103,7 +113,11 @@ fn a_25_s_outage_gives_one_stall_of_the_analytic_length() {
     let expected_end = 55_250 * MS;
     assert_eq!(st[0].0, expected_end);
     let expected_ms = (expected_end - expected_start) as f64 / 1e6;
-    assert!((st[0].1 - expected_ms).abs() < 1e-6, "{} vs {expected_ms}", st[0].1);
+    assert!(
+        (st[0].1 - expected_ms).abs() < 1e-6,
+        "{} vs {expected_ms}",
+        st[0].1
+    );
     let s = summarize(&ev, "probe:player");
     assert_eq!(s.stall_count, 1);
     assert_eq!(s.request_errors, 1, "one timeout");
@@ -121,7 +135,10 @@ fn dashjs_gives_up_when_the_outage_outlasts_three_attempts() {
     assert!(s.gave_up);
     assert_eq!(s.request_errors, 3);
     assert_eq!(s.end_reason, Some(probes::record::EndReason::GaveUp));
-    let ended = ev.iter().find(|e| matches!(e.kind, EventKind::Ended(_))).unwrap();
+    let ended = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Ended(_)))
+        .unwrap();
     assert_eq!(ended.t_ns, m() + 30_250 * MS + 62 * S);
 }
 
@@ -144,7 +161,11 @@ fn time_is_fully_accounted_for() {
     let ev = run("fixed:0", &[(30.0, 25.0)], 90, RetryPolicy::dashjs());
     let s = summarize(&ev, "probe:player");
     let total = s.startup_delay_ms.unwrap() + s.play_time_ms + s.stall_total_ms;
-    assert!((total - s.session_ms).abs() < 1e-6, "{total} vs {}", s.session_ms);
+    assert!(
+        (total - s.session_ms).abs() < 1e-6,
+        "{total} vs {}",
+        s.session_ms
+    );
     assert_eq!(s.session_ms, 90_000.0);
 }
 
@@ -187,10 +208,21 @@ mod properties {
             .iter()
             .map(|&(a, d)| (Duration::from_secs_f64(a), Duration::from_secs_f64(d)))
             .collect();
-        let link = Link::new(Trace::constant_kbps(kbps), &outages, Duration::from_millis(20));
+        let link = Link::new(
+            Trace::constant_kbps(kbps),
+            &outages,
+            Duration::from_millis(20),
+        );
         let mut player = Player::new(cfg, abr::by_name(abr_name).unwrap(), Duration::ZERO);
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let ev = rt.block_on(sim::run(&mut player, &link, &mut Mem(MPD), SimLimits::default()));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ev = rt.block_on(sim::run(
+            &mut player,
+            &link,
+            &mut Mem(MPD),
+            SimLimits::default(),
+        ));
         (ev, max_buffer_s * 1000)
     }
 

@@ -233,7 +233,8 @@ impl Buffer {
     /// Ends the session at the current time. Returns the open stall's length if the
     /// session ends stalled.
     pub fn end(&mut self) -> Option<u64> {
-        let open = (self.state == PlaybackState::Stalled).then(|| self.last_ns - self.stall_since_ns);
+        let open =
+            (self.state == PlaybackState::Stalled).then(|| self.last_ns - self.stall_since_ns);
         self.state = PlaybackState::Ended;
         open
     }
@@ -251,17 +252,26 @@ mod tests {
         b.advance(S / 2);
         assert_eq!(
             b.add(4 * S),
-            Some(BufferEvent::Started { t_ns: S / 2, delay_ns: S / 2 })
+            Some(BufferEvent::Started {
+                t_ns: S / 2,
+                delay_ns: S / 2
+            })
         );
         assert_eq!(b.empty_at_ns(), Some(S / 2 + 4 * S));
         assert_eq!(
             b.advance(6 * S),
-            Some(BufferEvent::StallStarted { t_ns: 4 * S + S / 2, media_ns: 4 * S })
+            Some(BufferEvent::StallStarted {
+                t_ns: 4 * S + S / 2,
+                media_ns: 4 * S
+            })
         );
         assert_eq!(b.advance(7 * S), None, "a stall is counted once");
         assert_eq!(
             b.add(2 * S),
-            Some(BufferEvent::StallEnded { t_ns: 7 * S, duration_ns: 2 * S + S / 2 })
+            Some(BufferEvent::StallEnded {
+                t_ns: 7 * S,
+                duration_ns: 2 * S + S / 2
+            })
         );
         assert_eq!(b.accounted_ns(), b.elapsed_ns());
     }
@@ -279,7 +289,10 @@ mod tests {
         let mut b = Buffer::new(0, 10 * S, 0);
         b.add(2 * S);
         b.set_exhausted();
-        assert!(matches!(b.try_start_forced(true), Some(BufferEvent::Started { .. })));
+        assert!(matches!(
+            b.try_start_forced(true),
+            Some(BufferEvent::Started { .. })
+        ));
         assert_eq!(b.advance(5 * S), Some(BufferEvent::Drained { t_ns: 2 * S }));
         assert_eq!(b.state(), PlaybackState::Ended);
     }

@@ -204,7 +204,10 @@ async fn fetch(
                 });
             }
             Ok(None) => {
-                let _ = tx.send(NetInput::Done { id, at: clock.now() });
+                let _ = tx.send(NetInput::Done {
+                    id,
+                    at: clock.now(),
+                });
                 return;
             }
             Err(e) => {

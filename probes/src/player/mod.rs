@@ -10,10 +10,10 @@
 //! - [`sim`]: the same session on a virtual clock against a throughput trace.
 
 pub mod abr;
-pub mod manifest;
 pub mod buffer;
+pub mod http;
+pub mod manifest;
 pub mod retry;
 pub mod session;
-pub mod summary;
 pub mod sim;
-pub mod http;
+pub mod summary;

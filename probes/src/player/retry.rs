@@ -125,7 +125,10 @@ mod tests {
         let p = RetryPolicy::dashjs();
         let ms = Duration::from_millis;
         assert_eq!(p.next_delay(RequestType::Media, 1, ms(0)), Some(ms(1000)));
-        assert_eq!(p.next_delay(RequestType::Media, 2, ms(1000)), Some(ms(1000)));
+        assert_eq!(
+            p.next_delay(RequestType::Media, 2, ms(1000)),
+            Some(ms(1000))
+        );
         assert_eq!(p.next_delay(RequestType::Media, 3, ms(2000)), None);
         assert_eq!(p.next_delay(RequestType::Manifest, 1, ms(0)), Some(ms(500)));
     }
@@ -137,7 +140,10 @@ mod tests {
         assert_eq!(p.next_delay(RequestType::Media, 1, ms(0)), Some(ms(500)));
         assert_eq!(p.next_delay(RequestType::Media, 2, ms(0)), Some(ms(1000)));
         assert_eq!(p.next_delay(RequestType::Media, 5, ms(0)), Some(ms(8000)));
-        assert_eq!(p.next_delay(RequestType::Media, 50, ms(59_999)), Some(ms(8000)));
+        assert_eq!(
+            p.next_delay(RequestType::Media, 50, ms(59_999)),
+            Some(ms(8000))
+        );
         assert_eq!(p.next_delay(RequestType::Media, 2, ms(60_000)), None);
     }
 }

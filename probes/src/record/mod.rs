@@ -15,8 +15,8 @@ pub mod download;
 pub mod game;
 pub mod migration;
 pub mod output;
-pub mod schema;
 pub mod player;
+pub mod schema;
 pub mod stream;
 
 use schemars::JsonSchema;

@@ -7,7 +7,13 @@ use serde_json::{Value, json};
 
 /// Names of the top-level definitions: `Event` (one line of `timeline.jsonl`) and one
 /// `<Probe>Output` per probe (its `--json` file).
-pub const ROOTS: &[&str] = &["Event", "PlayerOutput", "DownloadOutput", "GameOutput", "StreamOutput"];
+pub const ROOTS: &[&str] = &[
+    "Event",
+    "PlayerOutput",
+    "DownloadOutput",
+    "GameOutput",
+    "StreamOutput",
+];
 
 /// The whole record schema (JSON Schema draft 2020-12).
 pub fn json_schema() -> Value {

@@ -22,7 +22,9 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ManifestError {
     /// The bytes are not a manifest of any supported kind.
-    #[error("{url}: not a DASH MPD or HLS playlist ({detail}); check that the URL points at a manifest")]
+    #[error(
+        "{url}: not a DASH MPD or HLS playlist ({detail}); check that the URL points at a manifest"
+    )]
     NotAManifest {
         /// Where the bytes came from.
         url: String,

@@ -3,7 +3,7 @@
 //! retry policy applied to a failed one.
 
 use super::super::abr::DownloadSample;
-use super::super::manifest::{self, hls, sidx, ManifestFormat, SegmentIndex};
+use super::super::manifest::{self, ManifestFormat, SegmentIndex, hls, sidx};
 use super::{Attempt, FailureKind, Inflight, Job, Player, PlayerError, Slot, ms};
 use crate::clock::duration_ns;
 use crate::record::{self, EndReason, EventKind};
@@ -11,7 +11,13 @@ use std::time::Duration;
 
 impl Player {
     /// The response head of request `id` arrived.
-    pub fn on_response(&mut self, now: Duration, id: u64, status: u16, content_length: Option<u64>) {
+    pub fn on_response(
+        &mut self,
+        now: Duration,
+        id: u64,
+        status: u16,
+        content_length: Option<u64>,
+    ) {
         let now = duration_ns(now);
         self.advance(now);
         let Some(i) = self.inflight.iter().position(|f| f.req.id == id) else {
@@ -113,18 +119,19 @@ impl Player {
         } else {
             0.0
         };
-        let (quality, bitrate_kbps, number, media_start_ms, media_duration_ms) = match &f.attempt.job {
-            Job::Media {
-                quality, segment, ..
-            } => (
-                Some(*quality),
-                Some(self.bitrate_kbps(*quality)),
-                Some(segment.number),
-                Some(segment.start_s * 1000.0),
-                Some(segment.duration_s * 1000.0),
-            ),
-            _ => (None, None, None, None, None),
-        };
+        let (quality, bitrate_kbps, number, media_start_ms, media_duration_ms) =
+            match &f.attempt.job {
+                Job::Media {
+                    quality, segment, ..
+                } => (
+                    Some(*quality),
+                    Some(self.bitrate_kbps(*quality)),
+                    Some(segment.number),
+                    Some(segment.start_s * 1000.0),
+                    Some(segment.duration_s * 1000.0),
+                ),
+                _ => (None, None, None, None, None),
+            };
         let k = EventKind::Request(record::RequestRecord {
             request_type: f.req.request_type,
             url: f.req.url.to_string(),
@@ -161,10 +168,19 @@ impl Player {
                 refresh,
             } => self.apply_playlist(body, url, *period, *quality, *refresh, now),
             Job::Index { period, quality } => {
-                let m = self.manifest.as_mut().ok_or((FailureKind::Invalid, "no manifest".into()))?;
-                let p = m.periods.get_mut(*period).ok_or((FailureKind::Invalid, "no period".into()))?;
+                let m = self
+                    .manifest
+                    .as_mut()
+                    .ok_or((FailureKind::Invalid, "no manifest".into()))?;
+                let p = m
+                    .periods
+                    .get_mut(*period)
+                    .ok_or((FailureKind::Invalid, "no period".into()))?;
                 let start = p.start_s;
-                let rep = p.video.get_mut(*quality).ok_or((FailureKind::Invalid, "no rep".into()))?;
+                let rep = p
+                    .video
+                    .get_mut(*quality)
+                    .ok_or((FailureKind::Invalid, "no rep".into()))?;
                 let SegmentIndex::Indexed { index, media } = &rep.segments else {
                     return Ok(());
                 };
@@ -193,7 +209,10 @@ impl Player {
                 let sample = DownloadSample {
                     bytes: f.received,
                     duration_s: now.saturating_sub(f.t_request_ns) as f64 / 1e9,
-                    latency_s: f.t_response_ns.unwrap_or(now).saturating_sub(f.t_request_ns) as f64
+                    latency_s: f
+                        .t_response_ns
+                        .unwrap_or(now)
+                        .saturating_sub(f.t_request_ns) as f64
                         / 1e9,
                     quality: *quality,
                     segment_duration_s: segment.duration_s,
@@ -287,7 +306,10 @@ impl Player {
         let mp = hls::parse_media(body, url, self.hls_anchor)
             .map_err(|e| (FailureKind::Invalid, e.to_string()))?;
         let before = self.known_segments();
-        let m = self.manifest.as_mut().ok_or((FailureKind::Invalid, "no manifest".into()))?;
+        let m = self
+            .manifest
+            .as_mut()
+            .ok_or((FailureKind::Invalid, "no manifest".into()))?;
         let became_live = mp.live && !m.live;
         if became_live {
             m.live = true;
@@ -346,9 +368,9 @@ impl Player {
             .map(|r| match &r.segments {
                 SegmentIndex::List(l) => l.last().map_or(0, |s| s.number + 1),
                 SegmentIndex::Template(t) => {
-                    let edge = m
-                        .availability_start_unix_ms
-                        .map_or(0.0, |a| (self.wall_ms(self.buffer.now_ns()) - a as f64) / 1000.0);
+                    let edge = m.availability_start_unix_ms.map_or(0.0, |a| {
+                        (self.wall_ms(self.buffer.now_ns()) - a as f64) / 1000.0
+                    });
                     t.count.unwrap_or_else(|| t.number_at(edge))
                 }
                 _ => 0,
@@ -378,7 +400,11 @@ impl Player {
         }
         let first = f.attempt.first_failure_ns.unwrap_or(now);
         let since = Duration::from_nanos(now.saturating_sub(first));
-        if let Some(wait) = self.cfg.retry.next_delay(request_type, f.attempt.attempt, since) {
+        if let Some(wait) = self
+            .cfg
+            .retry
+            .next_delay(request_type, f.attempt.attempt, since)
+        {
             let next = Attempt {
                 job: f.attempt.job,
                 attempt: f.attempt.attempt + 1,

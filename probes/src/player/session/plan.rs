@@ -246,7 +246,9 @@ impl Player {
         let period = &m.periods[period_idx];
         let rep = &period.video[quality];
         if !m.live {
-            return rep.segment_from(period.start_s).map_or(period.start_s, |s| s.start_s);
+            return rep
+                .segment_from(period.start_s)
+                .map_or(period.start_s, |s| s.start_s);
         }
         let seg_s = rep.nominal_segment_duration_s().unwrap_or(2.0);
         let delay = self
@@ -268,7 +270,8 @@ impl Player {
             SegmentIndex::List(l) => l.first().map_or(target, |s| s.start_s),
             _ => period.start_s,
         };
-        rep.segment_from(target.max(first)).map_or(target, |s| s.start_s)
+        rep.segment_from(target.max(first))
+            .map_or(target, |s| s.start_s)
     }
 
     /// Session time (ns) at which a live template segment ending at presentation time
@@ -356,7 +359,13 @@ impl Player {
     }
 
     /// Puts a request on the wire (as an action) and marks its slot busy.
-    pub(super) fn send(&mut self, attempt: Attempt, scheduled_ns: u64, now: u64, refresh_slot: bool) {
+    pub(super) fn send(
+        &mut self,
+        attempt: Attempt,
+        scheduled_ns: u64,
+        now: u64,
+        refresh_slot: bool,
+    ) {
         let Some((url, range)) = self.job_target(&attempt.job) else {
             if refresh_slot {
                 self.refresh_slot = Slot::Idle { since_ns: now };
@@ -433,7 +442,10 @@ impl Player {
     }
 
     /// URL and range a job fetches.
-    fn job_target(&self, job: &Job) -> Option<(url::Url, Option<super::super::manifest::ByteRange>)> {
+    fn job_target(
+        &self,
+        job: &Job,
+    ) -> Option<(url::Url, Option<super::super::manifest::ByteRange>)> {
         match job {
             Job::Manifest { refresh } => {
                 let url = match (&self.manifest, refresh) {
@@ -444,7 +456,13 @@ impl Player {
             }
             Job::Playlist { url, .. } => Some((url.clone(), None)),
             Job::Index { period, quality } => {
-                let rep = self.manifest.as_ref()?.periods.get(*period)?.video.get(*quality)?;
+                let rep = self
+                    .manifest
+                    .as_ref()?
+                    .periods
+                    .get(*period)?
+                    .video
+                    .get(*quality)?;
                 match &rep.segments {
                     SegmentIndex::Indexed { index, .. } => Some((index.url.clone(), index.range)),
                     _ => None,

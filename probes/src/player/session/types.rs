@@ -116,7 +116,10 @@ impl FailureKind {
     pub fn is_transport(&self) -> bool {
         matches!(
             self,
-            FailureKind::Connect | FailureKind::Reset | FailureKind::Timeout | FailureKind::Truncated
+            FailureKind::Connect
+                | FailureKind::Reset
+                | FailureKind::Timeout
+                | FailureKind::Truncated
         )
     }
 }
@@ -128,7 +131,9 @@ pub enum PlayerError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
     /// The manifest could not be fetched.
-    #[error("cannot load {url}: {detail} (after {attempts} attempts); check the URL and that the server is up")]
+    #[error(
+        "cannot load {url}: {detail} (after {attempts} attempts); check the URL and that the server is up"
+    )]
     Unreachable {
         /// Manifest URL.
         url: String,
@@ -142,11 +147,29 @@ pub enum PlayerError {
 /// What a request is for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Job {
-    Manifest { refresh: bool },
-    Playlist { period: usize, quality: usize, url: Url, refresh: bool },
-    Index { period: usize, quality: usize },
-    Init { key: String, url: Url, range: Option<ByteRange> },
-    Media { period: usize, quality: usize, segment: Segment },
+    Manifest {
+        refresh: bool,
+    },
+    Playlist {
+        period: usize,
+        quality: usize,
+        url: Url,
+        refresh: bool,
+    },
+    Index {
+        period: usize,
+        quality: usize,
+    },
+    Init {
+        key: String,
+        url: Url,
+        range: Option<ByteRange>,
+    },
+    Media {
+        period: usize,
+        quality: usize,
+        segment: Segment,
+    },
 }
 
 impl Job {
@@ -173,10 +196,17 @@ pub(crate) struct Attempt {
 /// A slot: idle, waiting for a time, or busy with a request.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Slot {
-    Idle { since_ns: u64 },
+    Idle {
+        since_ns: u64,
+    },
     /// At `at_ns`: send `attempt` if given, else plan again.
-    Waiting { at_ns: u64, attempt: Option<Attempt> },
-    Busy { id: u64 },
+    Waiting {
+        at_ns: u64,
+        attempt: Option<Attempt>,
+    },
+    Busy {
+        id: u64,
+    },
 }
 
 /// A request on the wire.

@@ -157,7 +157,10 @@ pub async fn run<L: Loader>(
             (None, None) => break,
         };
         if next > max_ns {
-            player.stop(Duration::from_nanos(max_ns.max(now)), crate::record::EndReason::Interrupted);
+            player.stop(
+                Duration::from_nanos(max_ns.max(now)),
+                crate::record::EndReason::Interrupted,
+            );
             while let Some(e) = player.poll_event() {
                 events.push(e);
             }

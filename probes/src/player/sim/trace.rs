@@ -85,9 +85,13 @@ impl Trace {
                 detail: format!("{detail}; expected `duration_ms,kbps`, got {l:?}"),
             };
             let (d, k) = l.split_once(',').ok_or_else(|| err("no comma"))?;
-            let d: f64 = d.trim().parse().map_err(|_| err("duration is not a number"))?;
+            let d: f64 = d
+                .trim()
+                .parse()
+                .map_err(|_| err("duration is not a number"))?;
             let k: f64 = k.trim().parse().map_err(|_| err("kbps is not a number"))?;
-            if !(d > 0.0 && d.is_finite()) || !(k >= 0.0 && k.is_finite()) {
+            let valid = d > 0.0 && d.is_finite() && k >= 0.0 && k.is_finite();
+            if !valid {
                 return Err(err("duration must be > 0 and kbps >= 0"));
             }
             pieces.push((t, k * 1000.0 / 8.0));
@@ -96,7 +100,10 @@ impl Trace {
         if pieces.is_empty() || t == 0 {
             return Err(TraceError::Empty { file: file.into() });
         }
-        Ok(Self { pieces, period_ns: t })
+        Ok(Self {
+            pieces,
+            period_ns: t,
+        })
     }
 
     fn parse_mahimahi(text: &str, file: &str) -> Result<Self, TraceError> {
@@ -275,8 +282,14 @@ mod tests {
 
     #[test]
     fn bad_traces_are_clear_errors() {
-        assert!(matches!(Trace::parse("", "e"), Err(TraceError::Empty { .. })));
-        assert!(matches!(Trace::parse("1000,0\n", "z"), Err(TraceError::Empty { .. })));
+        assert!(matches!(
+            Trace::parse("", "e"),
+            Err(TraceError::Empty { .. })
+        ));
+        assert!(matches!(
+            Trace::parse("1000,0\n", "z"),
+            Err(TraceError::Empty { .. })
+        ));
         let e = Trace::parse("1000,abc\n", "x.csv").unwrap_err().to_string();
         assert!(e.contains("x.csv:1"), "{e}");
         assert!(Trace::parse("5\n3\n", "m").is_err());
