@@ -41,12 +41,19 @@ fn serve(extra: &[&str]) -> Server {
 }
 
 fn validator(root: &str) -> jsonschema::Validator {
-    jsonschema::validator_for(&probes::record::schema::schema_for_root(root)).expect("schema compiles")
+    jsonschema::validator_for(&probes::record::schema::schema_for_root(root))
+        .expect("schema compiles")
 }
 
 fn assert_valid(v: &jsonschema::Validator, doc: &serde_json::Value, what: &str) {
-    let errors: Vec<String> = v.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{what} does not match the schema: {errors:#?}");
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match the schema: {errors:#?}"
+    );
 }
 
 fn read_json(p: &Path) -> serde_json::Value {
@@ -55,7 +62,8 @@ fn read_json(p: &Path) -> serde_json::Value {
 
 #[test]
 fn committed_schema_is_current() {
-    let generated = serde_json::to_string_pretty(&probes::record::schema::json_schema()).unwrap() + "\n";
+    let generated =
+        serde_json::to_string_pretty(&probes::record::schema::json_schema()).unwrap() + "\n";
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/record-schema.json");
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(&path, &generated).unwrap();
@@ -73,7 +81,11 @@ fn committed_schema_is_current() {
 fn play_writes_json_csv_and_events_that_match_the_schema() {
     let s = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let (json, csv, events) = (dir.path().join("p.json"), dir.path().join("p.csv"), dir.path().join("e.jsonl"));
+    let (json, csv, events) = (
+        dir.path().join("p.json"),
+        dir.path().join("p.csv"),
+        dir.path().join("e.jsonl"),
+    );
     let out = Command::new(BIN)
         .args(["play", &s.dash, "--duration", "3", "--abr", "bola"])
         .arg("--json")
@@ -84,10 +96,17 @@ fn play_writes_json_csv_and_events_that_match_the_schema() {
         .arg(&events)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("stalls     0"), "{stdout}");
-    assert!(out.stderr.is_empty(), "no progress line when not a terminal");
+    assert!(
+        out.stderr.is_empty(),
+        "no progress line when not a terminal"
+    );
     let doc = read_json(&json);
     assert_valid(&validator("PlayerOutput"), &doc, "play --json");
     for key in [
@@ -119,8 +138,15 @@ fn play_writes_json_csv_and_events_that_match_the_schema() {
 #[test]
 fn play_hls_through_the_cli() {
     let s = serve(&[]);
-    let out = Command::new(BIN).args(["play", &s.hls, "--duration", "2", "-q"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["play", &s.hls, "--duration", "2", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("(hls VoD"));
 }
 
@@ -137,23 +163,72 @@ fn fails_with(args: &[&str], needle: &str) {
 fn bad_input_gives_clear_errors() {
     fails_with(&["play", "not a url"], "is not a valid URL");
     fails_with(&["play", "ftp://x/m.mpd"], "unsupported scheme");
-    fails_with(&["play", "http://127.0.0.1:9/m.mpd", "--abr", "nope"], "valid: throughput, bba");
-    fails_with(&["play", "http://127.0.0.1:9/m.mpd", "--max-buffer=-3"], "max-buffer");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    fails_with(&["play", &format!("http://127.0.0.1:{port}/m.mpd")], "cannot load");
-    fails_with(&["simulate", "--manifest", "/nonexistent.mpd", "--trace", "/x"], "no such file");
+    fails_with(&["play", "https://x/m.mpd"], "HTTPS is not supported");
+    fails_with(
+        &["play", "http://127.0.0.1:9/m.mpd", "--abr", "nope"],
+        "valid: throughput, bba",
+    );
+    fails_with(
+        &["play", "http://127.0.0.1:9/m.mpd", "--max-buffer=-3"],
+        "max-buffer",
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    fails_with(
+        &["play", &format!("http://127.0.0.1:{port}/m.mpd")],
+        "cannot load",
+    );
+    fails_with(
+        &[
+            "simulate",
+            "--manifest",
+            "/nonexistent.mpd",
+            "--trace",
+            "/x",
+        ],
+        "no such file",
+    );
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m.mpd");
     std::fs::write(&m, "hello").unwrap();
     let t = dir.path().join("t.csv");
     std::fs::write(&t, "1000,abc\n").unwrap();
-    fails_with(&["simulate", "--manifest", m.to_str().unwrap(), "--trace", t.to_str().unwrap()], "t.csv:1");
+    fails_with(
+        &[
+            "simulate",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--trace",
+            t.to_str().unwrap(),
+        ],
+        "t.csv:1",
+    );
     std::fs::write(&t, "1000,5000\n").unwrap();
     fails_with(
-        &["simulate", "--manifest", m.to_str().unwrap(), "--trace", t.to_str().unwrap(), "--outage", "x"],
+        &[
+            "simulate",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--trace",
+            t.to_str().unwrap(),
+            "--outage",
+            "x",
+        ],
         "AT+DURATION",
     );
-    fails_with(&["simulate", "--manifest", m.to_str().unwrap(), "--trace", t.to_str().unwrap()], "not a DASH MPD or HLS");
+    fails_with(
+        &[
+            "simulate",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--trace",
+            t.to_str().unwrap(),
+        ],
+        "not a DASH MPD or HLS",
+    );
 }
 
 #[test]
@@ -174,11 +249,28 @@ fn simulate_reports_the_outage_stall_in_the_play_schema() {
     std::fs::write(&t, "duration_ms,kbps\n1000,8000\n").unwrap();
     let json = dir.path().join("s.json");
     let out = Command::new(BIN)
-        .args(["simulate", "--manifest", m.to_str().unwrap(), "--trace", t.to_str().unwrap()])
-        .args(["--outage", "30+25", "--abr", "fixed:0", "--json", json.to_str().unwrap()])
+        .args([
+            "simulate",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--trace",
+            t.to_str().unwrap(),
+        ])
+        .args([
+            "--outage",
+            "30+25",
+            "--abr",
+            "fixed:0",
+            "--json",
+            json.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc = read_json(&json);
     assert_valid(&validator("PlayerOutput"), &doc, "simulate --json");
     assert_eq!(doc["stall_count"], 1);

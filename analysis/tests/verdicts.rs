@@ -315,6 +315,16 @@ fn live_stream_dropped_frames_boundary() {
 }
 
 #[test]
+fn a_stream_that_could_not_be_played_failed() {
+    let v = json!({"probe": "stream", "cache_ms": 0, "disconnects": 0, "reconnects": 0,
+        "frames_rendered": 0, "error": "cannot open http://h/live.ts: Not Found"});
+    let s = summary(MigrationOutcome::Completed, Some(("s", v)));
+    let r = judge(&s, &[], &Profile::default());
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(r.reasons[0].detail.contains("Not Found"), "{r:?}");
+}
+
+#[test]
 fn unknown_probe_kind_is_noted_not_judged() {
     let s = summary(
         MigrationOutcome::Completed,

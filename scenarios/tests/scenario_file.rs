@@ -200,3 +200,69 @@ fn unreadable_file() {
         "{e}"
     );
 }
+
+#[test]
+fn live_service_stream_probe_and_emulated_overrides() {
+    let live = GOOD.replace(
+        "service = \"dash\"\n[application.player]\nmax_buffer_s = 20",
+        "service = \"live\"\nsource = \"relay\"\n[application.stream]\ncache_s = 2\nreconnect = \"always\"\n[application.emulated]\ndirty_rate_mb_s = 150",
+    );
+    let c = scenario::parse(Path::new("x.toml"), &live).unwrap();
+    let app = &c.applications[0];
+    assert_eq!(app.live_source(), Some(scenario::LiveSource::Relay));
+    let s = app.stream.as_ref().unwrap();
+    assert_eq!((s.path.as_str(), s.cache_s.get()), ("/live.ts", 2.0));
+    assert_eq!(s.stall_threshold_ms.get(), 100.0);
+    let e = c.migration.emulated.with(app.emulated.as_ref());
+    assert_eq!(e.dirty_rate_mb_s.get(), 150.0);
+    assert_eq!(e.working_set_mb, c.migration.emulated.working_set_mb);
+    // `source` defaults to the encoder, and only a live service has one.
+    let enc = live.replace("source = \"relay\"\n", "");
+    let c = scenario::parse(Path::new("x.toml"), &enc).unwrap();
+    assert_eq!(
+        c.applications[0].live_source(),
+        Some(scenario::LiveSource::Encoder)
+    );
+    assert_msg(
+        &GOOD.replace(
+            "service = \"dash\"\n",
+            "service = \"dash\"\nsource = \"relay\"\n",
+        ),
+        &[
+            "x.toml:",
+            "key `application.source`",
+            "`source` is for service \"live\" only",
+        ],
+    );
+    assert_msg(
+        &GOOD.replace(
+            "[application.player]\nmax_buffer_s = 20",
+            "[application.stream]",
+        ),
+        &[
+            "key `application.service`",
+            "the stream probe needs service \"live\"",
+        ],
+    );
+    assert_msg(
+        &live.replace(
+            "source = \"relay\"\n",
+            "service_args = [\"--upstream\", \"http://x/\"]\n",
+        ),
+        &[
+            "key `application.service_args`",
+            "`--upstream` is set by the runner",
+        ],
+    );
+    assert_msg(
+        &live.replace("cache_s = 2", "cache_s = -1"),
+        &["key `application.stream.cache_s`", "out of range"],
+    );
+    assert_msg(
+        &live.replace("reconnect = \"always\"", "reconnect = \"sometimes\""),
+        &[
+            "key `application.stream.reconnect`",
+            "unknown variant `sometimes`, expected `never` or `always`",
+        ],
+    );
+}

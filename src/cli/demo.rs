@@ -1,40 +1,194 @@
-//! `qoeprobe demo`: the main job. Until the campaign runner lands it plays a 30 s
-//! session against the built-in DASH origin and prints the summary.
+//! `qoeprobe demo`: the main job. Runs the study's Table 2, reduced to finish in
+//! minutes (scenarios/demo.toml, embedded in the binary so it runs from any folder),
+//! on the best driver this machine has: the local QEMU lab when running as root with
+//! QEMU installed and the lab can run every scenario of the campaign, otherwise the
+//! emulated driver (the campaign's own `[migration.emulated]` model). It says which
+//! and why, writes the run folders, `table.md` and `report.html` into the output
+//! folder, and prints the table and where the report is.
 
-use probes::clock::{Clock, MonotonicClock};
-use probes::player::abr;
-use probes::player::http::run_session;
-use probes::player::session::{Player, PlayerConfig};
-use probes::player::summary::summarize;
+use scenarios::runner::driver::{DefaultDrivers, DriverFactory};
+use scenarios::runner::{self, ProgressMode, RunnerOptions};
+use scenarios::scenario::{Campaign, DriverKind};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
-use tokio::sync::watch;
+
+/// The demo campaign (scenarios/demo.toml).
+pub const DEMO_TOML: &str = include_str!("../../scenarios/demo.toml");
+
+/// `--driver` (hidden): skip the choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoDriver {
+    /// The local QEMU lab.
+    Lab,
+    /// The rootless emulated driver.
+    Emulated,
+}
 
 /// `qoeprobe demo`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Session length in seconds.
-    #[arg(long, default_value_t = 30)]
-    pub duration: u64,
+    /// Output folder for the run folders, table.md and report.html
+    /// [default: results/demo-<UTC timestamp>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Use this driver instead of choosing one (for tests).
+    #[arg(long, value_enum, value_name = "DRIVER", hide = true)]
+    pub driver: Option<DemoDriver>,
+    /// Repetitions per application x scenario [default: 1; the study made 10].
+    #[arg(long, value_name = "N")]
+    pub runs: Option<u32>,
+    /// Only these cells: APP or APP/SCENARIO (for tests).
+    #[arg(long, value_name = "APP/SCENARIO", hide = true)]
+    pub only: Option<String>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Whether the lab can run `campaign` (a lab campaign) here: root, QEMU, the links
+/// it can shape. The one place the demo asks the lab; `Err` says why not.
+fn lab_check(campaign: &Campaign) -> Result<(), String> {
+    DefaultDrivers.check(campaign)
+}
+
+/// The driver for the demo and why, as one sentence.
+fn choose(campaign: &Campaign, forced: Option<DemoDriver>) -> (DriverKind, String) {
+    match forced {
+        Some(DemoDriver::Emulated) => {
+            (DriverKind::Emulated, "chosen with --driver emulated".into())
+        }
+        Some(DemoDriver::Lab) => (DriverKind::Lab, "chosen with --driver lab".into()),
+        None => match lab_check(campaign) {
+            Ok(()) => (
+                DriverKind::Lab,
+                "running as root with QEMU: real live migrations of a VM in the local QEMU lab"
+                    .into(),
+            ),
+            Err(why) => (
+                DriverKind::Emulated,
+                format!(
+                    "the QEMU lab cannot run this campaign here ({why}); the emulated driver models the migration (docs/emulated-driver.md)"
+                ),
+            ),
+        },
+    }
+}
+
+/// The embedded campaign with `driver` set.
+pub fn demo_campaign(driver: DriverKind) -> anyhow::Result<Campaign> {
+    let mut c = scenarios::scenario::parse(Path::new("scenarios/demo.toml"), DEMO_TOML)?;
+    c.migration.driver = driver;
+    Ok(c)
 }
 
 /// Runs the demo.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let origin = fixtures::dash::start(fixtures::dash::DashConfig::default()).await?;
-    println!("demo: built-in DASH origin at {}", origin.dash_url());
-    println!("demo: playing {} s with the dash.js-style 'dynamic' ABR...", args.duration);
-    let clock = MonotonicClock::start();
-    let mut cfg = PlayerConfig::new(url::Url::parse(&origin.dash_url())?);
-    cfg.duration = Some(Duration::from_secs(args.duration));
-    cfg.wall_anchor_unix_ns = clock.wall_anchor_unix_ns();
-    let mut player = Player::new(cfg.clone(), abr::by_name("dynamic")?, clock.now());
-    let (_stop_tx, stop_rx) = watch::channel(false);
-    let client = reqwest::Client::new();
-    let mut events = Vec::new();
-    run_session(&mut player, &clock, &client, stop_rx, |e| events.push(e)).await;
-    if let Some(e) = player.fatal_error() {
-        anyhow::bail!("{e}");
+    let parsed = demo_campaign(DriverKind::Lab)?;
+    let (driver, why) = choose(&parsed, args.driver);
+    let campaign = demo_campaign(driver)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("demo-{}", utc_stamp())));
+    let planned = campaign
+        .plan(args.runs, args.only.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    println!("demo: driver {}: {why}", driver.name());
+    let reps = args.runs.unwrap_or(campaign.runs);
+    println!(
+        "demo: {} runs ({} applications x {} network scenarios x {reps} repetition{}), results in {}",
+        planned.len(),
+        campaign.applications.len(),
+        campaign.scenarios.len(),
+        if reps == 1 { "" } else { "s" },
+        out.display()
+    );
+    let mut opts = RunnerOptions::new(&out);
+    opts.runs = args.runs;
+    opts.only = args.only.clone();
+    opts.progress = if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::Auto
+    };
+    let result = runner::run_campaign(&campaign, opts).await?;
+    if let Some(reason) = &result.interrupted {
+        eprintln!(
+            "demo stopped: {reason}; the finished runs are in {}",
+            out.display()
+        );
+        return Ok(ExitCode::from(130));
     }
-    print!("{}", super::player_report::human(&summarize(&events, &cfg.source)));
+    let o = runner::write_analysis(&campaign, &out).map_err(|e| {
+        anyhow::anyhow!(
+            "the runs are in {}, but the analysis failed: {e}",
+            out.display()
+        )
+    })?;
+    println!();
+    print!("{}", analysis::Format::Md.render(&o.table));
+    for w in &o.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!();
+    println!("demo: table  {}", o.table_md.display());
+    println!("demo: report {}", o.report_html.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `YYYYmmdd-HHMMSS` in UTC, now.
+fn utc_stamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    stamp_of(secs)
+}
+
+/// `YYYYmmdd-HHMMSS` of a Unix time (UTC; proleptic Gregorian calendar).
+fn stamp_of(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps() {
+        assert_eq!(stamp_of(0), "19700101-000000");
+        assert_eq!(stamp_of(951_782_400), "20000229-000000");
+        assert_eq!(stamp_of(1_700_000_000), "20231114-221320");
+    }
+
+    #[test]
+    fn the_embedded_campaign_parses_for_both_drivers() {
+        for d in [DriverKind::Lab, DriverKind::Emulated] {
+            let c = demo_campaign(d).unwrap();
+            assert_eq!(c.migration.driver, d);
+            assert_eq!(c.name.get_ref(), "demo");
+        }
+        let (d, why) = choose(
+            &demo_campaign(DriverKind::Lab).unwrap(),
+            Some(DemoDriver::Emulated),
+        );
+        assert_eq!(d, DriverKind::Emulated);
+        assert!(why.contains("--driver emulated"));
+    }
 }

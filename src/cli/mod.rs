@@ -10,8 +10,8 @@ pub mod output;
 pub mod play;
 pub mod player_opts;
 pub mod player_report;
-pub mod run;
 pub mod report;
+pub mod run;
 pub mod schema;
 pub mod serve;
 pub mod serve_rtsp;
@@ -39,7 +39,7 @@ pub enum Command {
     Play(play::Args),
     /// Run the player core on a virtual clock against a throughput trace.
     Simulate(simulate::Args),
-    /// The main job (today: a 30 s session against the built-in DASH origin).
+    /// The main job: the study's Table 2, reduced, on the best driver here; prints the table.
     Demo(demo::Args),
     /// Download a file like a careful client and check it arrived whole.
     Download(download::Args),

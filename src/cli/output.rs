@@ -23,8 +23,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp)
-        .with_context(|| format!("cannot write {}: check the folder exists and is writable", tmp.display()))?;
+    let mut f = std::fs::File::create(&tmp).with_context(|| {
+        format!(
+            "cannot write {}: check the folder exists and is writable",
+            tmp.display()
+        )
+    })?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)

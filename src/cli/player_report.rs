@@ -12,13 +12,21 @@ use std::path::Path;
 pub fn human(s: &PlayerSummary) -> String {
     let mut o = String::new();
     let kind = if s.live { "live" } else { "VoD" };
-    let _ = writeln!(o, "{} ({} {kind}, abr {}, retry {})", s.url, s.format, s.abr, s.retry);
+    let _ = writeln!(
+        o,
+        "{} ({} {kind}, abr {}, retry {})",
+        s.url, s.format, s.abr, s.retry
+    );
     let reason = s
         .end_reason
         .and_then(|r| serde_json::to_value(r).ok())
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| "running".into());
-    let _ = writeln!(o, "  session    {:.3} s (ended: {reason})", s.session_ms / 1000.0);
+    let _ = writeln!(
+        o,
+        "  session    {:.3} s (ended: {reason})",
+        s.session_ms / 1000.0
+    );
     match s.startup_delay_ms {
         Some(d) => {
             let _ = writeln!(o, "  startup    {:.3} s", d / 1000.0);
@@ -109,7 +117,10 @@ impl EventLog {
     /// Creates (truncates) the file.
     pub fn create(path: &Path) -> anyhow::Result<Self> {
         let f = std::fs::File::create(path).map_err(|e| {
-            anyhow::anyhow!("cannot create {}: {e}; check the folder exists", path.display())
+            anyhow::anyhow!(
+                "cannot create {}: {e}; check the folder exists",
+                path.display()
+            )
         })?;
         Ok(Self {
             file: std::io::BufWriter::new(f),
@@ -129,7 +140,13 @@ pub fn progress_line(e: &Event, segments: u64, stalls: u64) -> String {
     let what = match &e.kind {
         EventKind::Request(r) => match (r.request_type, r.quality) {
             (RequestType::Media, Some(q)) => {
-                format!("seg {} q{} {:.0} kbit/s, buffer {:.1} s", r.number.unwrap_or(0), q, r.throughput_kbps, r.buffer_ms / 1000.0)
+                format!(
+                    "seg {} q{} {:.0} kbit/s, buffer {:.1} s",
+                    r.number.unwrap_or(0),
+                    q,
+                    r.throughput_kbps,
+                    r.buffer_ms / 1000.0
+                )
             }
             _ => format!("{:?} loaded", r.request_type).to_lowercase(),
         },

@@ -9,6 +9,9 @@ pub struct Args {}
 
 /// Prints the schema.
 pub async fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(&probes::record::schema::json_schema())?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&probes::record::schema::json_schema())?
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -61,7 +61,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cfg = args.player.config(url, anchor)?;
     let mut player = Player::new(cfg.clone(), args.player.abr()?, Duration::ZERO);
     let started = Instant::now();
-    let events = sim::run(&mut player, &link, &mut DefaultLoader::default(), SimLimits::default()).await;
+    let events = sim::run(
+        &mut player,
+        &link,
+        &mut DefaultLoader::default(),
+        SimLimits::default(),
+    )
+    .await;
     let took = started.elapsed();
     if let Some(err) = player.fatal_error() {
         return Err(anyhow::anyhow!("{err}"));
@@ -90,7 +96,9 @@ fn manifest_url(s: &str) -> anyhow::Result<Url> {
     if s.starts_with("http://") || s.starts_with("https://") {
         return super::player_opts::parse_url(s);
     }
-    let path = std::fs::canonicalize(s)
-        .with_context(|| format!("manifest {s}: no such file; give a local path or an http(s) URL"))?;
-    Url::from_file_path(&path).map_err(|()| anyhow::anyhow!("manifest {}: not an absolute path", path.display()))
+    let path = std::fs::canonicalize(s).with_context(|| {
+        format!("manifest {s}: no such file; give a local path or an http(s) URL")
+    })?;
+    Url::from_file_path(&path)
+        .map_err(|()| anyhow::anyhow!("manifest {}: not an absolute path", path.display()))
 }

@@ -1,6 +1,6 @@
 //! Rules for video: the DASH/HLS player (`probe: player`) and the live stream reader
-//! (`probe: stream`). Failed: the player gave up, a stall never ended, or the stream
-//! client disconnected and did not reconnect. Impaired: more rebuffering events in
+//! (`probe: stream`). Failed: the player gave up, a stall never ended, the stream
+//! client disconnected and did not reconnect, or the stream could not be played. Impaired: more rebuffering events in
 //! the migration window than the profile allows; for a live stream without cache,
 //! more dropped frames than the profile's share of the window's frames.
 
@@ -56,6 +56,16 @@ pub(crate) fn stalls(events: &[&TimelineEvent]) -> Vec<Stall> {
 
 pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
     let name = ctx.name;
+    // The stream reader ends with an error when it never got a frame (unreachable,
+    // not a stream) or could not decode: the service was not delivered.
+    if ctx.text("probe") == Some("stream")
+        && let Some(err) = ctx.text("error")
+    {
+        f.failed.push(Reason::new(
+            "stream could not be played",
+            format!("`{name}`: {err}"),
+        ));
+    }
     if ctx.flag("gave_up") == Some(true) || ctx.text("end_reason") == Some("gave_up") {
         f.failed.push(Reason::new(
             "player gave up and did not recover",

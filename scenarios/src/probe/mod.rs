@@ -1,7 +1,7 @@
 //! Probe attachment: the runner starts each probe an application names against the
 //! service endpoint, with the run's clock and timeline sink, and stops it at the end
-//! of the cool-down. One module per probe kind; a new kind (e.g. `stream`) adds a
-//! module implementing [`Attachment`] and one line in [`attachments`].
+//! of the cool-down. One module per probe kind (player, download, game, stream); a
+//! new kind adds a module implementing [`Attachment`] and one line in [`attachments`].
 //!
 //! A probe's result is its summary as a JSON object with the same fields as its
 //! standalone `--json` (without the events, which are in `timeline.jsonl`).
@@ -9,6 +9,7 @@
 pub mod download;
 pub mod game;
 pub mod player;
+pub mod stream;
 
 use crate::migrate::{EventSink, ServiceEndpoint};
 use crate::scenario::Application;
@@ -66,6 +67,9 @@ pub fn attachments(app: &Application) -> Vec<Box<dyn Attachment>> {
     }
     if let Some(p) = &app.game {
         out.push(Box::new(game::GameAttachment(p.clone())));
+    }
+    if let Some(p) = &app.stream {
+        out.push(Box::new(stream::StreamAttachment(p.clone())));
     }
     out
 }

@@ -1,6 +1,6 @@
 //! Which driver migrates a run: [`DriverContext`] carries everything a driver needs
 //! for one run; a [`DriverFactory`] builds the driver. [`DefaultDrivers`] knows
-//! `emulated` and `exec`; the binary can wrap it to add `lab` (and other platforms).
+//! `emulated`, `exec` and `lab`; the binary can wrap it to add other platforms.
 
 use crate::migrate::{EventSink, MigrationDriver, MigrationRequest};
 use crate::scenario::{Application, Campaign, MigrationSettings, NetScenario};
@@ -55,7 +55,8 @@ pub trait DriverFactory: Send + Sync {
     fn create(&self, ctx: DriverContext) -> Result<Box<dyn MigrationDriver>, String>;
 }
 
-/// The drivers of this crate: `emulated` and `exec`.
+/// The drivers of this crate: `emulated`, `exec` and `lab` (the local QEMU lab,
+/// [`crate::migrate::lab::factory`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DefaultDrivers;
 
@@ -65,7 +66,7 @@ impl DriverFactory for DefaultDrivers {
         match campaign.migration.driver {
             Emulated => crate::migrate::emulated::service::fixtures_program().map(drop),
             Exec => Ok(()),
-            Lab => Err("the lab driver is not available in this build: use driver = \"emulated\" or \"exec\"".into()),
+            Lab => crate::migrate::lab::factory::check(campaign),
         }
     }
 
@@ -74,7 +75,7 @@ impl DriverFactory for DefaultDrivers {
         match ctx.settings.driver {
             Emulated => Ok(Box::new(crate::migrate::emulated::EmulatedDriver::new(ctx))),
             Exec => Ok(Box::new(crate::migrate::exec::ExecDriver::new(ctx)?)),
-            Lab => Err("the lab driver is not available in this build".into()),
+            Lab => crate::migrate::lab::factory::create(ctx),
         }
     }
 }

@@ -100,6 +100,42 @@ fn default_base_rtt() -> Millis {
     Millis(1.0)
 }
 
+/// `[application.emulated]`: an application's own pre-copy inputs for the emulated
+/// driver (how its service dirties the guest's memory). Unset keys keep the values
+/// of `[migration.emulated]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatedOverrides {
+    /// Rate at which the guest dirties memory while this application runs.
+    #[serde(default)]
+    pub dirty_rate_mb_s: Option<MibPerSec>,
+    /// Memory the guest keeps writing.
+    #[serde(default)]
+    pub working_set_mb: Option<MibOrZero>,
+    /// Per-pass dirty-rate jitter.
+    #[serde(default)]
+    pub dirty_jitter: Option<Fraction>,
+}
+
+impl EmulatedSettings {
+    /// These settings with an application's overrides applied.
+    pub fn with(&self, o: Option<&EmulatedOverrides>) -> EmulatedSettings {
+        let mut s = self.clone();
+        if let Some(o) = o {
+            if let Some(v) = o.dirty_rate_mb_s {
+                s.dirty_rate_mb_s = v;
+            }
+            if let Some(v) = o.working_set_mb {
+                s.working_set_mb = v;
+            }
+            if let Some(v) = o.dirty_jitter {
+                s.dirty_jitter = v;
+            }
+        }
+        s
+    }
+}
+
 /// A command: an argument list, or one string run with `sh -c`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]

@@ -16,7 +16,7 @@ pub mod values;
 
 pub use drivers::*;
 pub use error::ScenarioError;
-pub use probes::{DownloadProbe, GameProbe, PlayerProbe};
+pub use probes::{DownloadProbe, GameProbe, PlayerProbe, StreamProbe};
 pub use types::*;
 
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! The probe tables of an application (`[application.player]`, `.download`,
-//! `.game`). One table per probe kind; a new kind adds one table here and one module
+//! `.game`, `.stream`). One table per probe kind; a new kind adds one table here and one module
 //! under `crate::probe`. The tolerance profile is `analysis::Profile`.
 
 use super::values::*;
@@ -184,4 +184,57 @@ fn default_cmdrate() -> PerSec {
 }
 fn default_protocol() -> GameProtocol {
     GameProtocol::Qgt
+}
+
+/// What the stream reader does after losing the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReconnectName {
+    /// Never (MPlayer, as in the study): play out the cache, then end.
+    Never,
+    /// Reconnect every second until the run ends.
+    Always,
+}
+
+/// `[application.stream]`: a live stream reader with MPlayer's cache (docs/stream.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamProbe {
+    /// Probe name in the results (default `stream`).
+    #[serde(default = "stream_name")]
+    pub name: String,
+    /// Path of the stream on the live service.
+    #[serde(default = "stream_path")]
+    pub path: String,
+    /// Seconds of media prefilled before playback starts (0: no cache).
+    #[serde(default = "no_cache")]
+    pub cache_s: Secs,
+    /// What to do when the connection is lost.
+    #[serde(default = "default_reconnect")]
+    pub reconnect: ReconnectName,
+    /// An underrun counts as a stall once playback has been frozen this long.
+    #[serde(default = "default_stream_stall")]
+    pub stall_threshold_ms: Millis,
+    /// Fail if no video frame arrives within this long after the probe starts.
+    #[serde(default = "default_start_timeout")]
+    pub start_timeout_s: PositiveSecs,
+}
+
+fn stream_name() -> String {
+    "stream".into()
+}
+fn stream_path() -> String {
+    "/live.ts".into()
+}
+fn no_cache() -> Secs {
+    Secs(0.0)
+}
+fn default_reconnect() -> ReconnectName {
+    ReconnectName::Never
+}
+fn default_stream_stall() -> Millis {
+    Millis(100.0)
+}
+fn default_start_timeout() -> PositiveSecs {
+    PositiveSecs(10.0)
 }

@@ -1,7 +1,7 @@
 //! The structure of a scenario file (docs/scenario-file.md documents every key and
 //! its default). Every table refuses unknown keys.
 
-use super::drivers::{EmulatedSettings, ExecSettings};
+use super::drivers::{EmulatedOverrides, EmulatedSettings, ExecSettings};
 use super::values::*;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -208,6 +208,8 @@ pub enum ServiceKind {
     File,
     /// UDP game server.
     Game,
+    /// Live MPEG-TS stream server (HTTP): an encoder inside, or a relay.
+    Live,
 }
 
 impl ServiceKind {
@@ -217,6 +219,29 @@ impl ServiceKind {
             ServiceKind::Dash => "dash",
             ServiceKind::File => "file",
             ServiceKind::Game => "game",
+            ServiceKind::Live => "live",
+        }
+    }
+}
+
+/// Where the `live` service takes its stream from (`source` of an application).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LiveSource {
+    /// The encoder runs inside the migrated service (the study's "encoder inside").
+    #[default]
+    Encoder,
+    /// The service relays an external encoder that is not migrated (the study's
+    /// "without content"); the driver starts that encoder outside the service.
+    Relay,
+}
+
+impl LiveSource {
+    /// The `serve live --source` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            LiveSource::Encoder => "encoder",
+            LiveSource::Relay => "relay",
         }
     }
 }
@@ -232,6 +257,9 @@ pub struct Application {
     /// Extra flags for `serve <service>`.
     #[serde(default)]
     pub service_args: Vec<String>,
+    /// `live` service only: the encoder inside (default) or a relay of an external one.
+    #[serde(default)]
+    pub source: Option<Spanned<LiveSource>>,
     /// A DASH/HLS player probe.
     #[serde(default)]
     pub player: Option<super::probes::PlayerProbe>,
@@ -241,9 +269,28 @@ pub struct Application {
     /// A game probe.
     #[serde(default)]
     pub game: Option<super::probes::GameProbe>,
+    /// A live stream probe.
+    #[serde(default)]
+    pub stream: Option<super::probes::StreamProbe>,
+    /// Emulated driver: this application's own pre-copy inputs (how the service
+    /// dirties memory), overriding `[migration.emulated]`.
+    #[serde(default)]
+    pub emulated: Option<EmulatedOverrides>,
     /// Tolerance profile overrides (keys of `analysis::Profile`, docs/verdicts.md).
     #[serde(default)]
     pub profile: analysis::Profile,
+}
+
+impl Application {
+    /// Where a `live` service takes its stream from (`None` for other services).
+    pub fn live_source(&self) -> Option<LiveSource> {
+        (*self.service.get_ref() == ServiceKind::Live).then(|| {
+            self.source
+                .as_ref()
+                .map(|s| *s.get_ref())
+                .unwrap_or_default()
+        })
+    }
 }
 
 /// `[[scenario]]`: a named network scenario.

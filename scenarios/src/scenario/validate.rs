@@ -45,15 +45,19 @@ pub(super) fn check(c: &Campaign, path: &Path, src: &str) -> Result<(), Scenario
         if let Some(p) = &app.game {
             probes.push((p.name.as_str(), "game", ServiceKind::Game));
         }
+        if let Some(p) = &app.stream {
+            probes.push((p.name.as_str(), "stream", ServiceKind::Live));
+        }
         if probes.is_empty() {
             return Err(err(
                 Some(app.name.span()),
                 "application",
                 format!(
-                    "application `{name}` has no probe: add one of [application.player], [application.download], [application.game]"
+                    "application `{name}` has no probe: add one of [application.player], [application.download], [application.game], [application.stream]"
                 ),
             ));
         }
+        live_settings(app).map_err(|(s, k, m)| err(Some(s), k, m))?;
         let mut seen = HashSet::new();
         for (pname, kind, needs) in probes {
             if service != needs {
@@ -110,6 +114,41 @@ pub(super) fn check(c: &Campaign, path: &Path, src: &str) -> Result<(), Scenario
         if exec.probe_target.is_none() && exec.http.is_none() {
             return Err(err(Some(exec.start.span()), "migration.exec", "the exec driver needs `http` or `probe_target` (a TCP address the reachability prober connects to)".into()));
         }
+    }
+    Ok(())
+}
+
+/// `source` only on a `live` service, whose stream source is never set through
+/// `service_args` (the driver starts the external encoder and sets `--upstream`).
+fn live_settings(app: &Application) -> Result<(), (std::ops::Range<usize>, &'static str, String)> {
+    let name = app.name.get_ref();
+    let live = *app.service.get_ref() == ServiceKind::Live;
+    if let Some(src) = &app.source
+        && !live
+    {
+        return Err((
+            src.span(),
+            "application.source",
+            format!(
+                "application `{name}`: `source` is for service \"live\" only (service is \"{}\")",
+                app.service.get_ref().name()
+            ),
+        ));
+    }
+    if live
+        && let Some(flag) = app.service_args.iter().find(|a| {
+            ["--source", "--upstream", "--bind"]
+                .iter()
+                .any(|f| a.as_str() == *f || a.starts_with(&format!("{f}=")))
+        })
+    {
+        return Err((
+            app.service.span(),
+            "application.service_args",
+            format!(
+                "application `{name}`: `{flag}` is set by the runner; use `source = \"encoder\"` or `source = \"relay\"` instead"
+            ),
+        ));
     }
     Ok(())
 }

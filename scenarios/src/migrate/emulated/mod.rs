@@ -4,7 +4,8 @@
 //! A pre-copy model ([`model`]) decides the timeline, which is then applied for
 //! real: the migration takes its share of the host's uplink during preoperation,
 //! the service is SIGSTOPped and traffic held during the downtime, SIGCONT at resume,
-//! traffic released at reattach. Deterministic for a given seed. docs/emulated-driver.md
+//! traffic released at reattach. A `live` relay's external encoder runs as a second
+//! child that is never paused. Deterministic for a given seed. docs/emulated-driver.md
 //! states the model and its equations.
 
 pub mod model;
@@ -18,6 +19,7 @@ use super::{
     ServiceEndpoint,
 };
 use crate::runner::driver::DriverContext;
+use crate::scenario::LiveSource;
 use model::{ModelInput, Plan, PlannedEnd};
 use probes::clock::Clock;
 use probes::record::*;
@@ -30,6 +32,8 @@ use tokio::time::Instant;
 pub struct EmulatedDriver {
     ctx: DriverContext,
     service: Option<service::ServiceProcess>,
+    /// A relay's external encoder: outside the migrated service, never paused.
+    upstream: Option<service::ServiceProcess>,
     proxy: Option<proxy::Proxy>,
     shaper: Option<Arc<Shaper>>,
     in_progress: bool,
@@ -48,6 +52,7 @@ impl EmulatedDriver {
         Self {
             ctx,
             service: None,
+            upstream: None,
             proxy: None,
             shaper: None,
             in_progress: false,
@@ -58,9 +63,10 @@ impl EmulatedDriver {
         (self.ctx.sink)(Event::new(self.ctx.clock.now(), source, kind));
     }
 
-    /// The model's inputs for this run.
+    /// The model's inputs for this run (`[migration.emulated]` with the
+    /// application's `[application.emulated]` overrides).
     pub fn model_input(&self, request: &MigrationRequest) -> ModelInput {
-        let e = &self.ctx.settings.emulated;
+        let e = &(self.ctx.settings.emulated).with(self.ctx.application.emulated.as_ref());
         let link = &self.ctx.scenario.migration;
         let mut bps = e.host_link_mbit.bps() as f64;
         if let Some(r) = link.rate_mbit {
@@ -233,14 +239,22 @@ impl MigrationDriver for EmulatedDriver {
             let program = service::fixtures_program().map_err(err)?;
             let kind = self.ctx.application.service.get_ref().name();
             let log = self.ctx.run_dir.join("service.log");
-            let svc = service::ServiceProcess::start(
-                &program,
-                kind,
-                &self.ctx.application.service_args,
-                &log,
-            )
-            .await
-            .map_err(err)?;
+            let mut args = Vec::new();
+            if let Some(source) = self.ctx.application.live_source() {
+                args.extend(["--source".to_string(), source.name().to_string()]);
+                if source == LiveSource::Relay {
+                    let log = self.ctx.run_dir.join("upstream.log");
+                    let (enc, url) = service::start_upstream_encoder(&program, "127.0.0.1:0", &log)
+                        .await
+                        .map_err(err)?;
+                    self.upstream = Some(enc);
+                    args.extend(["--upstream".to_string(), url]);
+                }
+            }
+            args.extend(self.ctx.application.service_args.iter().cloned());
+            let svc = service::ServiceProcess::start(&program, kind, &args, &log)
+                .await
+                .map_err(err)?;
             let link = &self.ctx.scenario.client;
             let params = LinkParams {
                 rate_bps: self.normal_rate(),
@@ -344,6 +358,9 @@ impl MigrationDriver for EmulatedDriver {
                         applied: false,
                     }),
                 );
+            }
+            if let Some(mut u) = self.upstream.take() {
+                u.stop().await;
             }
             self.shaper = None;
             Ok(())

@@ -56,11 +56,23 @@ pub struct ServiceProcess {
 }
 
 impl ServiceProcess {
-    /// Starts `serve <kind>` and waits (up to 10 s) for its address. The child's
-    /// stderr goes to `log`.
+    /// Starts `serve <kind>` on `127.0.0.1:0` and waits (up to 10 s) for its address.
+    /// The child's stderr goes to `log`.
     pub async fn start(
         program: &Path,
         kind: &str,
+        args: &[String],
+        log: &Path,
+    ) -> Result<Self, String> {
+        Self::start_on(program, kind, "127.0.0.1:0", args, log).await
+    }
+
+    /// Starts `serve <kind> --bind BIND ARGS...` and waits (up to 10 s) for its
+    /// address. The child's stderr goes to `log`.
+    pub async fn start_on(
+        program: &Path,
+        kind: &str,
+        bind: &str,
         args: &[String],
         log: &Path,
     ) -> Result<Self, String> {
@@ -70,7 +82,7 @@ impl ServiceProcess {
         cmd.arg("serve")
             .arg(kind)
             .arg("--bind")
-            .arg("127.0.0.1:0")
+            .arg(bind)
             .args(args);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -137,6 +149,32 @@ impl ServiceProcess {
     pub async fn stop(&mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// The external encoder a `live` relay reads from (the study's "without content"
+/// case): `serve live --source encoder` on `bind`, a child that is never paused or
+/// migrated. Returns the process and the stream URL to pass as `--upstream`.
+pub async fn start_upstream_encoder(
+    program: &Path,
+    bind: &str,
+    log: &Path,
+) -> Result<(ServiceProcess, String), String> {
+    let args = ["--source".to_string(), "encoder".to_string()];
+    let p = ServiceProcess::start_on(program, "live", bind, &args, log)
+        .await
+        .map_err(|e| format!("the upstream encoder of the relay did not start: {e}"))?;
+    let url = p
+        .banner
+        .split_once(": ")
+        .map(|(_, u)| u.trim().to_string())
+        .filter(|u| u.starts_with("http://"))
+        .ok_or_else(|| {
+            format!(
+                "the upstream encoder printed `{}`: expected `live: http://...`",
+                p.banner
+            )
+        })?;
+    Ok((p, url))
 }
 
 /// `dash: http://127.0.0.1:PORT/dash/manifest.mpd` or `game: udp://127.0.0.1:PORT`
