@@ -5,7 +5,7 @@
 
 pub mod lab;
 pub mod migrate;
+pub mod net;
 pub mod probe;
 pub mod runner;
 pub mod scenario;
-pub mod net;

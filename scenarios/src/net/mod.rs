@@ -29,7 +29,7 @@ mod cleanup;
 mod cmd;
 mod condition;
 mod error;
-mod netns;
+pub mod netns;
 mod registry;
 pub mod relay;
 mod shaping;

@@ -49,3 +49,30 @@ pub fn command_in(cmd: &mut Command, name: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// A tokio runtime whose every thread (workers and blocking pool) lives in namespace
+/// `name`: tasks spawned on it open their sockets there. The runner uses it to attach
+/// probes and its reachability prober to the client namespace a driver names, so
+/// their traffic never leaves the topology we built. Shut it down with
+/// `shutdown_background` (dropping a runtime inside async code panics).
+pub fn runtime_in(name: &str) -> Result<tokio::runtime::Runtime> {
+    // Fail early and clearly if the namespace cannot be entered.
+    open(name)?;
+    let ns = name.to_string();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(format!("netns-{name}"))
+        .enable_all()
+        .on_thread_start(move || {
+            if let Err(e) = enter(&ns) {
+                // A thread outside the namespace must not run probe traffic.
+                eprintln!("Error: {e}");
+                std::process::abort();
+            }
+        })
+        .build()
+        .map_err(|source| NetError::Relay {
+            what: format!("start a runtime inside namespace {name}"),
+            source,
+        })
+}

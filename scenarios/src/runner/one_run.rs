@@ -143,7 +143,25 @@ pub(crate) async fn execute(
             None
         }
     };
+    // Probes and the prober run where the driver says the clients are: a namespace
+    // we built (the lab) gets its own runtime whose threads all live inside it.
+    let mut ns_runtime = None;
+    let endpoint = match endpoint {
+        Some(e) => match e.netns.as_deref().map(crate::net::netns::runtime_in) {
+            Some(Err(err)) => {
+                incomplete = Some(format!("cannot attach the probes: {err}"));
+                None
+            }
+            Some(Ok(rt)) => {
+                ns_runtime = Some(rt);
+                Some(e)
+            }
+            None => Some(e),
+        },
+        None => None,
+    };
     if let Some(endpoint) = endpoint {
+        let ns_guard = ns_runtime.as_ref().map(|rt| rt.enter());
         let prober = ReachProber::start(
             endpoint.probe_target,
             campaign.reachability_interval_ms.duration(),
@@ -163,6 +181,7 @@ pub(crate) async fn execute(
             });
             running.push((name, kind, grace, stop_tx, handle));
         }
+        drop(ns_guard);
         phase("warmup");
         if let Err(r) = unless(tokio::time::sleep(campaign.warmup_s.duration()), &mut intr).await {
             incomplete = Some(r);
@@ -247,6 +266,9 @@ pub(crate) async fn execute(
             probe_results.insert(name, summary);
         }
         reach_summary = Some(prober.finish().await);
+        if let Some(rt) = ns_runtime.take() {
+            rt.shutdown_background();
+        }
     }
     if let Err(e) = driver.teardown().await {
         incomplete.get_or_insert(format!("teardown failed: {e}"));
