@@ -117,6 +117,12 @@ impl GuestImage {
         inputs.insert("busybox".into(), sha256_file(&opts.busybox)?);
         inputs.insert("fixtures".into(), sha256_file(&fixtures)?);
         inputs.insert("init".into(), sha256_hex(init.as_bytes()));
+        // The live service's clip (scripts/make-clip.sh), when it has been made.
+        let clip = fixtures::live::clip::Clip::default_path();
+        let clip = clip.exists().then_some(clip);
+        if let Some(c) = &clip {
+            inputs.insert("clip".into(), sha256_file(c)?);
+        }
         let kernel = dir.join("vmlinuz");
         let initramfs = dir.join("initramfs.cpio.gz");
         let manifest_path = dir.join("manifest.json");
@@ -143,6 +149,7 @@ impl GuestImage {
             &init,
             &kernel,
             &initramfs,
+            clip.as_deref(),
         )?;
         let mut outputs = BTreeMap::new();
         outputs.insert("vmlinuz".into(), sha256_file(&kernel)?);
@@ -194,6 +201,7 @@ fn build(
     init: &str,
     kernel: &Path,
     initramfs: &Path,
+    clip: Option<&Path>,
 ) -> Result<()> {
     let tmp = dir.join("extract");
     let _ = fs::remove_dir_all(&tmp);
@@ -244,6 +252,10 @@ fn build(
         "bin/qoeprobe-fixtures",
         Entry::File(0o755, stripped(fixtures, dir)?),
     );
+    if let Some(c) = clip {
+        archive.add("media", Entry::Dir(0o755));
+        archive.add("media/clip.ts", Entry::File(0o644, read(c)?));
+    }
     archive.add("dev/console", Entry::CharDev(0o600, 5, 1));
     for d in ["proc", "sys", "tmp", "www", "root", "etc"] {
         archive.add(d, Entry::Dir(0o755));

@@ -132,7 +132,7 @@ for s in $(echo "$SVC" | tr , ' '); do
   case "$s" in
     dash) $F serve dash --bind 0.0.0.0:{dash} >/tmp/dash.log 2>&1 & wait_tcp {dash} ;;
     file) $F serve file --bind 0.0.0.0:{file} >/tmp/file.log 2>&1 & wait_tcp {file} ;;
-    live) $F serve live --bind 0.0.0.0:{live} >/tmp/live.log 2>&1 & wait_tcp {live} ;;
+    live) $F serve live --clip /media/clip.ts --bind 0.0.0.0:{live} >/tmp/live.log 2>&1 & wait_tcp {live} ;;
     game) $F serve game --bind 0.0.0.0:{game} >/tmp/game.log 2>&1 & sleep 0.3 ;;
     dirty) MB="${{DIRTY%%:*}}"; RATE="${{DIRTY#*:}}"
       ( $F serve dirty --mb "$MB" --rate "$RATE" >/tmp/dirty.log 2>&1 ||
