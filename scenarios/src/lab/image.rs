@@ -143,13 +143,15 @@ impl GuestImage {
         let services = fixture_services(&fixtures)?;
         build(
             &dir,
-            &deb,
-            &opts.busybox,
-            &fixtures,
-            &init,
+            &BuildInputs {
+                deb: &deb,
+                busybox: &opts.busybox,
+                fixtures: &fixtures,
+                init: &init,
+                clip: clip.as_deref(),
+            },
             &kernel,
             &initramfs,
-            clip.as_deref(),
         )?;
         let mut outputs = BTreeMap::new();
         outputs.insert("vmlinuz".into(), sha256_file(&kernel)?);
@@ -193,16 +195,23 @@ fn outputs_match(m: &Manifest, kernel: &Path, initramfs: &Path) -> bool {
     ok("vmlinuz", kernel) && ok("initramfs.cpio.gz", initramfs)
 }
 
-fn build(
-    dir: &Path,
-    deb: &Path,
-    busybox: &Path,
-    fixtures: &Path,
-    init: &str,
-    kernel: &Path,
-    initramfs: &Path,
-    clip: Option<&Path>,
-) -> Result<()> {
+/// What goes into the image.
+struct BuildInputs<'a> {
+    deb: &'a Path,
+    busybox: &'a Path,
+    fixtures: &'a Path,
+    init: &'a str,
+    clip: Option<&'a Path>,
+}
+
+fn build(dir: &Path, inputs: &BuildInputs<'_>, kernel: &Path, initramfs: &Path) -> Result<()> {
+    let BuildInputs {
+        deb,
+        busybox,
+        fixtures,
+        init,
+        clip,
+    } = *inputs;
     let tmp = dir.join("extract");
     let _ = fs::remove_dir_all(&tmp);
     mkdir(&tmp)?;
