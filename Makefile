@@ -1,6 +1,6 @@
 # qoeprobe: two commands, each complete on a fresh Debian 12 machine as root.
 #   make demo   installs what is missing, builds release, runs `qoeprobe demo`
-#   make test   installs what is missing, builds, runs every test
+#   make test   installs what is missing, builds, checks format/lints/docs, runs every test
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
@@ -21,10 +21,10 @@ demo: release
 build: deps
 	$(CARGO) build --locked --workspace --all-targets
 
-test: build
+test: build lint
 	$(CARGO) test --locked --workspace --no-fail-fast
 
-lint:
+lint: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --workspace --no-deps

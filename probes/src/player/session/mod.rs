@@ -8,7 +8,7 @@
 //! One media "slot" fetches, in order, what the next segment needs (manifest, HLS
 //! media playlist, sidx index, init segment, media segment); a second slot reloads a
 //! live manifest or playlist on its refresh interval. Playback drains the
-//! [`Buffer`](super::buffer::Buffer) meanwhile.
+//! `Buffer` (`super::buffer`) meanwhile.
 
 mod complete;
 mod plan;
