@@ -63,6 +63,21 @@ impl EmulatedDriver {
         (self.ctx.sink)(Event::new(self.ctx.clock.now(), source, kind));
     }
 
+    /// Records the client link's condition as applied (proxy up) or removed.
+    fn emit_client_condition(&self, applied: bool) {
+        let link = &self.ctx.scenario.client;
+        self.emit(
+            "net",
+            EventKind::NetCondition(NetCondition {
+                link: "client".into(),
+                rate_mbit: link.rate_mbit.map(|r| r.get()),
+                delay_ms: link.delay_ms.map(|d| d.get()),
+                loss_pct: link.loss_pct.map(|l| l.get()),
+                applied,
+            }),
+        );
+    }
+
     /// The model's inputs for this run (`[migration.emulated]` with the
     /// application's `[application.emulated]` overrides).
     pub fn model_input(&self, request: &MigrationRequest) -> ModelInput {
@@ -272,16 +287,7 @@ impl MigrationDriver for EmulatedDriver {
             let proxy = proxy::Proxy::start(shaper.clone(), tcp, udp)
                 .await
                 .map_err(|e| err(format!("cannot start the impairment proxy: {e}")))?;
-            self.emit(
-                "net",
-                EventKind::NetCondition(NetCondition {
-                    link: "client".into(),
-                    rate_mbit: link.rate_mbit.map(|r| r.get()),
-                    delay_ms: link.delay_ms.map(|d| d.get()),
-                    loss_pct: link.loss_pct.map(|l| l.get()),
-                    applied: true,
-                }),
-            );
+            self.emit_client_condition(true);
             let endpoint = ServiceEndpoint {
                 http: proxy.tcp,
                 game: proxy.udp,
@@ -347,17 +353,7 @@ impl MigrationDriver for EmulatedDriver {
             if let Some(mut s) = self.service.take() {
                 s.resume();
                 s.stop().await;
-                let link = &self.ctx.scenario.client;
-                self.emit(
-                    "net",
-                    EventKind::NetCondition(NetCondition {
-                        link: "client".into(),
-                        rate_mbit: link.rate_mbit.map(|r| r.get()),
-                        delay_ms: link.delay_ms.map(|d| d.get()),
-                        loss_pct: link.loss_pct.map(|l| l.get()),
-                        applied: false,
-                    }),
-                );
+                self.emit_client_condition(false);
             }
             if let Some(mut u) = self.upstream.take() {
                 u.stop().await;
