@@ -1,13 +1,19 @@
 //! qoeprobe's probes: deterministic, sans-IO probe cores fed with `now`, the thin
-//! tokio adapters that drive them with the real clock, the [`clock`] they read time
-//! from and the [`record`] schema every event and summary is written in.
+//! tokio adapters that drive them with the real clock, and one options type per probe
+//! (shared by the command line and the scenario file, validated once).
 //!
-//! Nothing in this crate knows about migrations: a probe measures a service, the
-//! `scenarios` crate decides what happens to that service meanwhile.
+//! Each probe has the same shape (docs/architecture.md, "Sans-IO core and adapter"):
+//! a `core` that turns inputs and `now` into actions and [`record`] events, a pure
+//! `summary` of those events, and an adapter that does the I/O. Time comes from
+//! [`record::clock`]. Nothing in this crate knows about migrations: a probe measures a
+//! service, the `campaign` and `platform` crates decide what happens to that service
+//! meanwhile.
 
-pub mod clock;
 pub mod download;
 pub mod game;
 pub mod player;
-pub mod record;
 pub mod stream;
+
+// The probe modules name the record and its clock `crate::record` and `crate::clock`.
+pub(crate) use ::record;
+pub(crate) use ::record::clock;

@@ -1,34 +1,65 @@
-//! The one record schema shared by every probe, the runner and the analysis.
+//! The record: the one data contract between the probes, the drivers, the runner
+//! and the analysis (docs/architecture.md, "The record").
 //!
 //! Every line of a run's `timeline.jsonl` is an [`Event`]: `t_ns` (nanoseconds on the
-//! run's monotonic clock since its start), `source` (`"probe:<name>"`, `"migration"`,
-//! `"net"` or `"runner"`), `kind`, and the fields of that kind. Summaries are pure
-//! functions of the events (see each probe's `summary` module). The schema is
-//! versioned by [`SCHEMA_VERSION`], documented in `docs/record-schema.md` and
-//! published as JSON Schema in `docs/record-schema.json` (generated from these types;
-//! a test keeps the two equal and validates real output against it).
+//! run's monotonic [`clock`] since its start), `source` (`"probe:<name>"`,
+//! `"migration"`, `"net"` or `"runner"`), `kind`, and the fields of that kind. Each
+//! probe's summary is a pure function of its events (computed in the `probes` crate)
+//! and is one variant of [`ProbeSummary`]; a run folder's `run.json` is a [`RunInfo`]
+//! and its `summary.json` a [`RunSummary`], whose migration phases
+//! ([`MigrationSummary::of_events`]) are defined here once. The schema is versioned by
+//! [`SCHEMA_VERSION`], documented in `docs/record-schema.md` and `docs/results.md`, and
+//! published as JSON Schema in `docs/record-schema.json` ([`schema`]: generated from
+//! these types; a test keeps the two equal and validates real output against it).
 //!
 //! Adding a kind or an optional field is backwards compatible; renaming or removing
 //! one bumps [`SCHEMA_VERSION`].
+//!
+//! This crate depends on serde and schemars only: it does no I/O.
 
-pub mod download;
-pub mod game;
-pub mod migration;
-pub mod output;
-pub mod player;
+pub mod clock;
+mod download;
+mod game;
+mod migration;
+mod output;
+mod phases;
+mod player;
+mod probe;
+mod run;
 pub mod schema;
-pub mod stream;
+pub mod seed;
+mod stream;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-pub use download::*;
-pub use game::*;
-pub use migration::*;
+pub use download::{
+    DownloadAttempt, DownloadEnd, DownloadError, DownloadOutcome, DownloadProgress,
+    DownloadResponse, DownloadStallEnd, DownloadStallStart, DownloadSummary,
+};
+pub use game::{
+    GameCommand, GameEnd, GameFreeze, GameIgnored, GameSession, GameSessionLost, GameSnapshot,
+    GameSummary,
+};
+pub use migration::{
+    Copy, LinkCondition, MigrationEnd, MigrationOutcome, MigrationPass, MigrationPaused,
+    MigrationRequested, MigrationResumed, Mode, NetCondition, NetworkReattached, ParseError,
+    Reachability, RunnerPhase,
+};
 pub use output::ProbeOutput;
-pub use player::*;
-pub use stream::*;
+pub use phases::MigrationSummary;
+pub use player::{
+    EndReason, Ended, GaveUp, ManifestLoaded, ManifestRefresh, PlayerSummary, Reconnect,
+    RepresentationInfo, RequestError, RequestRecord, RequestType, Retry, SessionStart, StallEnd,
+    StallStart, Startup, Switch,
+};
+pub use probe::{FailedProbe, MeasuredProbe, ProbeKind, ProbeResult, ProbeSummary, UnknownProbe};
+pub use run::{ReachabilitySummary, RunConditions, RunInfo, RunSummary};
+pub use stream::{
+    DisconnectCause, StreamDisconnect, StreamEnd, StreamEndReason, StreamPlaying, StreamReconnect,
+    StreamSample, StreamStallEnd, StreamStallStart, StreamStart, StreamSummary,
+};
 
 /// Version of the record schema; written into every output file.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -59,6 +90,11 @@ impl Event {
     pub fn t(&self) -> Duration {
         Duration::from_nanos(self.t_ns)
     }
+
+    /// The probe name of a `probe:<name>` source (`None` for the other sources).
+    pub fn probe(&self) -> Option<&str> {
+        self.source.strip_prefix("probe:")
+    }
 }
 
 /// The source name of a probe: `probe:<name>`.
@@ -67,7 +103,8 @@ pub fn probe_source(name: &str) -> String {
 }
 
 /// Every kind of event, tagged by `kind` in snake_case. Payloads live in one module
-/// per probe.
+/// per probe. A kind this version does not know (a newer writer's) reads as
+/// [`EventKind::Unknown`], so newer timelines load in older tools.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
@@ -164,4 +201,10 @@ pub enum EventKind {
     StreamReconnect(StreamReconnect),
     /// The stream reader ended.
     StreamEnd(StreamEnd),
+    // --- reading only ---
+    /// A kind this version does not know (written by a newer version): read, never
+    /// written, and not part of the schema.
+    #[serde(other, skip_serializing)]
+    #[schemars(skip)]
+    Unknown,
 }

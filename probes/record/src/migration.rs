@@ -4,16 +4,116 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// `live` (shared storage) or `block` (disk copied too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Pre-copy of memory only; the disk is shared.
+    Live,
+    /// The disk is copied too.
+    Block,
+}
+
+/// Pre-copy or post-copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Copy {
+    /// Iterative pre-copy, then stop-and-copy.
+    Precopy,
+    /// Switch to post-copy after some pre-copy.
+    Postcopy,
+}
+
+impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 2] = [Mode::Live, Mode::Block];
+
+    /// Its name in files and results (`live`, `block`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Live => "live",
+            Mode::Block => "block",
+        }
+    }
+}
+
+impl Copy {
+    /// Every copy strategy.
+    pub const ALL: [Copy; 2] = [Copy::Precopy, Copy::Postcopy];
+
+    /// Its name in files and results (`precopy`, `postcopy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Copy::Precopy => "precopy",
+            Copy::Postcopy => "postcopy",
+        }
+    }
+}
+
+/// A name that is not one of an enum's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// What was being parsed (`mode`, `copy`).
+    pub what: &'static str,
+    /// The text given.
+    pub given: String,
+    /// The valid names.
+    pub valid: Vec<&'static str>,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} `{}`: expected {}",
+            self.what,
+            self.given,
+            self.valid.join(" or ")
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+macro_rules! named {
+    ($ty:ident, $what:literal) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = ParseError;
+            fn from_str(s: &str) -> Result<Self, ParseError> {
+                $ty::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| ParseError {
+                        what: $what,
+                        given: s.to_string(),
+                        valid: $ty::ALL.iter().map(|v| v.as_str()).collect(),
+                    })
+            }
+        }
+    };
+}
+named!(Mode, "mode");
+named!(Copy, "copy");
 
 /// `migration_requested`: the driver asked the platform to migrate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MigrationRequested {
-    /// Driver name (`lab`, `emulated`, `exec`, ...).
+    /// Driver name (`lab`, `emulated`, `exec`, ...): a name, not an enum, so that
+    /// results of drivers this version does not have still load.
     pub driver: String,
     /// `live` or `block`.
-    pub mode: String,
+    pub mode: Mode,
     /// `precopy` or `postcopy`.
-    pub copy: String,
+    pub copy: Copy,
 }
 
 /// `migration_paused`: the VM stopped on the source (end of preoperation).
@@ -89,6 +189,38 @@ pub struct Reachability {
     pub gap_ms: Option<f64>,
 }
 
+/// The conditions of one link, the same in both directions: rate, one-way delay,
+/// loss. A missing value means "not limited". Written per link in `run.json`
+/// (`conditions`); the platform applies it, the scenario file states it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkCondition {
+    /// Rate limit in Mbit/s (10^6 bit/s), per direction.
+    #[serde(default)]
+    pub rate_mbit: Option<f64>,
+    /// Added one-way delay in milliseconds, per direction (RTT grows by twice this).
+    #[serde(default)]
+    pub delay_ms: Option<f64>,
+    /// Random loss in percent of packets, per direction.
+    #[serde(default)]
+    pub loss_pct: Option<f64>,
+}
+
+impl LinkCondition {
+    /// No limit at all.
+    pub const NONE: LinkCondition = LinkCondition {
+        rate_mbit: None,
+        delay_ms: None,
+        loss_pct: None,
+    };
+
+    /// Whether nothing is shaped (no rate limit, no delay, no loss).
+    pub fn is_unshaped(&self) -> bool {
+        self.rate_mbit.is_none()
+            && self.delay_ms.is_none_or(|d| d == 0.0)
+            && self.loss_pct.is_none_or(|l| l == 0.0)
+    }
+}
+
 /// `net_condition`: a network condition was applied or removed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NetCondition {
@@ -102,6 +234,19 @@ pub struct NetCondition {
     pub loss_pct: Option<f64>,
     /// Applied (`true`) or removed.
     pub applied: bool,
+}
+
+impl NetCondition {
+    /// `condition` of link `link` (`client`, `migration`), applied or removed.
+    pub fn new(link: &str, condition: &LinkCondition, applied: bool) -> Self {
+        NetCondition {
+            link: link.to_string(),
+            rate_mbit: condition.rate_mbit,
+            delay_ms: condition.delay_ms,
+            loss_pct: condition.loss_pct,
+            applied,
+        }
+    }
 }
 
 /// `phase`: the runner entered a phase of the run (`warmup`, `migration`, `cooldown`,

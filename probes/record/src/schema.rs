@@ -2,8 +2,8 @@
 //! `docs/record-schema.json` is this function's output (a test keeps them equal and
 //! validates real output against it).
 
-use super::{DownloadSummary, Event, GameSummary, PlayerSummary, ProbeOutput, StreamSummary};
-use serde_json::{Value, json};
+use crate::{DownloadSummary, Event, GameSummary, PlayerSummary, ProbeOutput, StreamSummary};
+use schemars::{Schema, json_schema};
 
 /// Names of the top-level definitions: `Event` (one line of `timeline.jsonl`) and one
 /// `<Probe>Output` per probe (its `--json` file).
@@ -16,7 +16,7 @@ pub const ROOTS: &[&str] = &[
 ];
 
 /// The whole record schema (JSON Schema draft 2020-12).
-pub fn json_schema() -> Value {
+pub fn json_schema() -> Schema {
     let mut g = schemars::SchemaGenerator::default();
     let roots = [
         g.subschema_for::<Event>(),
@@ -25,10 +25,7 @@ pub fn json_schema() -> Value {
         g.subschema_for::<ProbeOutput<GameSummary>>(),
         g.subschema_for::<ProbeOutput<StreamSummary>>(),
     ];
-    let mut defs = serde_json::Map::new();
-    for (name, schema) in g.take_definitions(true) {
-        defs.insert(name, schema);
-    }
+    let mut defs = g.take_definitions(true);
     for (name, schema) in ROOTS.iter().zip(roots) {
         let v = schema.to_value();
         // A root whose schema is a reference gets an alias under its plain name.
@@ -36,21 +33,23 @@ pub fn json_schema() -> Value {
             defs.insert((*name).to_string(), v);
         }
     }
-    json!({
+    let any_of: Vec<Schema> = ROOTS
+        .iter()
+        .map(|n| Schema::new_ref(format!("#/$defs/{n}")))
+        .collect();
+    json_schema!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": format!("qoeprobe record schema, version {}", super::SCHEMA_VERSION),
+        "title": format!("qoeprobe record schema, version {}", crate::SCHEMA_VERSION),
         "description": "Event = one line of timeline.jsonl (or one entry of `events` in a probe's --json output); <Probe>Output = what `qoeprobe <probe> --json` writes. See docs/record-schema.md.",
-        "$defs": Value::Object(defs),
-        "anyOf": ROOTS.iter().map(|n| json!({"$ref": format!("#/$defs/{n}")})).collect::<Vec<_>>(),
+        "$defs": defs,
+        "anyOf": any_of,
     })
 }
 
 /// A schema that validates exactly one root definition (`Event`, `PlayerOutput`, ...).
-pub fn schema_for_root(root: &str) -> Value {
+pub fn schema_for_root(root: &str) -> Schema {
     let mut s = json_schema();
-    if let Some(obj) = s.as_object_mut() {
-        obj.remove("anyOf");
-        obj.insert("$ref".into(), json!(format!("#/$defs/{root}")));
-    }
+    s.remove("anyOf");
+    s.insert("$ref".into(), format!("#/$defs/{root}").into());
     s
 }

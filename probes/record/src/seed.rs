@@ -1,5 +1,7 @@
-//! A small deterministic random generator (SplitMix64): the same seed gives the same
-//! model timeline and the same loss pattern on every platform and version.
+//! Seeds and seeded random streams: SplitMix64, the one generator behind every seeded
+//! thing qoeprobe does (a run's `seed` in `run.json` derives from the campaign's, the
+//! emulated driver's model and loss pattern, synthetic campaigns). The same seed gives
+//! the same stream on every platform and version.
 
 /// One SplitMix64 step: a well-mixed 64-bit value of `x`.
 pub fn splitmix(x: u64) -> u64 {
