@@ -13,6 +13,7 @@ pub mod download;
 pub mod game;
 pub mod player;
 pub mod stream;
+pub mod values;
 
 // The probe modules name the record and its clock `crate::record` and `crate::clock`.
 pub(crate) use ::record;

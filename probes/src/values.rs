@@ -1,8 +1,11 @@
-//! Validated numbers of a scenario file. Each type checks its range while the file is
-//! deserialized, so an out-of-range value is reported at its own line and column with
-//! the range it must be in.
+//! Validated numbers of the probe options and scenario files. Each type checks its
+//! range while a file is deserialized (so an out-of-range value is reported at its own
+//! line and column with the range it must be in) and while a command-line value is
+//! parsed (`FromStr`, with the same message).
 
 use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
 macro_rules! bounded {
@@ -33,6 +36,23 @@ macro_rules! bounded {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let v = f64::deserialize(d)?;
                 Self::new(v).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                let v: f64 = s
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`{s}` is not a number: expected {}", $what))?;
+                Self::new(v)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
             }
         }
     };
@@ -141,5 +161,13 @@ mod tests {
         assert!(PositiveSecs::new(0.0).is_err());
         assert!(Secs::new(f64::NAN).is_err());
         assert_eq!(Mbit::new(100.0).unwrap().bps(), 100_000_000);
+        assert_eq!("0.5".parse::<Secs>(), Ok(Secs(0.5)));
+        assert!(
+            "-1".parse::<Secs>()
+                .unwrap_err()
+                .contains("from 0 to 86400")
+        );
+        assert!("x".parse::<Secs>().unwrap_err().contains("not a number"));
+        assert_eq!(PositiveSecs(120.0).to_string(), "120");
     }
 }

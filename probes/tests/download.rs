@@ -3,9 +3,9 @@
 //! throughput intervals. Faults are asked of the file service in the query string.
 
 use fixtures::file::FileServer;
-use probes::clock::MonotonicClock;
 use probes::download::{self, DownloadConfig};
-use probes::record::{DownloadOutcome, DownloadSummary, Event, EventKind};
+use record::clock::MonotonicClock;
+use record::{DownloadOutcome, DownloadSummary, Event, EventKind};
 use std::io::{Read, Write};
 use std::time::Duration;
 

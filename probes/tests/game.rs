@@ -7,9 +7,9 @@
 //! `game_server_child` test run the server until killed.
 
 use fixtures::game::{GameArgs, GameServer};
-use probes::clock::MonotonicClock;
 use probes::game::{self, GameConfig, GameProbe, Protocol, wire};
-use probes::record::{Event, EventKind, GameSummary};
+use record::clock::MonotonicClock;
+use record::{Event, EventKind, GameSummary};
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -492,7 +492,7 @@ fn stamp_mode_against_the_stamp_suite_reflector() {
     });
     let mut cfg = GameConfig::new(Protocol::Stamp, addr.to_string());
     cfg.duration = Duration::from_secs(2);
-    cfg.wall_anchor_unix_ns = probes::clock::unix_now_ns();
+    cfg.wall_anchor_unix_ns = record::clock::unix_now_ns();
     let (_, s) = run_probe(addr, cfg);
     drop(pauser.join());
     assert_eq!(s.protocol, "stamp");

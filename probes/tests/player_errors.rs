@@ -2,13 +2,13 @@
 //! unusable manifests and unreachable servers are clear errors; nothing panics.
 
 use fixtures::dash::{DashConfig, Origin};
-use probes::clock::{Clock, MonotonicClock};
 use probes::player::abr;
 use probes::player::http::run_session;
 use probes::player::manifest::ManifestError;
 use probes::player::session::{Player, PlayerConfig, PlayerError};
 use probes::player::summary::summarize;
-use probes::record::{Event, EventKind, PlayerSummary};
+use record::clock::{Clock, MonotonicClock};
+use record::{Event, EventKind, PlayerSummary};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;

@@ -4,13 +4,13 @@
 //! stated tolerances; counts (stalls, errors, retries) are exact.
 
 use fixtures::dash::{Addressing, DashConfig, Origin};
-use probes::clock::{Clock, MonotonicClock};
 use probes::player::abr;
 use probes::player::http::run_session;
 use probes::player::retry::RetryPolicy;
 use probes::player::session::{Player, PlayerConfig, PlayerError};
 use probes::player::summary::summarize;
-use probes::record::{EndReason, Event, EventKind, PlayerSummary, RequestType};
+use record::clock::{Clock, MonotonicClock};
+use record::{EndReason, Event, EventKind, PlayerSummary, RequestType};
 use std::time::Duration;
 use tokio::sync::watch;
 

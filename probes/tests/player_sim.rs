@@ -10,7 +10,7 @@ use probes::player::retry::RetryPolicy;
 use probes::player::session::{Player, PlayerConfig};
 use probes::player::sim::{self, Link, Loader, SimLimits, Trace};
 use probes::player::summary::summarize;
-use probes::record::{Event, EventKind};
+use record::{Event, EventKind};
 use std::time::Duration;
 use url::Url;
 
@@ -134,7 +134,7 @@ fn dashjs_gives_up_when_the_outage_outlasts_three_attempts() {
     let s = summarize(&ev, "probe:player");
     assert!(s.gave_up);
     assert_eq!(s.request_errors, 3);
-    assert_eq!(s.end_reason, Some(probes::record::EndReason::GaveUp));
+    assert_eq!(s.end_reason, Some(record::EndReason::GaveUp));
     let ended = ev
         .iter()
         .find(|e| matches!(e.kind, EventKind::Ended(_)))

@@ -8,12 +8,14 @@
 pub mod core;
 pub mod head;
 pub mod http;
+mod options;
 mod receive;
 pub mod summary;
 
 pub use core::{Action, DownloadConfig, DownloadProbe, Failure};
 pub use head::ResponseHead;
 pub use http::{DownloadSetupError, run};
+pub use options::{DownloadOptions, Sha256Hex};
 pub use summary::summarize;
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
 /// Which protocol the prober speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// qoeprobe's own game protocol (docs/protocol/game.md).
     Qgt,

@@ -6,6 +6,7 @@
 //! events, [`udp`] the tokio adapter. [`wire`] and [`stamp`] encode and decode.
 
 pub mod core;
+mod options;
 mod receive;
 pub mod stamp;
 pub mod summary;
@@ -13,5 +14,6 @@ pub mod udp;
 pub mod wire;
 
 pub use core::{GameConfig, GameProbe, Protocol};
+pub use options::GameOptions;
 pub use summary::summarize;
 pub use udp::{GameError, resolve, run};

@@ -6,7 +6,9 @@ use std::time::Duration;
 pub const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
 
 /// What the reader does after losing the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
 pub enum ReconnectPolicy {
     /// Never (MPlayer): play out the cache, then end.
     Never,

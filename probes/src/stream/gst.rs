@@ -7,7 +7,7 @@
 //! (unreachable server, not a stream, no video); after it, a lost connection is a
 //! `stream_disconnect` event and the reconnect policy decides.
 
-use super::core::{Action, ReconnectPolicy, StreamConfig, StreamCore};
+use super::core::{Action, StreamConfig, StreamCore};
 pub use super::pipeline::StreamError;
 use super::pipeline::{self, Network, Playback, classify, frame_stats};
 use crate::clock::Clock;
@@ -24,7 +24,7 @@ const STATS_EVERY: Duration = Duration::from_millis(250);
 
 /// What to play and how.
 #[derive(Debug, Clone)]
-pub struct StreamOptions {
+pub struct ReaderOptions {
     /// The core's settings (URL, cache, reconnect policy, ...).
     pub config: StreamConfig,
     /// Stop after this long (`None`: until the stream ends or `stop` is set).
@@ -33,26 +33,10 @@ pub struct StreamOptions {
     pub start_timeout: Duration,
 }
 
-impl StreamOptions {
-    /// Options for `url` with a 10 s start timeout.
-    pub fn new(
-        url: &str,
-        cache: Duration,
-        reconnect: ReconnectPolicy,
-        duration: Option<Duration>,
-    ) -> Self {
-        StreamOptions {
-            config: StreamConfig::new(url, cache, reconnect),
-            duration,
-            start_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
 /// Plays the stream until the duration, the end of the stream (reconnect `never`) or
 /// `stop`; hands every event to `on_event` as it happens.
 pub fn run(
-    opts: &StreamOptions,
+    opts: &ReaderOptions,
     clock: &dyn Clock,
     stop: &AtomicBool,
     mut on_event: impl FnMut(Event),
