@@ -1,4 +1,4 @@
-//! Writes a synthetic results folder (DESIGN.md section 4) for benchmarks and docs.
+//! Writes a synthetic results folder (docs/results.md) for benchmarks and docs.
 //!
 //! ```text
 //! cargo run --release -p analysis --example synth -- OUT [table2 RUNS | network SCENARIOS RUNS EVENTS]

@@ -1,31 +1,31 @@
 //! Run outcomes, verdicts, the migratability table, statistics, plots and the HTML
 //! report.
 //!
-//! This crate only reads result folders and writes outputs; it never measures.
-//! [`run`] holds the run-folder file types shared with the runner. The pipeline:
-//! [`reader::load`] reads and judges a campaign ([`mod@judge`], by [`profile`]s),
-//! [`table::Table`] aggregates the verdicts ([`verdict`]), [`stats`] describes the
-//! numbers, [`report`] draws the HTML report. [`write_outputs`] does all of it for a
-//! campaign folder.
+//! This crate only reads result folders and writes outputs; it never measures. It
+//! depends on the [`record`] alone: it judges typed summaries and events. The
+//! pipeline: [`reader::load`] reads and judges a campaign ([`mod@judge`], by
+//! [`profile`]s), [`table::Table`] aggregates the verdicts ([`verdict`]), [`stats`]
+//! describes the numbers, [`report`] draws the HTML report. [`write_outputs`] does all
+//! of it for a campaign folder. [`synth`] writes synthetic campaigns (typed record
+//! files) for tests, benchmarks and docs.
 
-pub mod error;
+mod error;
 pub mod judge;
-pub mod profile;
+mod profile;
 pub mod reader;
 pub mod report;
-pub mod run;
 pub mod stats;
 pub mod synth;
 pub mod table;
 pub mod timeline;
-pub mod verdict;
+mod verdict;
 
 pub use error::AnalysisError;
 pub use judge::{Outcome, RunOutcome, judge};
 pub use profile::{AppKind, Limits, Profile};
 pub use reader::{Campaign, LoadOptions, load};
 pub use table::{Format, Table, TableFormat};
-pub use verdict::{Cell, Verdict};
+pub use verdict::{Cell, CellReason, Verdict, run_list};
 
 use std::path::{Path, PathBuf};
 
@@ -61,8 +61,8 @@ pub fn warnings(c: &Campaign) -> Vec<String> {
 }
 
 /// Reads and judges the campaign in `dir` and writes `verdicts.json`, `table.md` and
-/// `report.html` into its folder (DESIGN.md section 4). The runner calls this at the
-/// end of a campaign; `opts.profiles` carries the scenario file's profiles.
+/// `report.html` into its folder (docs/results.md). The command line calls this after
+/// a campaign has run; `opts.profiles` carries the scenario file's profiles.
 pub fn write_outputs(dir: &Path, opts: &LoadOptions) -> Result<Outputs, AnalysisError> {
     let campaign = load(dir, opts)?;
     let table = Table::from_campaign(&campaign);

@@ -1,4 +1,4 @@
-//! Reading a campaign's results folder (DESIGN.md section 4):
+//! Reading a campaign's results folder (docs/results.md):
 //! `<campaign>/campaign.json` and `<application>/<scenario>/run-<k>/{run.json,
 //! timeline.jsonl, summary.json}`.
 //!
@@ -11,8 +11,8 @@
 use crate::error::AnalysisError;
 use crate::judge::{self, RunOutcome};
 use crate::profile::{AppKind, Profile};
-use crate::run::{RunInfo, RunSummary};
-use crate::timeline::{Timeline, TimelineEvent};
+use crate::timeline::Timeline;
+use record::{Event, RunInfo, RunSummary};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -49,7 +49,7 @@ pub struct LoadedRun {
     /// The migration window judged (with the profile's cool-down).
     pub window: Option<judge::Window>,
     /// The timeline, kept for the first runs of each cell only.
-    pub timeline: Option<Vec<TimelineEvent>>,
+    pub timeline: Option<Vec<Event>>,
 }
 
 /// A campaign's results, read and judged.

@@ -2,7 +2,7 @@
 //! interval of the mean by Student's t (statrs), for the migration phases and every
 //! numeric probe metric, per application x network scenario.
 
-use crate::run::RunSummary;
+use record::RunSummary;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
@@ -100,9 +100,11 @@ pub fn metrics_of(summary: &RunSummary) -> Vec<(String, f64)> {
     if let Some(b) = m.transferred_bytes {
         out.push(("migration.transferred_bytes".into(), b as f64));
     }
-    for (name, v) in &summary.probes {
-        let Some(obj) = v.as_object() else { continue };
-        for (k, x) in obj {
+    for (name, probe) in &summary.probes {
+        let Ok(serde_json::Value::Object(obj)) = serde_json::to_value(probe) else {
+            continue;
+        };
+        for (k, x) in &obj {
             let num = match x {
                 serde_json::Value::Number(n) => n.as_f64(),
                 serde_json::Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),

@@ -1,12 +1,14 @@
-//! Synthetic campaigns: deterministic results folders in the layout of DESIGN.md
-//! section 4, with the five applications of the study's Table 2 and every probe
-//! kind, for tests, the benchmark (`examples/synth.rs`) and the docs. The numbers
-//! are made up but shaped like the study's: preoperation grows as bandwidth falls
-//! and loss rises, the encoder-inside stream never finishes migrating, the relay
-//! stream's client sometimes disconnects, the game freezes when downtime is long.
+//! Synthetic campaigns: deterministic results folders in the layout of
+//! docs/results.md, written as typed record files, with the five applications of the
+//! study's Table 2 and every probe kind, for tests, the benchmark
+//! (`examples/synth.rs`) and the docs. The numbers are made up but shaped like the
+//! study's: preoperation grows as bandwidth falls and loss rises, the encoder-inside
+//! stream never finishes migrating, the relay stream's client sometimes disconnects,
+//! the game freezes when downtime is long. Their driver is named `synthetic`.
 
+use record::seed::Rng;
+use record::*;
 use serde_json::{Value, json};
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -23,8 +25,8 @@ pub struct SynthScenario {
     pub delay_ms: f64,
     /// Flavor.
     pub flavor: String,
-    /// `live` or `block`.
-    pub mode: String,
+    /// Live or block.
+    pub mode: Mode,
 }
 
 /// What to generate.
@@ -48,7 +50,7 @@ fn scenario(
     loss: f64,
     delay: f64,
     flavor: &str,
-    mode: &str,
+    mode: Mode,
 ) -> SynthScenario {
     SynthScenario {
         name: name.into(),
@@ -56,7 +58,7 @@ fn scenario(
         loss_pct: loss,
         delay_ms: delay,
         flavor: flavor.into(),
-        mode: mode.into(),
+        mode,
     }
 }
 
@@ -66,8 +68,8 @@ impl SynthSpec {
         SynthSpec {
             name: "synthetic-table2".into(),
             scenarios: vec![
-                scenario("S1", 1000.0, 0.0, 0.0, "m1.small", "live"),
-                scenario("S2", 100.0, 0.0, 100.0, "m1.small", "live"),
+                scenario("S1", 1000.0, 0.0, 0.0, "m1.small", Mode::Live),
+                scenario("S2", 100.0, 0.0, 100.0, "m1.small", Mode::Live),
             ],
             runs_per_cell,
             events_per_run: 100,
@@ -80,7 +82,7 @@ impl SynthSpec {
     pub fn network(scenarios: usize, runs_per_cell: u32, events_per_run: usize) -> Self {
         let mut all = Vec::new();
         for flavor in ["m1.tiny", "m1.small"] {
-            for mode in ["live", "block"] {
+            for mode in Mode::ALL {
                 for rate in [1000.0, 100.0, 10.0] {
                     for loss in [0.0, 1.0, 5.0] {
                         let name = format!("{flavor}-{mode}-{rate}mbit-{loss}pct");
@@ -101,43 +103,38 @@ impl SynthSpec {
 }
 
 /// The applications: name, probe kind.
-pub const APPLICATIONS: [(&str, &str); 5] = [
-    ("download", "download"),
-    ("stream-encoder-inside", "stream"),
-    ("stream-relay", "stream"),
-    ("dash", "player"),
-    ("game", "game"),
+pub const APPLICATIONS: [(&str, ProbeKind); 5] = [
+    ("download", ProbeKind::Download),
+    ("stream-encoder-inside", ProbeKind::Stream),
+    ("stream-relay", ProbeKind::Stream),
+    ("dash", ProbeKind::Player),
+    ("game", ProbeKind::Game),
 ];
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 const S: u64 = 1_000_000_000;
+/// The wall clock at `t_ns` = 0 of every synthetic run.
+const WALL_ANCHOR_UNIX_NS: u64 = 1_700_000_000_000_000_000;
+/// The driver every synthetic run names.
+const DRIVER: &str = "synthetic";
 
 struct RunGen<'a> {
-    lines: Vec<(u64, String)>,
+    events: Vec<Event>,
     sc: &'a SynthScenario,
     rng: Rng,
 }
 
 impl RunGen<'_> {
-    fn ev(&mut self, t_ns: u64, source: &str, kind: &str, fields: Value) {
-        let mut line = format!("{{\"t_ns\":{t_ns},\"source\":\"{source}\",\"kind\":\"{kind}\"");
-        if let Value::Object(m) = fields {
-            for (k, v) in m {
-                let _ = write!(line, ",\"{k}\":{v}");
-            }
-        }
-        line.push('}');
-        self.lines.push((t_ns, line));
+    /// The next random number in [0, 1).
+    fn next(&mut self) -> f64 {
+        self.rng.unit()
+    }
+
+    fn ev(&mut self, t_ns: u64, source: &str, kind: EventKind) {
+        self.events.push(Event {
+            t_ns,
+            source: source.into(),
+            kind,
+        });
     }
 }
 
@@ -146,7 +143,7 @@ pub fn write_campaign(dir: &Path, spec: &SynthSpec) -> std::io::Result<usize> {
     std::fs::create_dir_all(dir)?;
     let apps: Vec<Value> = APPLICATIONS
         .iter()
-        .map(|(n, p)| json!({"name": n, "probes": [{"name": p, "kind": p}]}))
+        .map(|(n, p)| json!({"name": n, "probes": [{"name": p.as_str(), "kind": p.as_str()}]}))
         .collect();
     let scns: Vec<Value> = spec
         .scenarios
@@ -163,7 +160,7 @@ pub fn write_campaign(dir: &Path, spec: &SynthSpec) -> std::io::Result<usize> {
         for (si, sc) in spec.scenarios.iter().enumerate() {
             for k in 1..=spec.runs_per_cell {
                 let seed = spec.seed ^ ((ai as u64) << 48) ^ ((si as u64) << 32) ^ k as u64;
-                write_run(dir, spec, app, probe, sc, k, seed)?;
+                write_run(dir, spec, app, *probe, sc, k, seed)?;
                 count += 1;
             }
         }
@@ -176,7 +173,7 @@ fn write_run(
     dir: &Path,
     spec: &SynthSpec,
     app: &str,
-    probe: &str,
+    probe: ProbeKind,
     sc: &SynthScenario,
     k: u32,
     seed: u64,
@@ -184,21 +181,21 @@ fn write_run(
     let run_dir = dir.join(app).join(&sc.name).join(format!("run-{k}"));
     std::fs::create_dir_all(&run_dir)?;
     let mut g = RunGen {
-        lines: Vec::new(),
+        events: Vec::new(),
         sc,
-        rng: Rng(seed),
+        rng: Rng::standard(seed),
     };
     let slow = 1.0 / (1.0 - g.sc.loss_pct / 100.0).powi(8);
     let preop = (256.0 * 8.0 / g.sc.rate_mbit
         * 1000.0
-        * (if sc.mode == "block" { 3.0 } else { 1.0 })
+        * (if sc.mode == Mode::Block { 3.0 } else { 1.0 })
         * slow
         + 300.0)
-        * (0.9 + 0.2 * g.rng.next());
+        * (0.9 + 0.2 * g.next());
     let downtime = (20.0 + 2000.0 / g.sc.rate_mbit)
-        * (if sc.mode == "block" { 1.6 } else { 1.0 })
-        * (0.8 + 0.4 * g.rng.next());
-    let postop = 80.0 + 60.0 * g.rng.next();
+        * (if sc.mode == Mode::Block { 1.6 } else { 1.0 })
+        * (0.8 + 0.4 * g.next());
+    let postop = 80.0 + 60.0 * g.next();
     let req = 10 * S;
     let never_ending = app == "stream-encoder-inside";
     let paused = req + (preop * 1e6) as u64;
@@ -208,63 +205,137 @@ fn write_run(
     g.ev(
         req,
         "migration",
-        "migration_requested",
-        json!({"driver": "synthetic", "mode": sc.mode, "copy": "precopy"}),
+        EventKind::MigrationRequested(MigrationRequested {
+            driver: DRIVER.into(),
+            mode: sc.mode,
+            copy: Copy::Precopy,
+        }),
     );
     if !never_ending {
+        let origin = || "model".to_string();
         g.ev(
             paused,
             "migration",
-            "migration_paused",
-            json!({"origin": "model"}),
+            EventKind::MigrationPaused(MigrationPaused { origin: origin() }),
         );
         g.ev(
             resumed,
             "migration",
-            "migration_resumed",
-            json!({"origin": "model"}),
+            EventKind::MigrationResumed(MigrationResumed { origin: origin() }),
         );
         g.ev(
             reattached,
             "migration",
-            "network_reattached",
-            json!({"origin": "reachability"}),
+            EventKind::NetworkReattached(NetworkReattached {
+                origin: "reachability".into(),
+            }),
         );
     }
     let n = spec.events_per_run.max(10);
-    let src = format!("probe:{probe}");
+    let src = probe_source(probe.as_str());
     let gap_from = paused;
     let gap_to = if never_ending { paused } else { reattached };
-    let probe_summary = match probe {
-        "player" => player(&mut g, &src, n, end, (gap_from, gap_to)),
-        "game" => game(&mut g, &src, n, end, (gap_from, gap_to)),
-        "download" => download(&mut g, &src, n, end, (gap_from, gap_to)),
-        _ => stream(
+    let probe_summary: ProbeSummary = match probe {
+        ProbeKind::Player => player(&mut g, &src, n, end, (gap_from, gap_to)).into(),
+        ProbeKind::Game => game(&mut g, &src, n, end, (gap_from, gap_to)).into(),
+        ProbeKind::Download => download(&mut g, &src, n, end, (gap_from, gap_to)).into(),
+        ProbeKind::Stream => stream(
             &mut g,
             &src,
             n,
             end,
             (gap_from, gap_to),
             app == "stream-relay",
-        ),
-    };
-    let outcome = if never_ending {
-        "cancelled"
-    } else {
-        "completed"
+        )
+        .into(),
     };
     let ms = |a: u64, b: u64| (b - a) as f64 / 1e6;
     let migration = if never_ending {
-        json!({"driver": "synthetic", "outcome": outcome, "detail": "remaining RAM oscillated 0-5 % for 20 minutes", "requested_ns": req, "paused_ns": null, "resumed_ns": null, "reattached_ns": null, "preoperation_ms": null, "downtime_ms": null, "postoperation_ms": null, "total_ms": 1_200_000.0, "passes": 400, "transferred_bytes": 9_000_000_000u64, "remaining_bytes": 4_000_000u64, "platform_downtime_ms": null})
+        MigrationSummary {
+            driver: DRIVER.into(),
+            outcome: MigrationOutcome::Cancelled,
+            detail: Some("remaining RAM oscillated 0-5 % for 20 minutes".into()),
+            requested_ns: Some(req),
+            paused_ns: None,
+            resumed_ns: None,
+            reattached_ns: None,
+            preoperation_ms: None,
+            downtime_ms: None,
+            postoperation_ms: None,
+            total_ms: Some(1_200_000.0),
+            passes: 400,
+            transferred_bytes: Some(9_000_000_000),
+            remaining_bytes: Some(4_000_000),
+            platform_downtime_ms: None,
+        }
     } else {
-        json!({"driver": "synthetic", "outcome": outcome, "detail": null, "requested_ns": req, "paused_ns": paused, "resumed_ns": resumed, "reattached_ns": reattached, "preoperation_ms": ms(req, paused), "downtime_ms": ms(paused, resumed), "postoperation_ms": ms(resumed, reattached), "total_ms": ms(req, reattached), "passes": 3 + (g.rng.next() * 3.0) as u64, "transferred_bytes": 99_000_000u64, "remaining_bytes": null, "platform_downtime_ms": downtime * 0.5})
+        MigrationSummary {
+            driver: DRIVER.into(),
+            outcome: MigrationOutcome::Completed,
+            detail: None,
+            requested_ns: Some(req),
+            paused_ns: Some(paused),
+            resumed_ns: Some(resumed),
+            reattached_ns: Some(reattached),
+            preoperation_ms: Some(ms(req, paused)),
+            downtime_ms: Some(ms(paused, resumed)),
+            postoperation_ms: Some(ms(resumed, reattached)),
+            total_ms: Some(ms(req, reattached)),
+            passes: 3 + (g.next() * 3.0) as u64,
+            transferred_bytes: Some(99_000_000),
+            remaining_bytes: None,
+            platform_downtime_ms: Some(downtime * 0.5),
+        }
     };
-    let summary = json!({"schema_version": 1, "complete": true, "incomplete_reason": null, "application": app, "scenario": sc.name, "run": k, "migration": migration, "probes": {probe: probe_summary}, "reachability": {"interval_ms": 50.0, "longest_gap_ms": ms(gap_from, gap_to), "gaps": 1}});
-    let info = json!({"schema_version": 1, "campaign": spec.name, "application": app, "scenario": sc.name, "run": k, "seed": seed, "driver": "synthetic", "mode": sc.mode, "copy": "precopy", "flavor": sc.flavor, "conditions": {"migration": {"rate_mbit": sc.rate_mbit, "loss_pct": sc.loss_pct}, "client": {"delay_ms": sc.delay_ms}}, "wall_anchor_unix_ns": 1_700_000_000_000_000_000u64});
-    g.lines.sort_by_key(|l| l.0);
+    let summary = RunSummary {
+        schema_version: SCHEMA_VERSION,
+        complete: true,
+        incomplete_reason: None,
+        application: app.into(),
+        scenario: sc.name.clone(),
+        run: k,
+        migration,
+        probes: [(
+            probe.as_str().to_string(),
+            ProbeResult::measured(WALL_ANCHOR_UNIX_NS, probe_summary, None),
+        )]
+        .into_iter()
+        .collect(),
+        reachability: Some(ReachabilitySummary {
+            interval_ms: 50.0,
+            longest_gap_ms: ms(gap_from, gap_to),
+            gaps: 1,
+        }),
+    };
+    let info = RunInfo {
+        schema_version: SCHEMA_VERSION,
+        campaign: spec.name.clone(),
+        application: app.into(),
+        scenario: sc.name.clone(),
+        run: k,
+        seed,
+        driver: DRIVER.into(),
+        mode: sc.mode,
+        copy: Copy::Precopy,
+        flavor: sc.flavor.clone(),
+        conditions: RunConditions {
+            migration: LinkCondition {
+                rate_mbit: Some(sc.rate_mbit),
+                loss_pct: Some(sc.loss_pct),
+                delay_ms: None,
+            },
+            client: LinkCondition {
+                delay_ms: Some(sc.delay_ms),
+                ..LinkCondition::NONE
+            },
+        },
+        wall_anchor_unix_ns: WALL_ANCHOR_UNIX_NS,
+    };
+    g.events.sort_by_key(|e| e.t_ns);
     let mut tl = std::io::BufWriter::new(std::fs::File::create(run_dir.join("timeline.jsonl"))?);
-    for (_, l) in &g.lines {
-        writeln!(tl, "{l}")?;
+    for e in &g.events {
+        serde_json::to_writer(&mut tl, e)?;
+        tl.write_all(b"\n")?;
     }
     tl.flush()?;
     std::fs::write(
@@ -282,18 +353,20 @@ fn in_gap(t: u64, gap: (u64, u64)) -> bool {
     t >= gap.0 && t < gap.1
 }
 
-fn player(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> Value {
+fn player(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> PlayerSummary {
     let step = end / n as u64;
     let buffer_s = 20.0;
     let rate = if g.sc.delay_ms > 50.0 { 2500.0 } else { 4000.0 };
     g.ev(
         S / 2,
         src,
-        "startup",
-        json!({"delay_ms": 500.0, "buffer_ms": 2000.0}),
+        EventKind::Startup(Startup {
+            delay_ms: 500.0,
+            buffer_ms: 2000.0,
+        }),
     );
     let gap_s = (gap.1 - gap.0) as f64 / 1e9;
-    let stall = gap_s > buffer_s * 0.1 && g.rng.next() < 0.5;
+    let stall = gap_s > buffer_s * 0.1 && g.next() < 0.5;
     let mut stall_ms = 0.0;
     for i in 1..n as u64 {
         let t = i * step;
@@ -303,35 +376,95 @@ fn player(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> Val
         let buf = if t < 5 * S {
             t as f64 / 5e9 * buffer_s
         } else {
-            buffer_s - 2.0 * g.rng.next()
+            buffer_s - 2.0 * g.next()
         };
         let br = if t > gap.1 && g.sc.delay_ms > 50.0 {
             rate * 0.6
         } else {
             rate
         };
-        g.ev(t, src, "request", json!({"type": "media", "buffer_ms": buf * 1000.0, "bitrate_kbps": br, "throughput_kbps": br * 3.0}));
+        let seconds = 2.0;
+        g.ev(
+            t,
+            src,
+            EventKind::Request(RequestRecord {
+                request_type: RequestType::Media,
+                url: format!("http://10.77.0.2/dash/v0/{i}.m4s"),
+                range: None,
+                status: 200,
+                tscheduled_ns: t,
+                trequest_ns: t,
+                tresponse_ns: t,
+                tfinish_ns: t,
+                bytes: (br * 1000.0 / 8.0 * seconds) as u64,
+                throughput_kbps: br * 3.0,
+                attempt: 1,
+                quality: Some(0),
+                bitrate_kbps: Some(br),
+                number: Some(i),
+                media_start_ms: Some((i - 1) as f64 * seconds * 1000.0),
+                media_duration_ms: Some(seconds * 1000.0),
+                buffer_ms: buf * 1000.0,
+            }),
+        );
     }
     if stall {
-        stall_ms = 400.0 + 600.0 * g.rng.next();
-        g.ev(gap.1, src, "stall_start", json!({"media_ms": 12000.0}));
+        stall_ms = 400.0 + 600.0 * g.next();
+        g.ev(
+            gap.1,
+            src,
+            EventKind::StallStart(StallStart { media_ms: 12000.0 }),
+        );
         g.ev(
             gap.1 + (stall_ms * 1e6) as u64,
             src,
-            "stall_end",
-            json!({"duration_ms": stall_ms, "buffer_ms": 2000.0, "unresolved": false}),
+            EventKind::StallEnd(StallEnd {
+                duration_ms: stall_ms,
+                buffer_ms: 2000.0,
+                unresolved: false,
+            }),
         );
     }
+    let played_ms = end as f64 / 1e6 - 500.0;
     g.ev(
         end,
         src,
-        "ended",
-        json!({"reason": "duration", "played_ms": end as f64 / 1e6 - 500.0}),
+        EventKind::Ended(Ended {
+            reason: EndReason::Duration,
+            played_ms,
+        }),
     );
-    json!({"probe": "player", "url": "http://10.77.0.2/dash/manifest.mpd", "abr": "throughput", "retry": "dashjs", "format": "dash", "live": false, "startup_delay_ms": 500.0, "stall_count": stall as u64, "stall_total_ms": stall_ms, "stall_longest_ms": stall_ms, "rebuffer_ratio": stall_ms / (end as f64 / 1e6), "avg_bitrate_kbps": rate, "bitrate_change_sum_kbps": 0.0, "switch_count": 0, "segments": n, "play_time_ms": end as f64 / 1e6 - 500.0, "session_ms": end as f64 / 1e6, "bytes": 20_000_000u64, "request_errors": 0, "retries": 0, "reconnects": 0, "gave_up": false, "end_reason": "duration", "qoe_linear": 100.0, "request_lateness_p50_ms": 0.2, "request_lateness_p99_ms": 1.0, "request_lateness_max_ms": 2.0})
+    PlayerSummary {
+        url: "http://10.77.0.2/dash/manifest.mpd".into(),
+        abr: "throughput".into(),
+        retry: "dashjs".into(),
+        format: "dash".into(),
+        live: false,
+        startup_delay_ms: Some(500.0),
+        stall_count: stall as u64,
+        stall_total_ms: stall_ms,
+        stall_longest_ms: stall_ms,
+        rebuffer_ratio: stall_ms / (end as f64 / 1e6),
+        avg_bitrate_kbps: rate,
+        bitrate_change_sum_kbps: 0.0,
+        switch_count: 0,
+        segments: n as u64,
+        play_time_ms: played_ms,
+        session_ms: end as f64 / 1e6,
+        bytes: 20_000_000,
+        request_errors: 0,
+        retries: 0,
+        reconnects: 0,
+        gave_up: false,
+        end_reason: Some(EndReason::Duration),
+        qoe_linear: 100.0,
+        request_lateness_p50_ms: 0.2,
+        request_lateness_p99_ms: 1.0,
+        request_lateness_max_ms: 2.0,
+    }
 }
 
-fn game(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> Value {
+fn game(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> GameSummary {
     // snapshots every 100 ms in two stretches: from 2 s before the request (the
     // baseline), and from 1 s before the pause through the outage
     let step = S / 10;
@@ -354,32 +487,83 @@ fn game(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> Value
         } else {
             0.0
         };
-        let rtt = base + extra + 3.0 * g.rng.next();
+        let rtt = base + extra + 3.0 * g.next();
         rtts.push(rtt);
         if last > 0 && last < gap.1 && t >= gap.1 && t - last > 250_000_000 {
             let d = (t - last) as f64 / 1e6;
             freezes.push(d);
-            g.ev(t, src, "game_freeze", json!({"start_ns": last, "duration_ms": d, "ticks_missed": (d / 15.0) as u64, "unresolved": false}));
+            g.ev(
+                t,
+                src,
+                EventKind::GameFreeze(GameFreeze {
+                    start_ns: last,
+                    duration_ms: d,
+                    ticks_missed: Some((d / 15.0) as u64),
+                    unresolved: false,
+                }),
+            );
         }
         g.ev(
             t,
             src,
-            "game_snapshot",
-            json!({"seq": i, "rtt_ns": [(rtt * 1e6) as u64], "late": false, "duplicate": false}),
+            EventKind::GameSnapshot(GameSnapshot {
+                seq: i as u32,
+                tick: None,
+                ack_seq: None,
+                cmd_count: None,
+                rtt_ns: vec![(rtt * 1e6) as u64],
+                peer_send_ns: None,
+                late: false,
+                duplicate: false,
+            }),
         );
         last = t;
     }
-    let lost = g.sc.rate_mbit < 50.0 && g.rng.next() < 0.5;
+    let lost = g.sc.rate_mbit < 50.0 && g.next() < 0.5;
     rtts.sort_by(f64::total_cmp);
     let p = |q: f64| {
         rtts.get(((rtts.len() as f64 * q) as usize).min(rtts.len().saturating_sub(1)))
             .copied()
     };
     let longest = freezes.iter().copied().fold(0.0, f64::max);
-    json!({"probe": "game", "protocol": "qgt", "end_reason": "duration", "duration_ms": end as f64 / 1e6, "commands_sent": n, "snapshots_received": rtts.len(), "rtt_p50_ms": p(0.5), "rtt_p95_ms": p(0.95), "rtt_p99_ms": p(0.99), "rtt_max_ms": rtts.last(), "rtt_mean_ms": rtts.iter().sum::<f64>() / rtts.len().max(1) as f64, "jitter_ms": 0.5, "ipdv_mean_ms": 0.8, "gap_max_ms": longest, "freeze_count": freezes.len(), "freeze_longest_ms": longest, "freeze_total_ms": freezes.iter().sum::<f64>(), "late": 0, "duplicates": 0, "ignored": 0, "tick_jumps": freezes.len(), "ticks_missed": 0, "sessions": 1, "sessions_lost": lost as u64, "session_continuous": !lost, "playable": longest <= 250.0 && !lost})
+    GameSummary {
+        protocol: "qgt".into(),
+        end_reason: "duration".into(),
+        duration_ms: end as f64 / 1e6,
+        commands_sent: n as u64,
+        snapshots_received: rtts.len() as u64,
+        rtt_p50_ms: p(0.5),
+        rtt_p95_ms: p(0.95),
+        rtt_p99_ms: p(0.99),
+        rtt_max_ms: rtts.last().copied(),
+        rtt_mean_ms: Some(rtts.iter().sum::<f64>() / rtts.len().max(1) as f64),
+        jitter_ms: 0.5,
+        ipdv_mean_ms: 0.8,
+        gap_max_ms: longest,
+        freeze_count: freezes.len() as u64,
+        freeze_longest_ms: longest,
+        freeze_total_ms: freezes.iter().sum::<f64>(),
+        loss_up_count: None,
+        loss_up_pct: None,
+        loss_down_count: None,
+        loss_down_pct: None,
+        loss_round_trip_pct: None,
+        late: 0,
+        duplicates: 0,
+        ignored: 0,
+        tick_jumps: freezes.len() as u64,
+        ticks_missed: 0,
+        sessions: 1,
+        sessions_lost: lost as u64,
+        session_continuous: !lost,
+        playable: longest <= 250.0 && !lost,
+        send_error_p50_us: None,
+        send_error_p99_us: None,
+        send_error_max_us: None,
+    }
 }
 
-fn download(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> Value {
+fn download(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> DownloadSummary {
     let step = end / n as u64;
     let mut total = 0u64;
     for i in 1..n as u64 {
@@ -387,25 +571,63 @@ fn download(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> V
         let kbps = if in_gap(t, gap) {
             0.0
         } else {
-            40_000.0 * (0.8 + 0.4 * g.rng.next())
+            40_000.0 * (0.8 + 0.4 * g.next())
         };
         let bytes = (kbps * 1000.0 / 8.0 * step as f64 / 1e9) as u64;
         total += bytes;
-        g.ev(t, src, "download_progress", json!({"interval_ms": step as f64 / 1e6, "bytes": bytes, "total_bytes": total, "throughput_kbps": kbps}));
+        g.ev(
+            t,
+            src,
+            EventKind::DownloadProgress(DownloadProgress {
+                interval_ms: step as f64 / 1e6,
+                bytes,
+                total_bytes: total,
+                throughput_kbps: kbps,
+            }),
+        );
     }
     let d = (gap.1 - gap.0) as f64 / 1e6;
     g.ev(
         gap.1,
         src,
-        "download_stall_end",
-        json!({"start_ns": gap.0, "duration_ms": d, "unresolved": false}),
+        EventKind::DownloadStallEnd(DownloadStallEnd {
+            start_ns: gap.0,
+            duration_ms: d,
+            unresolved: false,
+        }),
     );
-    json!({"probe": "download", "outcome": "completed", "url": "http://10.77.0.2/file/1g.bin", "bytes": total, "duration_ms": end as f64 / 1e6, "throughput_kbps": 40_000.0, "throughput_min_interval_kbps": 0.0, "throughput_max_interval_kbps": 48_000.0, "attempts": 1, "resumes": 0, "restarted_from_zero": false, "errors": 0, "stall_count": 1, "stall_total_ms": d, "stall_longest_ms": d, "sha256": "00", "sha256_ok": true, "size_ok": true, "reason": null})
+    DownloadSummary {
+        outcome: DownloadOutcome::Completed,
+        url: "http://10.77.0.2/file/1g.bin".into(),
+        bytes: total,
+        duration_ms: end as f64 / 1e6,
+        throughput_kbps: 40_000.0,
+        throughput_min_interval_kbps: 0.0,
+        throughput_max_interval_kbps: 48_000.0,
+        attempts: 1,
+        resumes: 0,
+        restarted_from_zero: false,
+        errors: 0,
+        stall_count: 1,
+        stall_total_ms: d,
+        stall_longest_ms: d,
+        sha256: Some("00".into()),
+        sha256_ok: Some(true),
+        size_ok: Some(true),
+        reason: None,
+    }
 }
 
-fn stream(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64), relay: bool) -> Value {
+fn stream(
+    g: &mut RunGen,
+    src: &str,
+    n: usize,
+    end: u64,
+    gap: (u64, u64),
+    relay: bool,
+) -> StreamSummary {
     let step = end / n as u64;
-    let disconnect = relay && g.rng.next() < 0.48;
+    let disconnect = relay && g.next() < 0.48;
     let (mut dropped, mut rendered) = (0u64, 0u64);
     for i in 1..n as u64 {
         let t = i * step;
@@ -416,7 +638,34 @@ fn stream(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64), relay:
         if in_gap(t, gap) {
             dropped += 1;
         }
-        g.ev(t, src, "stream_sample", json!({"level_ms": if in_gap(t, gap) { 0.0 } else { 2000.0 }, "frames_dropped": dropped, "frames_rendered": rendered}));
+        let level_ms = if in_gap(t, gap) { 0.0 } else { 2000.0 };
+        g.ev(
+            t,
+            src,
+            EventKind::StreamSample(StreamSample {
+                level_ms,
+                min_level_ms: level_ms,
+                level_percent: None,
+                frames_rendered: rendered,
+                frames_dropped: dropped,
+                short_underruns: 0,
+                bytes: 0,
+                bitrate_kbps: 0.0,
+                state: "playing".into(),
+            }),
+        );
     }
-    json!({"probe": "stream", "cache_ms": 0.0, "stall_count": 0, "stall_total_ms": 0.0, "stall_longest_ms": 0.0, "frames_rendered": rendered, "frames_dropped": dropped, "disconnects": disconnect as u64, "reconnects": 0, "min_cache_ms": 0.0})
+    StreamSummary {
+        url: "http://10.77.0.2:8082/live.ts".into(),
+        cache_ms: 0.0,
+        stall_count: 0,
+        stall_total_ms: 0.0,
+        stall_longest_ms: 0.0,
+        frames_rendered: rendered,
+        frames_dropped: dropped,
+        disconnects: disconnect as u64,
+        reconnects: 0,
+        min_cache_ms: 0.0,
+        ..StreamSummary::default()
+    }
 }

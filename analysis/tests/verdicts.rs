@@ -1,11 +1,13 @@
 //! Outcome and verdict rules on constructed summaries, at every boundary.
 
 use analysis::judge::{Outcome, judge};
-use analysis::run::{MigrationSummary, RunSummary};
 use analysis::timeline::Timeline;
 use analysis::{Profile, Verdict};
-use probes::record::MigrationOutcome;
-use serde_json::{Value, json};
+use record::{
+    DownloadOutcome, DownloadSummary, GameSummary, MigrationOutcome, MigrationSummary,
+    PlayerSummary, ProbeKind, ProbeResult, ProbeSummary, RunSummary, StreamSummary,
+};
+use serde_json::json;
 
 const MS: u64 = 1_000_000;
 const REQ: u64 = 10_000 * MS;
@@ -13,7 +15,7 @@ const REATTACHED: u64 = 12_000 * MS;
 /// Window end with the default 10 s cool-down.
 const END: u64 = REATTACHED + 10_000 * MS;
 
-fn summary(outcome: MigrationOutcome, probe: Option<(&str, Value)>) -> RunSummary {
+fn summary(outcome: MigrationOutcome, probe: Option<(&str, ProbeResult)>) -> RunSummary {
     let completed = outcome == MigrationOutcome::Completed;
     RunSummary {
         schema_version: 1,
@@ -46,12 +48,21 @@ fn summary(outcome: MigrationOutcome, probe: Option<(&str, Value)>) -> RunSummar
     }
 }
 
-fn events(lines: &[String]) -> Vec<analysis::timeline::TimelineEvent> {
-    Timeline::parse(&lines.join("\n")).events
+fn events(lines: &[String]) -> Vec<record::Event> {
+    let t = Timeline::parse(&lines.join("\n"));
+    assert!(t.bad_lines.is_empty(), "{:?}", t.bad_lines);
+    t.events
 }
 
-fn player() -> Value {
-    json!({"probe": "player", "gave_up": false, "stall_count": 0, "end_reason": "duration"})
+fn measured(s: impl Into<ProbeSummary>) -> ProbeResult {
+    ProbeResult::measured(0, s, None)
+}
+
+fn player() -> ProbeResult {
+    measured(PlayerSummary {
+        end_reason: Some(record::EndReason::Duration),
+        ..PlayerSummary::default()
+    })
 }
 
 fn stall(name: &str, start_ns: u64, dur_ms: f64) -> Vec<String> {
@@ -168,8 +179,10 @@ fn profile_overrides_stall_limits() {
 #[test]
 fn player_that_gives_up_or_never_resumes_fails() {
     let p = Profile::default();
-    let mut v = player();
-    v["gave_up"] = json!(true);
+    let v = measured(PlayerSummary {
+        gave_up: true,
+        ..PlayerSummary::default()
+    });
     let s = summary(MigrationOutcome::Completed, Some(("v", v)));
     assert_eq!(outcome_of(&s, &[], &p), Outcome::Failed);
     let s = summary(MigrationOutcome::Completed, Some(("v", player())));
@@ -194,8 +207,23 @@ fn freeze_ev(start_ns: u64, dur_ms: f64) -> String {
     )
 }
 
-fn game() -> Value {
-    json!({"probe": "game", "sessions": 1, "sessions_lost": 0, "session_continuous": true})
+fn game_summary() -> GameSummary {
+    serde_json::from_value(json!({
+        "protocol": "qgt", "end_reason": "duration", "duration_ms": 30000.0,
+        "commands_sent": 0, "snapshots_received": 0, "rtt_p50_ms": null, "rtt_p95_ms": null,
+        "rtt_p99_ms": null, "rtt_max_ms": null, "rtt_mean_ms": null, "jitter_ms": 0.0,
+        "ipdv_mean_ms": 0.0, "gap_max_ms": 0.0, "freeze_count": 0, "freeze_longest_ms": 0.0,
+        "freeze_total_ms": 0.0, "loss_up_count": null, "loss_up_pct": null,
+        "loss_down_count": null, "loss_down_pct": null, "loss_round_trip_pct": null,
+        "late": 0, "duplicates": 0, "ignored": 0, "tick_jumps": 0, "ticks_missed": 0,
+        "sessions": 1, "sessions_lost": 0, "session_continuous": true, "playable": true,
+        "send_error_p50_us": null, "send_error_p99_us": null, "send_error_max_us": null
+    }))
+    .unwrap()
+}
+
+fn game() -> ProbeResult {
+    measured(game_summary())
 }
 
 /// `n` samples at `base_ms` before the window and `n` at `win_ms` inside it.
@@ -240,9 +268,11 @@ fn game_rtt_absolute_and_relative_limits() {
 #[test]
 fn game_session_lost_fails() {
     let p = Profile::default();
-    let mut v = game();
-    v["sessions_lost"] = json!(1);
-    v["session_continuous"] = json!(false);
+    let v = measured(GameSummary {
+        sessions_lost: 1,
+        session_continuous: false,
+        ..game_summary()
+    });
     let s = summary(MigrationOutcome::Completed, Some(("g", v)));
     let r = judge(&s, &[], &p);
     assert_eq!(r.outcome, Outcome::Failed);
@@ -252,20 +282,68 @@ fn game_session_lost_fails() {
 #[test]
 fn download_rules() {
     let p = Profile::default();
-    let ok = json!({"probe": "download", "outcome": "completed", "restarted_from_zero": false, "sha256_ok": true});
-    let s = summary(MigrationOutcome::Completed, Some(("d", ok.clone())));
+    let ok = DownloadSummary {
+        outcome: DownloadOutcome::Completed,
+        url: "http://h/f".into(),
+        bytes: 10,
+        duration_ms: 1.0,
+        throughput_kbps: 1.0,
+        throughput_min_interval_kbps: 1.0,
+        throughput_max_interval_kbps: 1.0,
+        attempts: 1,
+        resumes: 0,
+        restarted_from_zero: false,
+        errors: 0,
+        stall_count: 0,
+        stall_total_ms: 0.0,
+        stall_longest_ms: 0.0,
+        sha256: None,
+        sha256_ok: Some(true),
+        size_ok: None,
+        reason: None,
+    };
+    let s = summary(
+        MigrationOutcome::Completed,
+        Some(("d", measured(ok.clone()))),
+    );
     assert_eq!(outcome_of(&s, &[], &p), Outcome::Clean);
-    for (k, v) in [
-        ("outcome", json!("corrupt")),
-        ("outcome", json!("failed")),
-        ("restarted_from_zero", json!(true)),
-        ("sha256_ok", json!(false)),
-    ] {
-        let mut bad = ok.clone();
-        bad[k] = v;
-        let s = summary(MigrationOutcome::Completed, Some(("d", bad)));
+    let bad = [
+        (
+            "corrupt",
+            DownloadSummary {
+                outcome: DownloadOutcome::Corrupt,
+                ..ok.clone()
+            },
+        ),
+        (
+            "failed",
+            DownloadSummary {
+                outcome: DownloadOutcome::Failed,
+                ..ok.clone()
+            },
+        ),
+        (
+            "restarted",
+            DownloadSummary {
+                restarted_from_zero: true,
+                ..ok.clone()
+            },
+        ),
+        (
+            "sha256",
+            DownloadSummary {
+                sha256_ok: Some(false),
+                ..ok.clone()
+            },
+        ),
+    ];
+    for (k, bad) in bad {
+        let s = summary(MigrationOutcome::Completed, Some(("d", measured(bad))));
         assert_eq!(outcome_of(&s, &[], &p), Outcome::Failed, "{k}");
     }
+    let could_not_run = ProbeResult::failed(ProbeKind::Download, "no HTTP address");
+    let s2 = summary(MigrationOutcome::Completed, Some(("d", could_not_run)));
+    assert_eq!(outcome_of(&s2, &[], &p), Outcome::Failed);
     let stall = format!(
         r#"{{"t_ns":{},"source":"probe:d","kind":"download_stall_end","start_ns":{REQ},"duration_ms":2000,"unresolved":false}}"#,
         REQ + 2000 * MS
@@ -291,33 +369,41 @@ fn download_rules() {
 
 fn frames(t_ns: u64, dropped: u64, rendered: u64) -> String {
     format!(
-        r#"{{"t_ns":{t_ns},"source":"probe:s","kind":"stream_qos","frames_dropped":{dropped},"frames_rendered":{rendered}}}"#
+        r#"{{"t_ns":{t_ns},"source":"probe:s","kind":"stream_sample","level_ms":0,"min_level_ms":0,"level_percent":null,"frames_rendered":{rendered},"frames_dropped":{dropped},"bytes":0,"bitrate_kbps":0,"state":"playing"}}"#
     )
+}
+
+fn stream(cache_ms: f64, disconnects: u64) -> ProbeResult {
+    measured(StreamSummary {
+        cache_ms,
+        disconnects,
+        ..StreamSummary::default()
+    })
 }
 
 #[test]
 fn live_stream_dropped_frames_boundary() {
     let p = Profile::default();
-    let v = json!({"probe": "stream", "cache_ms": 0, "disconnects": 0, "reconnects": 0});
-    let s = summary(MigrationOutcome::Completed, Some(("s", v)));
+    let s = summary(MigrationOutcome::Completed, Some(("s", stream(0.0, 0))));
     // 500 dropped before the window do not count; 10 of 1000 in the window = 1 %
     let one_pct = [frames(REQ - MS, 500, 1000), frames(END, 510, 1990)];
     assert_eq!(outcome_of(&s, &one_pct, &p), Outcome::Clean);
     let over = [frames(REQ - MS, 500, 1000), frames(END, 511, 1989)];
     assert_eq!(outcome_of(&s, &over, &p), Outcome::Impaired);
     // with a cache it is buffered video: dropped frames are not judged
-    let cached = json!({"probe": "stream", "cache_ms": 2000, "disconnects": 0, "reconnects": 0});
-    let s2 = summary(MigrationOutcome::Completed, Some(("s", cached)));
+    let s2 = summary(MigrationOutcome::Completed, Some(("s", stream(2000.0, 0))));
     assert_eq!(outcome_of(&s2, &over, &p), Outcome::Clean);
-    let gone = json!({"probe": "stream", "cache_ms": 0, "disconnects": 1, "reconnects": 0});
-    let s3 = summary(MigrationOutcome::Completed, Some(("s", gone)));
+    let s3 = summary(MigrationOutcome::Completed, Some(("s", stream(0.0, 1))));
     assert_eq!(outcome_of(&s3, &[], &p), Outcome::Failed);
 }
 
 #[test]
 fn a_stream_that_could_not_be_played_failed() {
-    let v = json!({"probe": "stream", "cache_ms": 0, "disconnects": 0, "reconnects": 0,
-        "frames_rendered": 0, "error": "cannot open http://h/live.ts: Not Found"});
+    let v = ProbeResult::measured(
+        0,
+        StreamSummary::default(),
+        Some("cannot open http://h/live.ts: Not Found".into()),
+    );
     let s = summary(MigrationOutcome::Completed, Some(("s", v)));
     let r = judge(&s, &[], &Profile::default());
     assert_eq!(r.outcome, Outcome::Failed);
@@ -328,7 +414,10 @@ fn a_stream_that_could_not_be_played_failed() {
 fn unknown_probe_kind_is_noted_not_judged() {
     let s = summary(
         MigrationOutcome::Completed,
-        Some(("x", json!({"probe": "telepathy"}))),
+        Some((
+            "x",
+            serde_json::from_value(json!({"probe": "telepathy"})).unwrap(),
+        )),
     );
     let r = judge(&s, &[], &Profile::default());
     assert_eq!(r.outcome, Outcome::Clean);

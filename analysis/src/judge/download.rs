@@ -4,64 +4,71 @@
 //! migration window longer than that.
 
 use super::{Findings, ProbeCtx, Reason};
+use record::{DownloadOutcome, EventKind, ProbeSummary};
 
 pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
     let name = ctx.name;
-    let why = ctx
-        .text("reason")
+    let Some(ProbeSummary::Download(s)) = ctx.summary else {
+        f.failed.push(Reason::new(
+            "download did not complete",
+            format!("`{name}`: no outcome in its summary"),
+        ));
+        return stalls(ctx, f);
+    };
+    let why = s
+        .reason
+        .as_deref()
         .map(|r| format!(": {r}"))
         .unwrap_or_default();
-    match ctx.text("outcome") {
-        Some("completed") => {}
-        Some("corrupt") => f.failed.push(Reason::new(
+    match s.outcome {
+        DownloadOutcome::Completed => {
+            if s.sha256_ok == Some(false) {
+                f.failed.push(Reason::new(
+                    "download corrupt",
+                    format!("`{name}`: checksum mismatch"),
+                ));
+            }
+            if s.size_ok == Some(false) {
+                f.failed.push(Reason::new(
+                    "download corrupt",
+                    format!("`{name}`: size mismatch"),
+                ));
+            }
+        }
+        DownloadOutcome::Corrupt => f.failed.push(Reason::new(
             "download corrupt",
             format!("`{name}`: all bytes arrived but the file is wrong{why}"),
         )),
-        Some(other) => f.failed.push(Reason::new(
+        DownloadOutcome::Failed => f.failed.push(Reason::new(
             "download did not complete",
-            format!("`{name}`: {other}{why}"),
-        )),
-        None => f.failed.push(Reason::new(
-            "download did not complete",
-            format!("`{name}`: no outcome in its summary"),
+            format!("`{name}`: failed{why}"),
         )),
     }
-    if ctx.text("outcome") == Some("completed") {
-        if ctx.flag("sha256_ok") == Some(false) {
-            f.failed.push(Reason::new(
-                "download corrupt",
-                format!("`{name}`: checksum mismatch"),
-            ));
-        }
-        if ctx.flag("size_ok") == Some(false) {
-            f.failed.push(Reason::new(
-                "download corrupt",
-                format!("`{name}`: size mismatch"),
-            ));
-        }
-    }
-    if ctx.flag("restarted_from_zero") == Some(true) {
+    if s.restarted_from_zero {
         f.failed.push(Reason::new(
             "download restarted from byte 0",
             format!(
                 "`{name}`: an attempt started the file over ({} attempts)",
-                ctx.num("attempts").unwrap_or(0.0)
+                s.attempts
             ),
         ));
     }
+    stalls(ctx, f);
+}
+
+/// Impaired only when the profile sets `max_download_stall_ms`: a stall in the
+/// migration window longer than that.
+fn stalls(ctx: &ProbeCtx<'_>, f: &mut Findings) {
+    let name = ctx.name;
     let Some(limit) = ctx.limits.max_download_stall_ms else {
         return;
     };
     let longest = ctx
         .events
         .iter()
-        .filter(|e| e.kind == "download_stall_end")
-        .filter_map(|e| {
-            let d = e.duration_ms?;
-            let start = e
-                .start_ns
-                .unwrap_or_else(|| e.t_ns.saturating_sub((d * 1e6) as u64));
-            ctx.in_window(start).then_some(d)
+        .filter_map(|e| match &e.kind {
+            EventKind::DownloadStallEnd(s) => ctx.in_window(s.start_ns).then_some(s.duration_ms),
+            _ => None,
         })
         .fold(0.0, f64::max);
     if longest > limit {

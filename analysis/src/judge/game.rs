@@ -6,29 +6,31 @@
 
 use super::{Findings, ProbeCtx, Reason};
 use crate::timeline::percentile;
+use record::{EventKind, GameSummary, ProbeSummary};
 
 pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
     let name = ctx.name;
-    let lost = ctx.num("sessions_lost").unwrap_or(0.0);
-    if lost > 0.0 || ctx.flag("session_continuous") == Some(false) {
+    let summary: Option<&GameSummary> = match ctx.summary {
+        Some(ProbeSummary::Game(s)) => Some(s),
+        _ => None,
+    };
+    if let Some(s) = summary
+        && (s.sessions_lost > 0 || !s.session_continuous)
+    {
         f.failed.push(Reason::new(
             "game session state lost",
             format!(
-                "`{name}`: {lost:.0} session(s) lost, {} session(s) in the run",
-                ctx.num("sessions").unwrap_or(0.0)
+                "`{name}`: {} session(s) lost, {} session(s) in the run",
+                s.sessions_lost, s.sessions
             ),
         ));
     }
     let freezes: Vec<(u64, f64, bool)> = ctx
         .events
         .iter()
-        .filter(|e| e.kind == "game_freeze")
-        .map(|e| {
-            let d = e.duration_ms.unwrap_or(0.0);
-            let start = e
-                .start_ns
-                .unwrap_or_else(|| e.t_ns.saturating_sub((d * 1e6) as u64));
-            (start, d, e.unresolved.unwrap_or(false))
+        .filter_map(|e| match &e.kind {
+            EventKind::GameFreeze(g) => Some((g.start_ns, g.duration_ms, g.unresolved)),
+            _ => None,
         })
         .collect();
     if let Some(fr) = freezes.iter().find(|fr| fr.2) {
@@ -43,7 +45,7 @@ pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
     }
     let l = ctx.limits;
     if ctx.events.is_empty() {
-        if let Some(longest) = ctx.num("freeze_longest_ms")
+        if let Some(longest) = summary.map(|s| s.freeze_longest_ms)
             && longest > l.max_freeze_ms
         {
             f.notes.push(format!(
@@ -77,8 +79,11 @@ pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
     }
     let mut window_rtt = Vec::new();
     let mut base_rtt = Vec::new();
-    for e in ctx.events.iter().filter(|e| e.kind == "game_snapshot") {
-        let Some(rtts) = &e.rtt_ns else { continue };
+    for e in ctx.events {
+        let EventKind::GameSnapshot(snapshot) = &e.kind else {
+            continue;
+        };
+        let rtts = &snapshot.rtt_ns;
         let target = if ctx.in_window(e.t_ns) {
             &mut window_rtt
         } else if ctx.in_baseline(e.t_ns) {

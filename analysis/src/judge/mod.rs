@@ -1,10 +1,12 @@
-//! The outcome of one run (DESIGN.md section 6): **failed** when the migration did not
-//! complete or the service was lost for good; **impaired** when an impairment in the
-//! migration window exceeded the application's profile; **clean** otherwise. Every
-//! non-clean outcome carries human-readable reasons.
+//! The outcome of one run (docs/architecture.md, "Outcomes and verdicts"; the limits
+//! in docs/verdicts.md): **failed** when the migration did not complete or the
+//! service was lost for good; **impaired** when an impairment in the migration window
+//! exceeded the application's profile; **clean** otherwise. Every non-clean outcome
+//! carries human-readable reasons.
 //!
-//! One module per probe kind holds its rules; this module dispatches on each probe
-//! summary's `probe` field. Pure functions: no I/O.
+//! One module per probe kind holds its rules, over that probe's typed summary and
+//! events; this module dispatches on the kind. A probe that could not run has no
+//! summary: its rules then judge its events alone. Pure functions: no I/O.
 
 mod download;
 mod game;
@@ -12,14 +14,14 @@ mod video;
 pub mod window;
 
 use crate::profile::{AppKind, Profile};
-use crate::run::RunSummary;
-use crate::timeline::TimelineEvent;
-use probes::record::MigrationOutcome;
+use record::{
+    Event, EventKind, MigrationOutcome, ProbeKind, ProbeResult, ProbeSummary, RunSummary,
+};
 use serde::{Deserialize, Serialize};
 pub use window::Window;
 
-/// The rebuffering events of one video probe's events (kinds ending in
-/// `stall_start` / `stall_end`), for plots.
+/// The rebuffering events of one video probe's events (`stall_start` /
+/// `stall_end`, `stream_stall_start` / `stream_stall_end`), for plots.
 pub(crate) use video::stalls as video_stalls;
 
 /// The three outcomes of a run.
@@ -74,25 +76,24 @@ pub(crate) struct Findings {
     pub notes: Vec<String>,
 }
 
-/// The kind of application a probe summary measures, before any profile override.
-pub fn detect_kind(probe_summary: &serde_json::Value) -> Option<AppKind> {
-    match probe_summary.get("probe").and_then(|p| p.as_str())? {
-        "player" => Some(AppKind::BufferedVideo),
-        "stream" => {
-            let cache = ["cache_ms", "cache_s", "cache_secs", "cache"]
-                .iter()
-                .find_map(|k| probe_summary.get(*k).and_then(|v| v.as_f64()))
-                .unwrap_or(0.0);
-            Some(if cache > 0.0 {
+/// The kind of application a probe measures, before any profile override.
+pub fn detect_kind(probe: &ProbeResult) -> Option<AppKind> {
+    Some(match probe.kind()? {
+        ProbeKind::Player => AppKind::BufferedVideo,
+        ProbeKind::Stream => {
+            let cache = match probe.summary() {
+                Some(ProbeSummary::Stream(s)) => s.cache_ms,
+                _ => 0.0,
+            };
+            if cache > 0.0 {
                 AppKind::BufferedVideo
             } else {
                 AppKind::LiveStream
-            })
+            }
         }
-        "download" => Some(AppKind::Download),
-        "game" => Some(AppKind::Game),
-        _ => None,
-    }
+        ProbeKind::Download => AppKind::Download,
+        ProbeKind::Game => AppKind::Game,
+    })
 }
 
 /// The application kind of a run: the kind of its first probe with a known kind,
@@ -113,7 +114,7 @@ pub fn application_kind(summary: &RunSummary, profile: &Profile) -> Option<AppKi
 }
 
 /// Judges one run from its summary and timeline by `profile`.
-pub fn judge(summary: &RunSummary, events: &[TimelineEvent], profile: &Profile) -> RunOutcome {
+pub fn judge(summary: &RunSummary, events: &[Event], profile: &Profile) -> RunOutcome {
     let mut f = Findings::default();
     let m = &summary.migration;
     let detail = m
@@ -136,7 +137,9 @@ pub fn judge(summary: &RunSummary, events: &[TimelineEvent], profile: &Profile) 
     }
     if m.outcome == MigrationOutcome::Completed
         && m.reattached_ns.is_none()
-        && !events.iter().any(|e| e.kind == "network_reattached")
+        && !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::NetworkReattached(_)))
     {
         f.failed.push(Reason::new(
             "service not reachable again after resume",
@@ -147,11 +150,11 @@ pub fn judge(summary: &RunSummary, events: &[TimelineEvent], profile: &Profile) 
         f.notes
             .push("no probe summaries: only the migration was judged".into());
     }
-    for (name, value) in &summary.probes {
-        let Some(detected) = detect_kind(value) else {
-            let kind = value.get("probe").and_then(|p| p.as_str()).unwrap_or("?");
+    for (name, probe) in &summary.probes {
+        let (Some(kind), Some(detected)) = (probe.kind(), detect_kind(probe)) else {
+            let kind = probe.kind_name();
             f.notes.push(format!(
-                "probe `{name}` of kind `{kind}`: no rules for this kind, its impairments were not judged"
+                "probe `{name}` of kind `{kind}`: no rules for this kind (or a summary this version cannot read), its impairments were not judged"
             ));
             continue;
         };
@@ -162,22 +165,23 @@ pub fn judge(summary: &RunSummary, events: &[TimelineEvent], profile: &Profile) 
                 "probe `{name}`: no migration request seen, impairments judged over the whole run"
             ));
         }
-        let own: Vec<&TimelineEvent> = events
+        let own: Vec<&Event> = events
             .iter()
             .filter(|e| e.probe() == Some(name.as_str()))
             .collect();
         let ctx = ProbeCtx {
             name,
-            summary: value,
+            kind,
+            summary: probe.summary(),
+            error: probe.error(),
             events: &own,
             window,
             limits: &limits,
         };
-        match value.get("probe").and_then(|p| p.as_str()) {
-            Some("player") | Some("stream") => video::judge(&ctx, &mut f),
-            Some("game") => game::judge(&ctx, &mut f),
-            Some("download") => download::judge(&ctx, &mut f),
-            _ => {}
+        match kind {
+            ProbeKind::Player | ProbeKind::Stream => video::judge(&ctx, &mut f),
+            ProbeKind::Game => game::judge(&ctx, &mut f),
+            ProbeKind::Download => download::judge(&ctx, &mut f),
         }
     }
     let outcome = if !f.failed.is_empty() {
@@ -201,25 +205,17 @@ pub fn judge(summary: &RunSummary, events: &[TimelineEvent], profile: &Profile) 
 /// Everything a per-probe rule needs.
 pub(crate) struct ProbeCtx<'a> {
     pub name: &'a str,
-    pub summary: &'a serde_json::Value,
-    pub events: &'a [&'a TimelineEvent],
+    pub kind: ProbeKind,
+    /// The probe's summary (`None`: it could not run).
+    pub summary: Option<&'a ProbeSummary>,
+    /// The error it ended on, or why it could not run.
+    pub error: Option<&'a str>,
+    pub events: &'a [&'a Event],
     pub window: Option<Window>,
     pub limits: &'a crate::profile::Limits,
 }
 
 impl ProbeCtx<'_> {
-    /// A numeric field of the probe summary.
-    pub fn num(&self, key: &str) -> Option<f64> {
-        self.summary.get(key).and_then(|v| v.as_f64())
-    }
-    /// A boolean field of the probe summary.
-    pub fn flag(&self, key: &str) -> Option<bool> {
-        self.summary.get(key).and_then(|v| v.as_bool())
-    }
-    /// A string field of the probe summary.
-    pub fn text(&self, key: &str) -> Option<&str> {
-        self.summary.get(key).and_then(|v| v.as_str())
-    }
     /// Whether `t_ns` is in the window (the whole run when there is none).
     pub fn in_window(&self, t_ns: u64) -> bool {
         self.window.is_none_or(|w| w.contains(t_ns))

@@ -5,7 +5,7 @@
 //! more dropped frames than the profile's share of the window's frames.
 
 use super::{Findings, ProbeCtx, Reason};
-use crate::timeline::TimelineEvent;
+use record::{EndReason, Event, EventKind, ProbeKind, ProbeSummary};
 
 /// One rebuffering event.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,31 +18,37 @@ pub(crate) struct Stall {
     pub unresolved: bool,
 }
 
-/// The stalls in a probe's events: kinds ending in `stall_start` / `stall_end`.
-pub(crate) fn stalls(events: &[&TimelineEvent]) -> Vec<Stall> {
+/// The stalls in a video probe's events: the player's `stall_start` / `stall_end`
+/// and the stream reader's `stream_stall_start` / `stream_stall_end`.
+pub(crate) fn stalls(events: &[&Event]) -> Vec<Stall> {
     let mut out = Vec::new();
     let mut open: Option<u64> = None;
     for e in events {
-        if e.kind.ends_with("stall_start") {
-            if let Some(s) = open.take() {
-                out.push(Stall {
-                    start_ns: s,
-                    duration_ms: None,
-                    unresolved: false,
-                });
+        let end = match &e.kind {
+            EventKind::StallStart(_) | EventKind::StreamStallStart(_) => {
+                if let Some(s) = open.take() {
+                    out.push(Stall {
+                        start_ns: s,
+                        duration_ms: None,
+                        unresolved: false,
+                    });
+                }
+                open = Some(e.t_ns);
+                continue;
             }
-            open = Some(e.t_ns);
-        } else if e.kind.ends_with("stall_end") {
-            let d = e.duration_ms.unwrap_or(0.0).max(0.0);
-            let start = open
-                .take()
-                .unwrap_or_else(|| e.t_ns.saturating_sub((d * 1e6) as u64));
-            out.push(Stall {
-                start_ns: start,
-                duration_ms: Some(d),
-                unresolved: e.unresolved.unwrap_or(false),
-            });
-        }
+            EventKind::StallEnd(s) => (s.duration_ms, s.unresolved),
+            EventKind::StreamStallEnd(s) => (s.duration_ms, false),
+            _ => continue,
+        };
+        let d = end.0.max(0.0);
+        let start = open
+            .take()
+            .unwrap_or_else(|| e.t_ns.saturating_sub((d * 1e6) as u64));
+        out.push(Stall {
+            start_ns: start,
+            duration_ms: Some(d),
+            unresolved: end.1,
+        });
     }
     if let Some(s) = open {
         out.push(Stall {
@@ -54,35 +60,57 @@ pub(crate) fn stalls(events: &[&TimelineEvent]) -> Vec<Stall> {
     out
 }
 
+/// What the video rules read of a player's or a stream reader's summary.
+struct Totals {
+    stall_count: u64,
+    stall_longest_ms: f64,
+}
+
 pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
     let name = ctx.name;
     // The stream reader ends with an error when it never got a frame (unreachable,
     // not a stream) or could not decode: the service was not delivered.
-    if ctx.text("probe") == Some("stream")
-        && let Some(err) = ctx.text("error")
+    if ctx.kind == ProbeKind::Stream
+        && let Some(err) = ctx.error
     {
         f.failed.push(Reason::new(
             "stream could not be played",
             format!("`{name}`: {err}"),
         ));
     }
-    if ctx.flag("gave_up") == Some(true) || ctx.text("end_reason") == Some("gave_up") {
-        f.failed.push(Reason::new(
-            "player gave up and did not recover",
-            format!(
-                "`{name}`: its retry policy ran out ({} failed requests)",
-                ctx.num("request_errors").unwrap_or(0.0)
-            ),
-        ));
-    }
-    if let (Some(d), Some(r)) = (ctx.num("disconnects"), ctx.num("reconnects"))
-        && d > r
-    {
-        f.failed.push(Reason::new(
-            "client disconnected and did not reconnect",
-            format!("`{name}`: {d:.0} disconnects, {r:.0} reconnects"),
-        ));
-    }
+    let totals = match ctx.summary {
+        Some(ProbeSummary::Player(p)) => {
+            if p.gave_up || p.end_reason == Some(EndReason::GaveUp) {
+                f.failed.push(Reason::new(
+                    "player gave up and did not recover",
+                    format!(
+                        "`{name}`: its retry policy ran out ({} failed requests)",
+                        p.request_errors
+                    ),
+                ));
+            }
+            Some(Totals {
+                stall_count: p.stall_count,
+                stall_longest_ms: p.stall_longest_ms,
+            })
+        }
+        Some(ProbeSummary::Stream(s)) => {
+            if s.disconnects > s.reconnects {
+                f.failed.push(Reason::new(
+                    "client disconnected and did not reconnect",
+                    format!(
+                        "`{name}`: {} disconnects, {} reconnects",
+                        s.disconnects, s.reconnects
+                    ),
+                ));
+            }
+            Some(Totals {
+                stall_count: s.stall_count,
+                stall_longest_ms: s.stall_longest_ms,
+            })
+        }
+        _ => None,
+    };
     let all = stalls(ctx.events);
     if let Some(s) = all.iter().find(|s| s.unresolved) {
         f.failed.push(Reason::new(
@@ -96,17 +124,16 @@ pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
     let l = ctx.limits;
     let counts = |s: &&Stall| s.duration_ms.is_none_or(|d| d >= l.min_stall_ms);
     if ctx.events.is_empty() {
-        if let Some(n) = ctx.num("stall_count") {
+        if let Some(t) = totals {
             f.notes.push(format!(
                 "`{name}`: no timeline events, stalls judged on the whole run's summary"
             ));
-            if n as u64 > l.max_stalls {
+            if t.stall_count > l.max_stalls {
                 f.impaired.push(Reason::new(
                     "rebuffering during the run",
                     format!(
-                        "`{name}`: {n:.0} stalls in the run (longest {:.0} ms), profile allows {}",
-                        ctx.num("stall_longest_ms").unwrap_or(0.0),
-                        l.max_stalls
+                        "`{name}`: {} stalls in the run (longest {:.0} ms), profile allows {}",
+                        t.stall_count, t.stall_longest_ms, l.max_stalls
                     ),
                 ));
             }
@@ -150,7 +177,10 @@ fn dropped_frames(ctx: &ProbeCtx<'_>, max_pct: f64, f: &mut Findings) {
     let counters: Vec<(u64, u64, u64)> = ctx
         .events
         .iter()
-        .filter_map(|e| Some((e.t_ns, e.frames_dropped?, e.frames_rendered?)))
+        .filter_map(|e| match &e.kind {
+            EventKind::StreamSample(s) => Some((e.t_ns, s.frames_dropped, s.frames_rendered)),
+            _ => None,
+        })
         .collect();
     let (dropped, rendered, scope) = if let (Some(w), false) = (ctx.window, counters.is_empty()) {
         let at = |t: u64| {
@@ -169,12 +199,12 @@ fn dropped_frames(ctx: &ProbeCtx<'_>, max_pct: f64, f: &mut Findings) {
             "the migration window",
         )
     } else {
-        match (ctx.num("frames_dropped"), ctx.num("frames_rendered")) {
-            (Some(d), Some(r)) => {
+        match ctx.summary {
+            Some(ProbeSummary::Stream(s)) => {
                 f.notes.push(format!(
                     "`{name}`: no frame counters in the timeline, dropped frames judged over the whole run"
                 ));
-                (d, r, "the run")
+                (s.frames_dropped as f64, s.frames_rendered as f64, "the run")
             }
             _ => {
                 f.notes.push(format!(

@@ -1,9 +1,7 @@
 //! The migration window of one run: requested -> network reattached, plus the
 //! profile's cool-down. Everything before `requested` is the run's baseline.
 
-use crate::run::RunSummary;
-use crate::timeline::TimelineEvent;
-use probes::record::MigrationOutcome;
+use record::{Event, EventKind, MigrationOutcome, RunSummary};
 
 /// Phase timestamps of one run (`t_ns`) and the window judged.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,18 +22,26 @@ pub struct Window {
 impl Window {
     /// The phases of `summary`, completed from the timeline's migration events where
     /// the summary lacks them. `None` when no migration was requested.
-    pub fn of(summary: &RunSummary, events: &[TimelineEvent], cooldown_ms: f64) -> Option<Self> {
+    pub fn of(summary: &RunSummary, events: &[Event], cooldown_ms: f64) -> Option<Self> {
         let m = &summary.migration;
-        let first = |kind: &str| {
+        let first = |is: fn(&EventKind) -> bool| {
             events
                 .iter()
-                .find(|e| e.source == "migration" && e.kind == kind)
+                .find(|e| e.source == "migration" && is(&e.kind))
                 .map(|e| e.t_ns)
         };
-        let requested_ns = m.requested_ns.or_else(|| first("migration_requested"))?;
-        let paused_ns = m.paused_ns.or_else(|| first("migration_paused"));
-        let resumed_ns = m.resumed_ns.or_else(|| first("migration_resumed"));
-        let reattached_ns = m.reattached_ns.or_else(|| first("network_reattached"));
+        let requested_ns = m
+            .requested_ns
+            .or_else(|| first(|k| matches!(k, EventKind::MigrationRequested(_))))?;
+        let paused_ns = m
+            .paused_ns
+            .or_else(|| first(|k| matches!(k, EventKind::MigrationPaused(_))));
+        let resumed_ns = m
+            .resumed_ns
+            .or_else(|| first(|k| matches!(k, EventKind::MigrationResumed(_))));
+        let reattached_ns = m
+            .reattached_ns
+            .or_else(|| first(|k| matches!(k, EventKind::NetworkReattached(_))));
         let last = events.iter().map(|e| e.t_ns).max().unwrap_or(requested_ns);
         let base = match m.outcome {
             MigrationOutcome::Completed => reattached_ns.or(resumed_ns).unwrap_or(last),

@@ -1,11 +1,9 @@
 //! The factors the study varies (its Figures 3-5), read from each run's `run.json`:
 //! flavor, bandwidth and drop rate of the migration link, and mode.
 //!
-//! `conditions` is free-form JSON; the migration link is looked up as
-//! `conditions.migration` (an object), or an element with `link: "migration"` of an
-//! array, with `rate_mbit` / `loss_pct` keys (the `net_condition` event's names).
+//! The migration link's rate and loss come from `conditions.migration`.
 
-use crate::run::RunInfo;
+use record::{Copy, RunInfo};
 
 /// A factor the phase bars are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,17 +44,20 @@ impl Factor {
         };
         match self {
             Factor::Flavor => i.flavor.clone(),
-            Factor::Mode => {
-                if i.copy.is_empty() || i.copy == "precopy" {
-                    i.mode.clone()
-                } else {
-                    format!("{} {}", i.mode, i.copy)
-                }
-            }
-            Factor::Bandwidth => link_value(&i.conditions, &["rate_mbit", "rate"])
+            Factor::Mode => match i.copy {
+                Copy::Precopy => i.mode.to_string(),
+                Copy::Postcopy => format!("{} {}", i.mode, i.copy),
+            },
+            Factor::Bandwidth => i
+                .conditions
+                .migration
+                .rate_mbit
                 .map(|v| format!("{v} Mbit/s"))
                 .unwrap_or_else(|| "unlimited".into()),
-            Factor::DropRate => link_value(&i.conditions, &["loss_pct", "loss"])
+            Factor::DropRate => i
+                .conditions
+                .migration
+                .loss_pct
                 .map(|v| format!("{v} %"))
                 .unwrap_or_else(|| "0 %".into()),
         }
@@ -73,17 +74,4 @@ impl Factor {
             None => (1, 0.0, value.to_string()),
         }
     }
-}
-
-fn link_value(conditions: &serde_json::Value, keys: &[&str]) -> Option<f64> {
-    let link = match conditions {
-        serde_json::Value::Object(m) => m.get("migration")?.clone(),
-        serde_json::Value::Array(a) => a
-            .iter()
-            .find(|l| l.get("link").and_then(|n| n.as_str()) == Some("migration"))?
-            .clone(),
-        _ => return None,
-    };
-    keys.iter()
-        .find_map(|k| link.get(*k).and_then(|v| v.as_f64()))
 }

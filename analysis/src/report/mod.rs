@@ -17,7 +17,7 @@ use crate::reader::{Campaign, LoadedRun};
 use crate::stats::{PHASES, describe, phase_ms};
 use crate::table::Table;
 use crate::table::html::{TABLE_CSS, esc};
-use probes::record::MigrationOutcome;
+use record::MigrationOutcome;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

@@ -100,7 +100,7 @@ pub fn statistics(c: &Campaign) -> String {
         );
         let completed: Vec<_> = runs
             .iter()
-            .filter(|r| r.summary.migration.outcome == probes::record::MigrationOutcome::Completed)
+            .filter(|r| r.summary.migration.outcome == record::MigrationOutcome::Completed)
             .collect();
         let _ = write!(o, "<td>{}</td>", completed.len());
         for p in PHASES {

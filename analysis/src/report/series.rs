@@ -4,8 +4,7 @@
 //! freezes), in seconds since the run's start. Pure: no drawing here.
 
 use crate::judge::detect_kind;
-use crate::run::RunSummary;
-use crate::timeline::TimelineEvent;
+use record::{Event, EventKind, ProbeKind, RequestType, RunSummary};
 
 /// One panel of a run's timeline plot.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,8 +47,24 @@ fn s(ns: u64) -> f64 {
     ns as f64 / 1e9
 }
 
-/// Stall bands from kinds ending in `stall_start` / `stall_end`.
-fn stall_bands(events: &[&TimelineEvent], end_s: f64) -> Vec<(f64, f64)> {
+/// An event's time in seconds since the run's start.
+fn t_s(e: &Event) -> f64 {
+    s(e.t_ns)
+}
+
+/// The stream reader's cache level where an event states it: when playback starts,
+/// at every sample and at a disconnect.
+fn cache_level_ms(kind: &EventKind) -> Option<f64> {
+    match kind {
+        EventKind::StreamPlaying(p) => Some(p.level_ms),
+        EventKind::StreamSample(s) => Some(s.level_ms),
+        EventKind::StreamDisconnect(d) => Some(d.level_ms),
+        _ => None,
+    }
+}
+
+/// Stall bands of a video probe.
+fn stall_bands(events: &[&Event], end_s: f64) -> Vec<(f64, f64)> {
     crate::judge::video_stalls(events)
         .into_iter()
         .map(|st| {
@@ -61,7 +76,7 @@ fn stall_bands(events: &[&TimelineEvent], end_s: f64) -> Vec<(f64, f64)> {
 
 /// The buffer level, piecewise linear: it jumps at each `request` to that request's
 /// `buffer_ms`, drains at 1 s/s while playing, is 0 during stalls.
-fn buffer_level(events: &[&TimelineEvent]) -> Vec<(f64, f64)> {
+fn buffer_level(events: &[&Event]) -> Vec<(f64, f64)> {
     let mut pts = Vec::new();
     let (mut playing, mut level, mut since) = (false, 0.0f64, 0.0f64);
     let drain_to = |t: f64, level: f64, since: f64, pts: &mut Vec<(f64, f64)>| {
@@ -76,22 +91,21 @@ fn buffer_level(events: &[&TimelineEvent]) -> Vec<(f64, f64)> {
         }
     };
     for e in events {
-        let t = e.t_s();
-        match e.kind.as_str() {
-            "startup" => {
-                level = e.buffer_ms.map_or(level, |b| b / 1000.0);
+        let t = t_s(e);
+        match &e.kind {
+            EventKind::Startup(s) => {
+                level = s.buffer_ms / 1000.0;
                 pts.push((t, level));
                 playing = true;
             }
-            "request" => {
-                let Some(b) = e.buffer_ms else { continue };
+            EventKind::Request(r) => {
                 if playing {
                     drain_to(t, level, since, &mut pts);
                 }
-                level = b / 1000.0;
+                level = r.buffer_ms / 1000.0;
                 pts.push((t, level));
             }
-            "stall_start" => {
+            EventKind::StallStart(_) => {
                 if playing {
                     drain_to(t, level, since, &mut pts);
                 }
@@ -99,12 +113,12 @@ fn buffer_level(events: &[&TimelineEvent]) -> Vec<(f64, f64)> {
                 level = 0.0;
                 playing = false;
             }
-            "stall_end" => {
-                level = e.buffer_ms.map_or(level, |b| b / 1000.0);
+            EventKind::StallEnd(s) => {
+                level = s.buffer_ms / 1000.0;
                 pts.push((t, level));
                 playing = true;
             }
-            "ended" => {
+            EventKind::Ended(_) => {
                 if playing {
                     level = drain_to(t, level, since, &mut pts);
                 }
@@ -118,18 +132,18 @@ fn buffer_level(events: &[&TimelineEvent]) -> Vec<(f64, f64)> {
 }
 
 /// The panels of one run: for each probe, what its kind plots.
-pub fn panels(summary: &RunSummary, events: &[TimelineEvent]) -> Vec<Panel> {
-    let end_s = events.iter().map(|e| e.t_s()).fold(0.0, f64::max);
+pub fn panels(summary: &RunSummary, events: &[Event]) -> Vec<Panel> {
+    let end_s = events.iter().map(t_s).fold(0.0, f64::max);
     let mut out = Vec::new();
-    for (name, value) in &summary.probes {
-        let own: Vec<&TimelineEvent> = events
+    for (name, probe) in &summary.probes {
+        let own: Vec<&Event> = events
             .iter()
             .filter(|e| e.probe() == Some(name.as_str()))
             .collect();
-        if own.is_empty() || detect_kind(value).is_none() {
+        let Some(kind) = probe.kind() else { continue };
+        if own.is_empty() || detect_kind(probe).is_none() {
             continue;
         }
-        let kind = value.get("probe").and_then(|p| p.as_str()).unwrap_or("");
         let mut panel = |title: &str, y: &str, points: Vec<(f64, f64)>, dots, bands| {
             if !points.is_empty() {
                 out.push(Panel {
@@ -142,7 +156,7 @@ pub fn panels(summary: &RunSummary, events: &[TimelineEvent]) -> Vec<Panel> {
             }
         };
         match kind {
-            "player" => {
+            ProbeKind::Player => {
                 let stalls = stall_bands(&own, end_s);
                 panel(
                     "buffer level (stalls in red)",
@@ -152,18 +166,20 @@ pub fn panels(summary: &RunSummary, events: &[TimelineEvent]) -> Vec<Panel> {
                     stalls.clone(),
                 );
                 let mut rate: Vec<(f64, f64)> = Vec::new();
-                for e in own
-                    .iter()
-                    .filter(|e| e.kind == "request" && e.request_type.as_deref() == Some("media"))
-                {
-                    let Some(b) = e.bitrate_kbps else { continue };
+                for e in &own {
+                    let EventKind::Request(r) = &e.kind else {
+                        continue;
+                    };
+                    let (RequestType::Media, Some(b)) = (r.request_type, r.bitrate_kbps) else {
+                        continue;
+                    };
                     // a step: the previous bitrate holds until this segment
                     if let Some(&(_, prev)) = rate.last()
                         && prev != b
                     {
-                        rate.push((e.t_s(), prev));
+                        rate.push((t_s(e), prev));
                     }
-                    rate.push((e.t_s(), b));
+                    rate.push((t_s(e), b));
                 }
                 panel(
                     "bitrate of the media downloaded",
@@ -173,16 +189,19 @@ pub fn panels(summary: &RunSummary, events: &[TimelineEvent]) -> Vec<Panel> {
                     stalls,
                 );
             }
-            "stream" => {
+            ProbeKind::Stream => {
                 let stalls = stall_bands(&own, end_s);
                 let cache: Vec<(f64, f64)> = own
                     .iter()
-                    .filter_map(|e| Some((e.t_s(), e.cache_ms.map(|c| c / 1000.0)?)))
+                    .filter_map(|e| Some((t_s(e), cache_level_ms(&e.kind)? / 1000.0)))
                     .collect();
                 if cache.is_empty() {
                     let pct = own
                         .iter()
-                        .filter_map(|e| Some((e.t_s(), e.cache_pct?)))
+                        .filter_map(|e| match &e.kind {
+                            EventKind::StreamSample(s) => Some((t_s(e), s.level_percent?)),
+                            _ => None,
+                        })
                         .collect();
                     panel(
                         "cache fill (stalls in red)",
@@ -202,44 +221,56 @@ pub fn panels(summary: &RunSummary, events: &[TimelineEvent]) -> Vec<Panel> {
                 }
                 let dropped = own
                     .iter()
-                    .filter_map(|e| Some((e.t_s(), e.frames_dropped? as f64)))
+                    .filter_map(|e| match &e.kind {
+                        EventKind::StreamSample(s) => Some((t_s(e), s.frames_dropped as f64)),
+                        _ => None,
+                    })
                     .collect();
                 panel("frames dropped", "dropped frames", dropped, false, stalls);
             }
-            "game" => {
+            ProbeKind::Game => {
                 let freezes: Vec<(f64, f64)> = own
                     .iter()
-                    .filter(|e| e.kind == "game_freeze")
-                    .map(|e| {
-                        let d = e.duration_ms.unwrap_or(0.0) / 1000.0;
-                        let a = e.start_ns.map_or(e.t_s() - d, s);
-                        (a, a + d)
+                    .filter_map(|e| match &e.kind {
+                        EventKind::GameFreeze(g) => {
+                            let a = s(g.start_ns);
+                            Some((a, a + g.duration_ms / 1000.0))
+                        }
+                        _ => None,
                     })
                     .collect();
                 let rtt = own
                     .iter()
-                    .filter(|e| e.kind == "game_snapshot")
                     .flat_map(|e| {
-                        let t = e.t_s();
-                        e.rtt_ns.iter().flatten().map(move |r| (t, *r as f64 / 1e6))
+                        let t = t_s(e);
+                        let rtts = match &e.kind {
+                            EventKind::GameSnapshot(g) => g.rtt_ns.as_slice(),
+                            _ => &[],
+                        };
+                        rtts.iter().map(move |r| (t, *r as f64 / 1e6))
                     })
                     .collect();
                 panel("RTT (freezes in red)", "RTT (ms)", rtt, true, freezes);
             }
-            "download" => {
+            ProbeKind::Download => {
                 let stalls = own
                     .iter()
-                    .filter(|e| e.kind == "download_stall_end")
-                    .map(|e| {
-                        let d = e.duration_ms.unwrap_or(0.0) / 1000.0;
-                        let a = e.start_ns.map_or(e.t_s() - d, s);
-                        (a, a + d)
+                    .filter_map(|e| match &e.kind {
+                        EventKind::DownloadStallEnd(d) => {
+                            let a = s(d.start_ns);
+                            Some((a, a + d.duration_ms / 1000.0))
+                        }
+                        _ => None,
                     })
                     .collect();
                 let tput = own
                     .iter()
-                    .filter(|e| e.kind == "download_progress")
-                    .filter_map(|e| Some((e.t_s(), e.throughput_kbps? / 1000.0)))
+                    .filter_map(|e| match &e.kind {
+                        EventKind::DownloadProgress(p) => {
+                            Some((t_s(e), p.throughput_kbps / 1000.0))
+                        }
+                        _ => None,
+                    })
                     .collect();
                 panel(
                     "throughput per 100 ms (stalls in red)",
@@ -249,7 +280,6 @@ pub fn panels(summary: &RunSummary, events: &[TimelineEvent]) -> Vec<Panel> {
                     stalls,
                 );
             }
-            _ => {}
         }
     }
     out
