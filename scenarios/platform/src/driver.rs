@@ -1,19 +1,21 @@
-//! Migration drivers: one module per platform behind one trait.
+//! The driver trait and everything a driver gets for one run.
 //!
 //! A driver prepares the service (VM, process), migrates it while emitting
 //! timestamped phase events (requested, paused, resumed, per-pass counters, end) to
 //! the run's [`EventSink`], can cancel, and tears everything down. "Network
-//! reattached" comes from the runner's reachability prober unless the platform has
-//! its own event.
+//! reattached" comes from the campaign runner's reachability prober unless the
+//! platform has its own event. A [`DriverContext`] holds platform-level facts only
+//! (the service to start, the flavor, the link conditions, the driver's own
+//! settings): the campaign crate maps its scenario files onto it.
 
-pub mod lab;
-
-pub mod emulated;
-pub mod exec;
-
-use probes::record::{Event, MigrationOutcome};
+use crate::emulated::EmulatedConfig;
+use crate::exec::ExecConfig;
+use record::clock::MonotonicClock;
+use record::{Copy, Event, LinkCondition, MigrationOutcome, Mode};
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -22,26 +24,6 @@ pub type EventSink = std::sync::Arc<dyn Fn(Event) + Send + Sync>;
 
 /// A boxed future, so drivers can be used as `dyn MigrationDriver`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// `live` (shared storage) or `block` (disk copied too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Pre-copy of memory only; the disk is shared.
-    Live,
-    /// The disk is copied too.
-    Block,
-}
-
-/// Pre-copy or post-copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Copy {
-    /// Iterative pre-copy, then stop-and-copy.
-    Precopy,
-    /// Switch to post-copy after some pre-copy.
-    Postcopy,
-}
 
 /// What to migrate and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +74,170 @@ pub struct DriverError {
     pub driver: String,
     /// What failed and what to do.
     pub what: String,
+}
+
+/// Which driver migrates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriverKind {
+    /// Rootless: the service is a child process behind an impairment proxy.
+    Emulated,
+    /// User commands start, poll and cancel the migration.
+    Exec,
+    /// The local QEMU lab.
+    Lab,
+}
+
+impl DriverKind {
+    /// The name used in files and results (`emulated`, `exec`, `lab`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DriverKind::Emulated => "emulated",
+            DriverKind::Exec => "exec",
+            DriverKind::Lab => "lab",
+        }
+    }
+}
+
+/// A driver's own settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriverConfig {
+    /// The emulated driver's pre-copy model inputs.
+    Emulated(EmulatedConfig),
+    /// The exec driver's commands and addresses.
+    Exec(ExecConfig),
+    /// The local QEMU lab (its settings come from the context).
+    Lab,
+}
+
+impl DriverConfig {
+    /// Which driver these settings are for.
+    pub fn kind(&self) -> DriverKind {
+        match self {
+            DriverConfig::Emulated(_) => DriverKind::Emulated,
+            DriverConfig::Exec(_) => DriverKind::Exec,
+            DriverConfig::Lab => DriverKind::Lab,
+        }
+    }
+}
+
+/// OpenStack m1.* flavor names: the size of the migrated VM (the lab scales them to
+/// this machine, the emulated driver's model takes their memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavor {
+    /// 1 vCPU, 512 MB RAM, 1 GB disk.
+    Tiny,
+    /// 1 vCPU, 2048 MB, 20 GB.
+    Small,
+    /// 2 vCPU, 4096 MB, 40 GB.
+    Medium,
+    /// 4 vCPU, 8192 MB, 80 GB.
+    Large,
+}
+
+impl Flavor {
+    /// The name used in files and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Tiny => "tiny",
+            Flavor::Small => "small",
+            Flavor::Medium => "medium",
+            Flavor::Large => "large",
+        }
+    }
+
+    /// RAM in MiB.
+    pub fn memory_mib(self) -> f64 {
+        match self {
+            Flavor::Tiny => 512.0,
+            Flavor::Small => 2048.0,
+            Flavor::Medium => 4096.0,
+            Flavor::Large => 8192.0,
+        }
+    }
+}
+
+/// Which service is under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// DASH/HLS origin (HTTP).
+    Dash,
+    /// File server (HTTP).
+    File,
+    /// UDP game server.
+    Game,
+    /// Live MPEG-TS stream server (HTTP): an encoder inside, or a relay.
+    Live,
+}
+
+impl ServiceKind {
+    /// The `serve` subcommand name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::Dash => "dash",
+            ServiceKind::File => "file",
+            ServiceKind::Game => "game",
+            ServiceKind::Live => "live",
+        }
+    }
+}
+
+/// Where the `live` service takes its stream from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LiveSource {
+    /// The encoder runs inside the migrated service (the study's "encoder inside").
+    #[default]
+    Encoder,
+    /// The service relays an external encoder that is not migrated (the study's
+    /// "without content"); the driver starts that encoder outside the service.
+    Relay,
+}
+
+impl LiveSource {
+    /// The `serve live --source` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            LiveSource::Encoder => "encoder",
+            LiveSource::Relay => "relay",
+        }
+    }
+}
+
+/// The service a run puts under test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    /// Which one.
+    pub kind: ServiceKind,
+    /// A `live` service's stream source (`None` for the other services).
+    pub source: Option<LiveSource>,
+    /// Extra flags for `serve <kind>`.
+    pub args: Vec<String>,
+}
+
+/// Everything a driver gets for one run.
+#[derive(Clone)]
+pub struct DriverContext {
+    /// The run's clock (convert platform timestamps with `offset_of_wall_ns`).
+    pub clock: MonotonicClock,
+    /// The run's timeline.
+    pub sink: EventSink,
+    /// The run's seed.
+    pub seed: u64,
+    /// The run's folder (drivers may put logs there).
+    pub run_dir: PathBuf,
+    /// The driver and its own settings.
+    pub driver: DriverConfig,
+    /// The service under test.
+    pub service: Service,
+    /// The VM size.
+    pub flavor: Flavor,
+    /// Conditions of the clients' link to the service.
+    pub client: LinkCondition,
+    /// Conditions of the link between the source and destination hosts.
+    pub migration: LinkCondition,
 }
 
 /// A migration platform.

@@ -12,16 +12,15 @@
 //!
 //! Without an `end` marker, exit status 0 means completed and anything else failed.
 
-use super::emulated::{copy_name, mode_name};
-use super::{
-    BoxFuture, DriverError, EventSink, MigrationDriver, MigrationReport, MigrationRequest,
-    ServiceEndpoint,
+use crate::driver::{
+    BoxFuture, DriverConfig, DriverContext, DriverError, EventSink, MigrationDriver,
+    MigrationReport, MigrationRequest, ServiceEndpoint,
 };
-use crate::runner::driver::DriverContext;
-use crate::scenario::{CommandLine, ExecSettings};
-use probes::clock::Clock;
-use probes::record::*;
+use record::clock::Clock;
+use record::*;
+use serde::Serialize;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -112,6 +111,73 @@ pub fn parse_marker(line: &str) -> Option<Marker> {
     Some(Marker { wall_ns, kind })
 }
 
+/// A command: an argument list, or one string run with `sh -c`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum CommandLine {
+    /// `sh -c STRING`.
+    Shell(String),
+    /// Program and arguments.
+    Argv(Vec<String>),
+}
+
+impl<'de> serde::Deserialize<'de> for CommandLine {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CommandLine;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a command: a string (run with sh -c) or an array of strings (program and arguments)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CommandLine, E> {
+                if v.trim().is_empty() {
+                    return Err(E::custom("the command is empty"));
+                }
+                Ok(CommandLine::Shell(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<CommandLine, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    v.push(s);
+                }
+                if v.is_empty() {
+                    return Err(serde::de::Error::custom(
+                        "the command is empty: give at least the program",
+                    ));
+                }
+                Ok(CommandLine::Argv(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The exec driver's commands and addresses (docs/exec-driver.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecConfig {
+    /// Starts the service once per run (optional); runs until it exits.
+    pub prepare: Option<CommandLine>,
+    /// Starts the migration; its output lines carry the phase markers.
+    pub start: CommandLine,
+    /// Run every `poll_interval` while the migration runs; its lines carry markers.
+    pub poll: Option<CommandLine>,
+    /// Poll interval.
+    pub poll_interval: Duration,
+    /// Cancels the migration.
+    pub cancel: Option<CommandLine>,
+    /// Run once at the end of each run (optional).
+    pub teardown: Option<CommandLine>,
+    /// HTTP service address, for player and download probes.
+    pub http: Option<SocketAddr>,
+    /// UDP game service address.
+    pub game: Option<SocketAddr>,
+    /// TCP address the reachability prober connects to (default: `http`).
+    pub probe_target: Option<SocketAddr>,
+}
+
 fn err(what: impl Into<String>) -> DriverError {
     DriverError {
         driver: "exec".into(),
@@ -165,18 +231,16 @@ async fn run_to_end(c: &CommandLine, what: &str) -> Result<String, DriverError> 
 /// The exec driver of one run.
 pub struct ExecDriver {
     ctx: DriverContext,
-    cfg: ExecSettings,
+    cfg: ExecConfig,
     pgid: Option<i32>,
 }
 
 impl ExecDriver {
-    /// A driver for `ctx` (which must have `[migration.exec]`).
+    /// A driver for `ctx`, whose driver must be `exec`.
     pub fn new(ctx: DriverContext) -> Result<Self, String> {
-        let cfg = ctx
-            .settings
-            .exec
-            .clone()
-            .ok_or("driver \"exec\" needs [migration.exec]")?;
+        let DriverConfig::Exec(cfg) = ctx.driver.clone() else {
+            return Err("driver \"exec\" needs [migration.exec]".into());
+        };
         Ok(Self {
             ctx,
             cfg,
@@ -200,10 +264,6 @@ impl ExecDriver {
     }
 }
 
-fn addr(v: &Option<toml::Spanned<String>>) -> Option<std::net::SocketAddr> {
-    v.as_ref().and_then(|s| s.get_ref().parse().ok())
-}
-
 impl MigrationDriver for ExecDriver {
     fn name(&self) -> &'static str {
         "exec"
@@ -214,13 +274,15 @@ impl MigrationDriver for ExecDriver {
             if let Some(p) = &self.cfg.prepare {
                 run_to_end(p, "prepare").await?;
             }
-            let http = addr(&self.cfg.http);
-            let probe_target = addr(&self.cfg.probe_target)
+            let http = self.cfg.http;
+            let probe_target = self
+                .cfg
+                .probe_target
                 .or(http)
                 .ok_or_else(|| err("no probe_target or http address"))?;
             Ok(ServiceEndpoint {
                 http,
-                game: addr(&self.cfg.game),
+                game: self.cfg.game,
                 probe_target,
                 netns: None,
             })
@@ -233,7 +295,7 @@ impl MigrationDriver for ExecDriver {
         sink: EventSink,
     ) -> BoxFuture<'a, Result<MigrationReport, DriverError>> {
         Box::pin(async move {
-            let start = self.cfg.start.get_ref().clone();
+            let start = self.cfg.start.clone();
             let mut cmd = command(&start);
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
             sink(Event::new(
@@ -241,8 +303,8 @@ impl MigrationDriver for ExecDriver {
                 "migration",
                 EventKind::MigrationRequested(MigrationRequested {
                     driver: "exec".into(),
-                    mode: mode_name(request.mode).into(),
-                    copy: copy_name(request.copy).into(),
+                    mode: request.mode,
+                    copy: request.copy,
                 }),
             ));
             let mut child = cmd.spawn().map_err(|e| {
@@ -257,12 +319,8 @@ impl MigrationDriver for ExecDriver {
                 BufReader::new(child.stderr.take().ok_or_else(|| err("no stderr"))?).lines();
             self.pgid = child.id().and_then(|p| i32::try_from(p).ok());
             let deadline = tokio::time::Instant::now() + request.time_limit;
-            let mut poll = tokio::time::interval(
-                self.cfg
-                    .poll_interval_ms
-                    .duration()
-                    .max(Duration::from_millis(10)),
-            );
+            let mut poll =
+                tokio::time::interval(self.cfg.poll_interval.max(Duration::from_millis(10)));
             let (mut ended, mut stderr_tail, mut out_open, mut err_open) =
                 (None, Vec::<String>::new(), true, true);
             let status = loop {

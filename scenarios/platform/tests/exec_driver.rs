@@ -2,20 +2,32 @@
 //! command's `end` marker or exit status, and cancels at the time limit (running the
 //! cancel command).
 
-use probes::clock::MonotonicClock;
-use probes::record::{Event, EventKind, MigrationOutcome};
-use scenarios::migrate::exec::ExecDriver;
-use scenarios::migrate::{EventSink, MigrationDriver};
-use scenarios::runner::driver::DriverContext;
+use platform::exec::{CommandLine, ExecConfig, ExecDriver};
+use platform::{
+    DriverConfig, DriverContext, EventSink, Flavor, MigrationDriver, MigrationRequest, Service,
+    ServiceKind,
+};
+use record::clock::MonotonicClock;
+use record::{Copy, Event, EventKind, LinkCondition, MigrationOutcome, Mode};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-fn context(exec: &str, time_limit_s: f64, dir: &Path) -> (DriverContext, Arc<Mutex<Vec<Event>>>) {
-    let src = format!(
-        "name = \"e\"\n[migration]\ndriver = \"exec\"\ntime_limit_s = {time_limit_s}\n[migration.exec]\n{exec}\nhttp = \"127.0.0.1:9\"\n\
-         [[application]]\nname = \"a\"\nservice = \"file\"\n[application.download]\n[[scenario]]\nname = \"s\"\n"
-    );
-    let c = scenarios::scenario::parse(Path::new("e.toml"), &src).unwrap();
+/// The commands of a `[migration.exec]` table, as a scenario file writes them.
+#[derive(serde::Deserialize)]
+struct Commands {
+    start: CommandLine,
+    cancel: Option<CommandLine>,
+}
+
+/// A run of the exec driver with the commands of `exec` (TOML), a time limit and
+/// the service at 127.0.0.1:9; the request and the events it records.
+fn context(
+    exec: &str,
+    time_limit_s: f64,
+    dir: &Path,
+) -> (DriverContext, MigrationRequest, Arc<Mutex<Vec<Event>>>) {
+    let c: Commands = toml::from_str(exec).unwrap();
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
     let sink: EventSink = Arc::new(move |e| ev.lock().unwrap().push(e));
@@ -24,11 +36,36 @@ fn context(exec: &str, time_limit_s: f64, dir: &Path) -> (DriverContext, Arc<Mut
         sink,
         seed: 1,
         run_dir: dir.to_path_buf(),
-        settings: c.migration.clone(),
-        application: c.applications[0].clone(),
-        scenario: c.scenarios[0].clone(),
+        driver: DriverConfig::Exec(ExecConfig {
+            prepare: None,
+            start: c.start,
+            poll: None,
+            poll_interval: Duration::from_millis(500),
+            cancel: c.cancel,
+            teardown: None,
+            http: Some("127.0.0.1:9".parse().unwrap()),
+            game: None,
+            probe_target: None,
+        }),
+        service: Service {
+            kind: ServiceKind::File,
+            source: None,
+            args: Vec::new(),
+        },
+        flavor: Flavor::Tiny,
+        client: LinkCondition::NONE,
+        migration: LinkCondition::NONE,
     };
-    (ctx, events)
+    let request = MigrationRequest {
+        mode: Mode::Live,
+        copy: Copy::Precopy,
+        bandwidth_bps: None,
+        downtime_limit: Some(Duration::from_millis(300)),
+        time_limit: Duration::from_secs_f64(time_limit_s),
+        postcopy_after_passes: Some(1),
+        auto_converge: false,
+    };
+    (ctx, request, events)
 }
 
 fn kinds(events: &Mutex<Vec<Event>>) -> Vec<String> {
@@ -49,8 +86,7 @@ fn kinds(events: &Mutex<Vec<Event>>) -> Vec<String> {
 async fn markers_become_phase_events() {
     let dir = tempfile::tempdir().unwrap();
     let start = r#"start = "echo QOEPROBE pass n=1 transferred=10 remaining=5; sleep 0.2; echo QOEPROBE paused; sleep 0.1; echo QOEPROBE resumed; echo noise; echo QOEPROBE end completed downtime_ms=80""#;
-    let (ctx, events) = context(start, 10.0, dir.path());
-    let request = ctx.request();
+    let (ctx, request, events) = context(start, 10.0, dir.path());
     let sink = ctx.sink.clone();
     let mut d = ExecDriver::new(ctx).unwrap();
     let ep = d.prepare().await.unwrap();
@@ -82,8 +118,8 @@ async fn markers_become_phase_events() {
 #[tokio::test]
 async fn exit_status_decides_without_an_end_marker() {
     let dir = tempfile::tempdir().unwrap();
-    let (ctx, _) = context(r#"start = "echo oops >&2; exit 3""#, 10.0, dir.path());
-    let (request, sink) = (ctx.request(), ctx.sink.clone());
+    let (ctx, request, _) = context(r#"start = "echo oops >&2; exit 3""#, 10.0, dir.path());
+    let sink = ctx.sink.clone();
     let mut d = ExecDriver::new(ctx).unwrap();
     d.prepare().await.unwrap();
     let r = d.migrate(&request, sink).await.unwrap();
@@ -103,8 +139,8 @@ async fn the_time_limit_cancels() {
         "start = [\"sleep\", \"30\"]\ncancel = \"touch {}\"",
         flag.display()
     );
-    let (ctx, events) = context(&exec, 0.3, dir.path());
-    let (request, sink) = (ctx.request(), ctx.sink.clone());
+    let (ctx, request, events) = context(&exec, 0.3, dir.path());
+    let sink = ctx.sink.clone();
     let mut d = ExecDriver::new(ctx).unwrap();
     d.prepare().await.unwrap();
     let t0 = std::time::Instant::now();

@@ -7,11 +7,13 @@
 mod lab_common;
 
 use lab_common::*;
-use probes::record::MigrationOutcome;
-use scenarios::lab::init::Service;
-use scenarios::lab::{init, netns, topology};
-use scenarios::migrate::{Copy, MigrationDriver, Mode};
-use scenarios::net::LinkCondition;
+use platform::MigrationDriver;
+use platform::lab::Service;
+use platform::lab::{init, network};
+use platform::net::LinkCondition;
+use platform::net::netns;
+use record::MigrationOutcome;
+use record::{Copy, Mode};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -63,10 +65,10 @@ async fn delay_and_loss_on_lab_links() {
     d.prepare().await.expect("prepare");
     let s = d.session().expect("session");
     let id = s.id().to_string();
-    let topo = s.topology();
+    let topo = s.network();
     assert!(topo.client_link().unwrap().relay().is_some());
     assert!(topo.migration_link().unwrap().relay().is_some());
-    let http = SocketAddr::from((topology::GUEST_IP, init::DASH_PORT));
+    let http = SocketAddr::from((network::GUEST_IP, init::DASH_PORT));
     let rtt = connect_rtt(&s.client_ns(), http, 20).await;
     eprintln!("client -> guest RTT (median of 20 connects): {rtt:?}");
     let want = Duration::from_millis(100);
@@ -103,7 +105,7 @@ async fn delay_and_loss_on_lab_links() {
     );
     let s = d.session().unwrap();
     let relay = s
-        .topology()
+        .network()
         .migration_link()
         .unwrap()
         .relay()

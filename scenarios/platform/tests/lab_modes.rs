@@ -4,9 +4,10 @@
 mod lab_common;
 
 use lab_common::*;
-use probes::record::{EventKind, MigrationOutcome};
-use scenarios::lab::init::Service;
-use scenarios::migrate::{Copy, MigrationDriver, Mode};
+use platform::MigrationDriver;
+use platform::lab::Service;
+use record::{Copy, Mode};
+use record::{EventKind, MigrationOutcome};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

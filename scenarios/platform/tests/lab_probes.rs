@@ -6,15 +6,16 @@
 mod lab_common;
 
 use lab_common::*;
-use probes::clock::{Clock, MonotonicClock};
+use platform::MigrationDriver;
+use platform::lab::Service;
+use platform::net::netns;
 use probes::game::core::{GameConfig, Protocol};
 use probes::player::abr;
 use probes::player::http::run_session;
 use probes::player::session::{Player, PlayerConfig};
-use probes::record::{Event, EventKind, MigrationOutcome};
-use scenarios::lab::init::Service;
-use scenarios::lab::netns;
-use scenarios::migrate::{Copy, MigrationDriver, Mode};
+use record::clock::{Clock, MonotonicClock};
+use record::{Copy, Mode};
+use record::{Event, EventKind, MigrationOutcome};
 use std::sync::Arc;
 use std::time::Duration;
 

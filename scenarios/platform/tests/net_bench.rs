@@ -13,7 +13,7 @@
 mod net_util;
 
 use net_util::*;
-use scenarios::net::{DelayBackend, LinkCondition, ShapedLinkSpec, Topology};
+use platform::net::{DelayBackend, LinkCondition, ShapedLinkSpec, Topology};
 use std::time::Duration;
 
 fn quantile(v: &[f64], q: f64) -> f64 {

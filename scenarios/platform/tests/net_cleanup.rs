@@ -6,7 +6,7 @@
 mod net_util;
 
 use net_util::*;
-use scenarios::net::{self, DelayBackend, LinkCondition, ShapedLinkSpec, Topology};
+use platform::net::{self, DelayBackend, LinkCondition, ShapedLinkSpec, Topology};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

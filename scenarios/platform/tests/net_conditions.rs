@@ -5,7 +5,7 @@
 mod net_util;
 
 use net_util::*;
-use scenarios::net::{DelayBackend, LinkCondition, ShapedLink, ShapedLinkSpec, Topology};
+use platform::net::{DelayBackend, LinkCondition, ShapedLink, ShapedLinkSpec, Topology};
 use std::time::Duration;
 
 const A_IP: &str = "10.91.0.1";

@@ -5,7 +5,7 @@
 mod net_util;
 
 use net_util::*;
-use scenarios::net::{self, DelayBackend, LinkCondition, NetError, ShapedLinkSpec, Topology};
+use platform::net::{self, DelayBackend, LinkCondition, NetError, ShapedLinkSpec, Topology};
 
 fn read_sysctl(ns: &str, key: &str) -> String {
     let path = format!("/proc/sys/{}", key.replace('.', "/"));

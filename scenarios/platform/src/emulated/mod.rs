@@ -9,28 +9,66 @@
 //! states the model and its equations.
 
 pub mod model;
-pub mod proxy;
-pub mod rng;
-pub mod service;
-pub mod shaper;
+mod proxy;
+mod service;
+mod shaper;
 
-use super::{
-    BoxFuture, DriverError, EventSink, MigrationDriver, MigrationReport, MigrationRequest,
-    ServiceEndpoint,
+pub use service::{FIXTURES_ENV, ServiceProcess, fixtures_program, start_upstream_encoder};
+
+use crate::driver::{
+    BoxFuture, DriverConfig, DriverContext, DriverError, EventSink, LiveSource, MigrationDriver,
+    MigrationReport, MigrationRequest, ServiceEndpoint,
 };
-use crate::runner::driver::DriverContext;
-use crate::scenario::LiveSource;
 use model::{ModelInput, Plan, PlannedEnd};
-use probes::clock::Clock;
-use probes::record::*;
+use record::clock::Clock;
+use record::seed as rng;
+use record::*;
 use shaper::{LinkParams, Shaper};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The emulated driver's own settings: the pre-copy model's inputs that do not come
+/// from the run's links, flavor or migration request (docs/emulated-driver.md), in
+/// the units the model computes in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmulatedConfig {
+    /// Guest memory M, bytes (`None`: the flavor's RAM).
+    pub memory_bytes: Option<f64>,
+    /// Writable working set W, bytes.
+    pub working_set_bytes: f64,
+    /// Dirty rate r, bytes/s.
+    pub dirty_rate: f64,
+    /// Per-pass dirty-rate jitter j (factor in [1 - j, 1 + j]).
+    pub dirty_jitter: f64,
+    /// Switch-over cost S, s.
+    pub switchover_s: f64,
+    /// Resume -> the network delivers to the destination, s.
+    pub reattach_s: f64,
+    /// Uniform jitter added to the reattach delay, s.
+    pub reattach_jitter_s: f64,
+    /// Capacity of the source host's uplink shared by clients and the migration, bit/s.
+    pub host_link_bps: f64,
+    /// TCP retransmission timeout for data held during an outage (zero: release at
+    /// once).
+    pub tcp_rto: Duration,
+    /// Block mode: disk bytes copied before memory.
+    pub disk_bytes: f64,
+    /// Block mode: disk write rate, bytes/s.
+    pub disk_dirty_rate: f64,
+    /// Round-trip time of the migration path used by the loss model, s.
+    pub base_rtt_s: f64,
+}
+
+/// A rate in Mbit/s as whole bit/s.
+fn bps(rate_mbit: f64) -> f64 {
+    (rate_mbit * 1e6) as u64 as f64
+}
+
 /// The emulated driver of one run.
 pub struct EmulatedDriver {
     ctx: DriverContext,
+    cfg: EmulatedConfig,
     service: Option<service::ServiceProcess>,
     /// A relay's external encoder: outside the migrated service, never paused.
     upstream: Option<service::ServiceProcess>,
@@ -47,16 +85,23 @@ fn err(what: impl Into<String>) -> DriverError {
 }
 
 impl EmulatedDriver {
-    /// A driver for the run described by `ctx`.
-    pub fn new(ctx: DriverContext) -> Self {
-        Self {
+    /// A driver for the run described by `ctx`, whose driver must be `emulated`.
+    pub fn new(ctx: DriverContext) -> Result<Self, String> {
+        let DriverConfig::Emulated(cfg) = ctx.driver.clone() else {
+            return Err(format!(
+                "the emulated driver got the settings of the {} driver",
+                ctx.driver.kind().name()
+            ));
+        };
+        Ok(Self {
             ctx,
+            cfg,
             service: None,
             upstream: None,
             proxy: None,
             shaper: None,
             in_progress: false,
-        }
+        })
     }
 
     fn emit(&self, source: &str, kind: EventKind) {
@@ -65,51 +110,42 @@ impl EmulatedDriver {
 
     /// Records the client link's condition as applied (proxy up) or removed.
     fn emit_client_condition(&self, applied: bool) {
-        let link = &self.ctx.scenario.client;
         self.emit(
             "net",
-            EventKind::NetCondition(NetCondition {
-                link: "client".into(),
-                rate_mbit: link.rate_mbit.map(|r| r.get()),
-                delay_ms: link.delay_ms.map(|d| d.get()),
-                loss_pct: link.loss_pct.map(|l| l.get()),
-                applied,
-            }),
+            EventKind::NetCondition(NetCondition::new("client", &self.ctx.client, applied)),
         );
     }
 
-    /// The model's inputs for this run (`[migration.emulated]` with the
-    /// application's `[application.emulated]` overrides).
+    /// The model's inputs for this run: the emulated settings, the migration link,
+    /// the flavor and the request.
     pub fn model_input(&self, request: &MigrationRequest) -> ModelInput {
-        let e = &(self.ctx.settings.emulated).with(self.ctx.application.emulated.as_ref());
-        let link = &self.ctx.scenario.migration;
-        let mut bps = e.host_link_mbit.bps() as f64;
+        let e = &self.cfg;
+        let link = &self.ctx.migration;
+        let mut rate = e.host_link_bps;
         if let Some(r) = link.rate_mbit {
-            bps = bps.min(r.bps() as f64);
+            rate = rate.min(bps(r));
         }
         if let Some(b) = request.bandwidth_bps {
-            bps = bps.min(b as f64);
+            rate = rate.min(b as f64);
         }
-        let delay_s = link.delay_ms.map_or(0.0, |d| d.get() / 1000.0);
+        let delay_s = link.delay_ms.map_or(0.0, |d| d / 1000.0);
         ModelInput {
             memory_bytes: e
-                .memory_mb
-                .map_or(self.ctx.settings.flavor.memory_mib() * 1_048_576.0, |m| {
-                    m.bytes() as f64
-                }),
-            working_set_bytes: e.working_set_mb.bytes() as f64,
-            dirty_rate: e.dirty_rate_mb_s.bytes_per_sec(),
-            dirty_jitter: e.dirty_jitter.get(),
-            bandwidth: bps / 8.0,
-            loss: link.loss_pct.map_or(0.0, |l| l.get() / 100.0),
-            rtt_s: e.base_rtt_ms.get() / 1000.0 + 2.0 * delay_s,
+                .memory_bytes
+                .unwrap_or(self.ctx.flavor.memory_mib() * 1_048_576.0),
+            working_set_bytes: e.working_set_bytes,
+            dirty_rate: e.dirty_rate,
+            dirty_jitter: e.dirty_jitter,
+            bandwidth: rate / 8.0,
+            loss: link.loss_pct.map_or(0.0, |l| l / 100.0),
+            rtt_s: e.base_rtt_s + 2.0 * delay_s,
             downtime_limit_s: request.downtime_limit.map_or(0.3, |d| d.as_secs_f64()),
-            switchover_s: e.switchover_ms.get() / 1000.0,
-            reattach_s: e.reattach_ms.get() / 1000.0,
-            reattach_jitter_s: e.reattach_jitter_ms.get() / 1000.0,
+            switchover_s: e.switchover_s,
+            reattach_s: e.reattach_s,
+            reattach_jitter_s: e.reattach_jitter_s,
             mode: request.mode,
-            disk_bytes: e.disk_mb.bytes() as f64,
-            disk_dirty_rate: e.disk_dirty_mb_s.bytes_per_sec(),
+            disk_bytes: e.disk_bytes,
+            disk_dirty_rate: e.disk_dirty_rate,
             copy: request.copy,
             postcopy_after_passes: request.postcopy_after_passes.unwrap_or(1),
             auto_converge: request.auto_converge,
@@ -119,19 +155,14 @@ impl EmulatedDriver {
 
     /// The client rate while the migration stream shares the host's uplink.
     fn rate_while_migrating(&self, plan: &Plan) -> Option<f64> {
-        let host = self.ctx.settings.emulated.host_link_mbit.bps() as f64;
+        let host = self.cfg.host_link_bps;
         let available = (host - plan.throughput * 8.0).max(0.1 * host);
-        let client = self
-            .ctx
-            .scenario
-            .client
-            .rate_mbit
-            .map_or(f64::INFINITY, |r| r.bps() as f64);
+        let client = self.ctx.client.rate_mbit.map_or(f64::INFINITY, bps);
         Some(client.min(available))
     }
 
     fn normal_rate(&self) -> Option<f64> {
-        self.ctx.scenario.client.rate_mbit.map(|r| r.bps() as f64)
+        self.ctx.client.rate_mbit.map(bps)
     }
 
     fn end_event(
@@ -252,10 +283,10 @@ impl MigrationDriver for EmulatedDriver {
     fn prepare(&mut self) -> BoxFuture<'_, Result<ServiceEndpoint, DriverError>> {
         Box::pin(async move {
             let program = service::fixtures_program().map_err(err)?;
-            let kind = self.ctx.application.service.get_ref().name();
+            let kind = self.ctx.service.kind.name();
             let log = self.ctx.run_dir.join("service.log");
             let mut args = Vec::new();
-            if let Some(source) = self.ctx.application.live_source() {
+            if let Some(source) = self.ctx.service.source {
                 args.extend(["--source".to_string(), source.name().to_string()]);
                 if source == LiveSource::Relay {
                     let log = self.ctx.run_dir.join("upstream.log");
@@ -266,16 +297,18 @@ impl MigrationDriver for EmulatedDriver {
                     args.extend(["--upstream".to_string(), url]);
                 }
             }
-            args.extend(self.ctx.application.service_args.iter().cloned());
+            args.extend(self.ctx.service.args.iter().cloned());
             let svc = service::ServiceProcess::start(&program, kind, &args, &log)
                 .await
                 .map_err(err)?;
-            let link = &self.ctx.scenario.client;
+            let link = &self.ctx.client;
             let params = LinkParams {
                 rate_bps: self.normal_rate(),
-                delay: link.delay_ms.map_or(Duration::ZERO, |d| d.duration()),
-                loss: link.loss_pct.map_or(0.0, |l| l.get() / 100.0),
-                tcp_rto: self.ctx.settings.emulated.tcp_rto_ms.duration(),
+                delay: link
+                    .delay_ms
+                    .map_or(Duration::ZERO, |d| Duration::from_secs_f64(d / 1000.0)),
+                loss: link.loss_pct.map_or(0.0, |l| l / 100.0),
+                tcp_rto: self.cfg.tcp_rto,
             };
             let shaper = Arc::new(Shaper::new(params, rng::splitmix(self.ctx.seed ^ 0x5eed)));
             let is_udp = kind == "game";
@@ -317,8 +350,8 @@ impl MigrationDriver for EmulatedDriver {
                 "migration",
                 EventKind::MigrationRequested(MigrationRequested {
                     driver: "emulated".into(),
-                    mode: mode_name(request.mode).into(),
-                    copy: copy_name(request.copy).into(),
+                    mode: request.mode,
+                    copy: request.copy,
                 }),
             );
             Ok(self.run_plan(plan).await)
@@ -361,21 +394,5 @@ impl MigrationDriver for EmulatedDriver {
             self.shaper = None;
             Ok(())
         })
-    }
-}
-
-/// `live` / `block`.
-pub fn mode_name(m: super::Mode) -> &'static str {
-    match m {
-        super::Mode::Live => "live",
-        super::Mode::Block => "block",
-    }
-}
-
-/// `precopy` / `postcopy`.
-pub fn copy_name(c: super::Copy) -> &'static str {
-    match c {
-        super::Copy::Precopy => "precopy",
-        super::Copy::Postcopy => "postcopy",
     }
 }

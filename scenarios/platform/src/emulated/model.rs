@@ -4,7 +4,7 @@
 //! A pure function of its inputs and the seed.
 
 use super::rng::Rng;
-use crate::migrate::{Copy, Mode};
+use record::{Copy, Mode};
 use std::time::Duration;
 
 /// TCP maximum segment size used by the loss model, bytes.

@@ -77,11 +77,6 @@ impl Shaper {
         }
     }
 
-    /// The link's configured conditions.
-    pub fn params(&self) -> LinkParams {
-        self.params
-    }
-
     /// Changes the rate available to clients (the migration takes a share of the
     /// host's uplink during preoperation).
     pub fn set_rate(&self, rate_bps: Option<f64>) {

@@ -2,7 +2,7 @@
 //! namespaces on this machine, timed from QEMU's own events.
 //!
 //! `prepare` builds (or reuses) the guest image, creates the topology of
-//! [`crate::lab::topology`], boots the source VM on compute01 and waits for the
+//! [`crate::lab::network`], boots the source VM on compute01 and waits for the
 //! guest's ready marker. `migrate` starts the destination with `-incoming defer` on
 //! the other host, then runs the QMP sequence of [`run`]: `migration_requested` at the
 //! command, `migration_paused` from the source's STOP, `migration_resumed` from the
@@ -11,66 +11,16 @@
 //! the destination becomes the source of the next one. `teardown` (and `Drop`) kills
 //! every QEMU and deletes the namespaces.
 
-pub mod factory;
-pub mod qmp;
-mod run;
-mod session;
-
-pub use run::LabStats;
-pub use session::LabSession;
-
-use super::{
-    BoxFuture, DriverError, EventSink, MigrationDriver, MigrationReport, MigrationRequest,
-    ServiceEndpoint,
+use super::config::LabConfig;
+use super::lab_available;
+use super::run::LabStats;
+use super::session::LabSession;
+use crate::driver::{
+    BoxFuture, DriverContext, DriverError, EventSink, MigrationDriver, MigrationReport,
+    MigrationRequest, ServiceEndpoint,
 };
-use crate::lab::init::Service;
-use crate::lab::{Flavor, ImageOptions};
-use crate::net::LinkCondition;
-use probes::clock::{Clock, MonotonicClock};
+use record::clock::{Clock, MonotonicClock};
 use std::sync::Arc;
-use std::time::Duration;
-
-pub use crate::lab::lab_available;
-
-/// How the lab driver sets up its VM and network.
-#[derive(Debug, Clone)]
-pub struct LabConfig {
-    /// VM size.
-    pub flavor: Flavor,
-    /// Services the guest starts.
-    pub services: Vec<Service>,
-    /// `serve dirty` in the guest: MiB and MiB/s (used when `services` has `dirty`).
-    pub dirty: (u64, f64),
-    /// Where the guest image comes from.
-    pub image: ImageOptions,
-    /// Lab id (namespaces `qp-lab<id>-...`); `None`: one derived from the pid.
-    pub id: Option<String>,
-    /// Boot (QEMU start to ready marker) must take less than this.
-    pub boot_timeout: Duration,
-    /// The migration link's rate, one-way delay and loss (the network module's
-    /// shaping; a delay runs through its relay). Default: unshaped.
-    pub migration_link: LinkCondition,
-    /// The client link's rate, one-way delay and loss. Default: unshaped.
-    pub client_link: LinkCondition,
-    /// Post-copy: also switch after this long in pre-copy.
-    pub postcopy_after: Option<Duration>,
-}
-
-impl Default for LabConfig {
-    fn default() -> Self {
-        Self {
-            flavor: Flavor::default(),
-            services: vec![Service::Dash, Service::Game],
-            dirty: (64, 32.0),
-            image: ImageOptions::default(),
-            id: None,
-            boot_timeout: Duration::from_secs(60),
-            migration_link: LinkCondition::NONE,
-            client_link: LinkCondition::NONE,
-            postcopy_after: None,
-        }
-    }
-}
 
 /// The lab migration driver.
 pub struct LabDriver {
@@ -98,6 +48,13 @@ impl LabDriver {
             session: None,
             last: None,
         }
+    }
+
+    /// The lab driver of one campaign run: the run's service in the guest, its links
+    /// shaped, its flavor's lab size, events on the run's clock.
+    pub fn for_run(ctx: DriverContext) -> Result<Self, String> {
+        let config = LabConfig::for_run(&ctx)?;
+        Ok(Self::new(config, Arc::new(ctx.clock)))
     }
 
     /// A driver with the default configuration and a clock started now.

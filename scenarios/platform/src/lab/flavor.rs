@@ -61,6 +61,17 @@ pub const FLAVORS: [Flavor; 4] = [
 ];
 
 impl Flavor {
+    /// The lab size of an m1.* flavor (same order, smallest first).
+    pub fn of(flavor: crate::driver::Flavor) -> Self {
+        use crate::driver::Flavor as M1;
+        FLAVORS[match flavor {
+            M1::Tiny => 0,
+            M1::Small => 1,
+            M1::Medium => 2,
+            M1::Large => 3,
+        }]
+    }
+
     /// Looks a flavor up by name (`lab.small` or just `small`); the error lists the
     /// valid names.
     pub fn by_name(name: &str) -> Result<Self, String> {
@@ -98,6 +109,7 @@ mod tests {
         assert_eq!(Flavor::by_name("lab.small").map(|f| f.memory_mib), Ok(256));
         assert_eq!(Flavor::by_name("tiny").map(|f| f.memory_mib), Ok(128));
         assert!(Flavor::by_name("m1.huge").unwrap_err().contains("lab.tiny"));
+        assert_eq!(Flavor::of(crate::driver::Flavor::Medium).name, "lab.medium");
         assert!(FLAVORS.iter().all(|f| f.disk_fill_mib <= f.disk_mib));
     }
 }

@@ -46,6 +46,26 @@ impl Default for ImageOptions {
     }
 }
 
+/// The workspace this crate was built in (`scenarios/platform` is two levels down),
+/// if it is still there.
+fn source_tree() -> Option<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+}
+
+/// The live service's test clip (`build/media/clip.ts`, made by
+/// scripts/make-clip.sh; the same place `serve live` reads it from): in the current
+/// folder, else in the source tree, if it has been made.
+fn clip_path() -> Option<PathBuf> {
+    let rel = Path::new("build/media/clip.ts");
+    [Some(rel.to_path_buf()), source_tree().map(|w| w.join(rel))]
+        .into_iter()
+        .flatten()
+        .find(|p| p.exists())
+}
+
 /// `$QOEPROBE_LAB_CACHE`, else `$XDG_CACHE_HOME/qoeprobe/lab`, else
 /// `~/.cache/qoeprobe/lab`.
 pub fn default_cache_dir() -> PathBuf {
@@ -118,8 +138,7 @@ impl GuestImage {
         inputs.insert("fixtures".into(), sha256_file(&fixtures)?);
         inputs.insert("init".into(), sha256_hex(init.as_bytes()));
         // The live service's clip (scripts/make-clip.sh), when it has been made.
-        let clip = fixtures::live::clip::Clip::default_path();
-        let clip = clip.exists().then_some(clip);
+        let clip = clip_path();
         if let Some(c) = &clip {
             inputs.insert("clip".into(), sha256_file(c)?);
         }
@@ -363,10 +382,7 @@ fn kernel_deb(debs: &Path) -> Result<PathBuf> {
 /// The static fixtures binary: built in the source tree when there is one
 /// (`target/static/...`), else `qoeprobe-fixtures` next to the running executable.
 pub fn locate_fixtures() -> Result<PathBuf> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf);
-    if let Some(ws) = workspace.filter(|w| w.join("fixtures").join("Cargo.toml").is_file()) {
+    if let Some(ws) = source_tree().filter(|w| w.join("fixtures").join("Cargo.toml").is_file()) {
         return build_static_fixtures(&ws);
     }
     let exe = std::env::current_exe()

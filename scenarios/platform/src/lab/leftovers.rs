@@ -4,7 +4,7 @@
 //! `lab<id>` (the lab's network is a [`crate::net::Topology`] with run id `lab<id>`). Used by `qoeprobe lab down`, by `lab status` and by the tests that
 //! check teardown. Only things named with the lab prefix are touched.
 
-use super::topology::PREFIX;
+use super::network::PREFIX;
 use super::{Result, run_cmd, vm};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,25 +1,45 @@
-//! The local lab: a real QEMU live migration on one Linux machine.
+//! The local lab: a real QEMU live migration (TCG) between two network namespaces
+//! on one Linux machine, timed from QEMU's own events (docs/lab.md).
 //!
-//! Owns the guest image ([`image`]: Debian cloud kernel + busybox initramfs with the
-//! static fixtures binary), the flavors ([`flavor`]), the QEMU processes ([`vm`]), the
-//! network namespaces, bridge, taps and the shaped migration link ([`topology`]), and
-//! the cleanup of leftovers of a killed run ([`leftovers`]). The migration itself (QMP,
-//! phases, events) lives in [`crate::migrate::lab`]. QEMU always runs with TCG: KVM
-//! does not work on the machines this project targets.
+//! - the `lab` driver ([`LabDriver`], driver.rs) and its setup ([`LabConfig`],
+//!   config.rs);
+//! - one running lab ([`LabSession`], session.rs): its network, the VM serving, the
+//!   disk; a QEMU with its QMP session (node.rs);
+//! - the migration sequence over QMP (run.rs, qmp.rs): `migration_requested` at the
+//!   command, `migration_paused` from the source's STOP, `migration_resumed` from the
+//!   destination's RESUME, one `migration_pass` per MIGRATION_PASS, `migration_end`;
+//! - the guest image ([`image`]: Debian cloud kernel + busybox initramfs with the
+//!   static fixtures binary, cpio.rs, init.rs), the flavors ([`Flavor`]), the QEMU
+//!   processes ([`vm`]);
+//! - the lab's network ([`network`]: namespaces, bridge, taps and the two shaped
+//!   links, built with [`crate::net`]) and what the guest answers there (guest.rs);
+//! - the cleanup of leftovers of a killed run ([`leftovers`]).
 //!
 //! Nothing here runs without root; [`lab_available`] says why the lab cannot run.
 
-pub mod cpio;
-pub mod flavor;
+mod config;
+mod cpio;
+mod driver;
+mod flavor;
+mod guest;
 pub mod image;
 pub mod init;
 pub mod leftovers;
-pub mod netns;
-pub mod topology;
+pub mod network;
+mod node;
+mod qmp;
+mod run;
+mod session;
 pub mod vm;
 
-pub use flavor::Flavor;
+pub use config::LabConfig;
+pub use driver::LabDriver;
+pub use flavor::{FLAVORS, Flavor};
 pub use image::{GuestImage, ImageOptions};
+pub use init::Service;
+pub use qmp::{Qmp, QmpError, QmpEvent};
+pub use run::LabStats;
+pub use session::LabSession;
 
 use std::path::PathBuf;
 

@@ -16,7 +16,9 @@
 //! never starts QEMU.
 
 use super::{LabError, Result};
-use crate::net::{self, DelayBackend, LinkCondition, NetError, ShapedLink, ShapedLinkSpec};
+use crate::net::{
+    self, DelayBackend, LinkCondition, LinkShaping, NetError, ShapedLink, ShapedLinkSpec,
+};
 use std::net::Ipv4Addr;
 
 /// The guest's address on the service network (`qoeprobe lab up` prints it).
@@ -112,7 +114,7 @@ fn net_err(e: NetError) -> LabError {
 
 /// The lab's namespaces and links; torn down on drop.
 #[derive(Debug)]
-pub struct Topology {
+pub struct LabNetwork {
     id: String,
     // Links before the topology: the topology's registry owns the relays.
     client: Option<ShapedLink>,
@@ -120,12 +122,12 @@ pub struct Topology {
     net: Option<net::Topology>,
 }
 
-impl Topology {
+impl LabNetwork {
     /// Creates the namespaces, bridge, client link and migration link for lab `id`
     /// (1 to [`MAX_ID`] characters of `[a-z0-9]`; namespaces are `qp-lab<id>-<role>`),
     /// with the links' first conditions. A link gets a delay relay when its
     /// condition has `delay_ms` set (0 included): only such a link can take a delay
-    /// later ([`Topology::shape_client`], [`Topology::shape_migration`]).
+    /// later ([`LabNetwork::shape_client`], [`LabNetwork::shape_migration`]).
     pub fn create(id: &str, links: &LabLinks) -> Result<Self> {
         check_id(id)?;
         for (name, c) in [("client", &links.client), ("migration", &links.migration)] {
@@ -279,7 +281,7 @@ impl Topology {
     }
 }
 
-impl Drop for Topology {
+impl Drop for LabNetwork {
     fn drop(&mut self) {
         self.teardown();
     }
@@ -291,7 +293,7 @@ mod tests {
 
     #[test]
     fn names_follow_the_prefix() {
-        let t = Topology {
+        let t = LabNetwork {
             id: "x1".into(),
             client: None,
             migration: None,
@@ -301,7 +303,7 @@ mod tests {
         assert_eq!(t.host_ns(Host::Compute02), "qp-labx1-compute02");
         assert_eq!(Host::Compute01.other(), Host::Compute02);
         assert!(!t.has_relay());
-        assert!(Topology::create("bad id!", &LabLinks::default()).is_err());
+        assert!(LabNetwork::create("bad id!", &LabLinks::default()).is_err());
         assert!(check_id("abcd").is_err());
         assert!(check_id("Up").is_err());
         assert!(check_id("up").is_ok());

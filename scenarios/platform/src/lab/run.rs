@@ -9,12 +9,13 @@
 //! Event times come from QEMU's timestamps, converted to the run's clock. Failures never
 //! escape as errors: they end the migration as `failed` with a detail.
 
+use super::network::Host;
+use super::node::Node;
 use super::qmp::QmpEvent;
-use super::session::Node;
-use crate::lab::topology::Host;
-use crate::migrate::{Copy, EventSink, MigrationRequest, Mode};
-use probes::clock::{Clock, unix_now_ns};
-use probes::record::{
+use crate::driver::{EventSink, MigrationRequest};
+use record::clock::{Clock, unix_now_ns};
+use record::{Copy, Mode};
+use record::{
     Event, EventKind, MigrationEnd, MigrationOutcome, MigrationPass, MigrationPaused,
     MigrationResumed,
 };

@@ -1,46 +1,38 @@
-//! One running lab: topology, the VM currently serving (with its QMP session), the
+//! One running lab: its network, the VM currently serving (with its QMP session), the
 //! run folder and the disk. Starts destinations, hands them to [`super::run`], and
 //! swaps roles after a completed migration. Dropping it kills every QEMU first, then
 //! deletes the namespaces, then the run folder.
 
 use super::LabConfig;
-use super::qmp::{Qmp, QmpEvent};
+use super::init::{self, GuestConfig, Service};
+use super::network::{self, Host, LabLinks, LabNetwork};
+use super::node::Node;
+use super::qmp::Qmp;
 use super::run::{self, LabStats};
-use crate::lab::init::{self, GuestConfig, Service};
-use crate::lab::topology::{self, Host, LabLinks, Topology};
-use crate::lab::vm::{Vm, VmSpec};
-use crate::lab::{GuestImage, LabError, Result, leftovers, netns};
-use crate::migrate::{EventSink, MigrationRequest, Mode, ServiceEndpoint};
-use probes::clock::Clock;
-use probes::record::{Event, EventKind, MigrationRequested};
+use super::vm::{Vm, VmSpec};
+use super::{GuestImage, LabError, Result, guest, leftovers};
+use crate::driver::{EventSink, MigrationRequest, ServiceEndpoint};
+use record::Mode;
+use record::clock::Clock;
+use record::{Event, EventKind, MigrationRequested};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The guest NIC's MAC address (the same on both sides).
 const MAC: &str = "52:54:00:77:00:0a";
 static NEXT_ID: AtomicU32 = AtomicU32::new(0);
 
-/// A QEMU with its QMP session.
-pub(super) struct Node {
-    pub(super) qmp: Qmp,
-    pub(super) events: UnboundedReceiver<QmpEvent>,
-    pub(super) vm: Vm,
-    pub(super) host: Host,
-    pub(super) disk: PathBuf,
-}
-
 /// A running lab (after `prepare`).
 pub struct LabSession {
     // Field order is drop order: QEMUs go before the namespaces they live in.
     active: Option<Node>,
-    topology: Topology,
+    network: LabNetwork,
     dir: PathBuf,
     image: GuestImage,
     guest: GuestConfig,
-    flavor: crate::lab::Flavor,
+    flavor: super::Flavor,
     vm_count: u32,
     boot_id: String,
     boot_time: Duration,
@@ -50,14 +42,14 @@ pub struct LabSession {
 impl std::fmt::Debug for LabSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LabSession")
-            .field("id", &self.topology.id())
+            .field("id", &self.network.id())
             .field("dir", &self.dir)
             .finish()
     }
 }
 
 impl LabSession {
-    /// Builds the image if needed, creates the topology and boots the source VM on
+    /// Builds the image if needed, creates the network and boots the source VM on
     /// compute01; returns once the guest's services listen.
     pub async fn start(config: &LabConfig) -> Result<Self> {
         let opts = config.image.clone();
@@ -77,7 +69,7 @@ impl LabSession {
             Some(id) => id.clone(),
             None => fresh_id(),
         };
-        topology::check_id(&id)?;
+        network::check_id(&id)?;
         let dir = leftovers::state_root().join(&id);
         std::fs::create_dir_all(&dir)
             .map_err(|e| LabError::io("cannot create the run folder", &dir, e))?;
@@ -86,10 +78,10 @@ impl LabSession {
             client: config.client_link,
             migration: config.migration_link,
         };
-        let topology = tokio::task::spawn_blocking(move || Topology::create(&topo_id, &links))
+        let network = tokio::task::spawn_blocking(move || LabNetwork::create(&topo_id, &links))
             .await
-            .map_err(|e| LabError::Failed(format!("topology task failed: {e}")))?;
-        let topology = match topology {
+            .map_err(|e| LabError::Failed(format!("lab network task failed: {e}")))?;
+        let network = match network {
             Ok(t) => t,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -97,14 +89,14 @@ impl LabSession {
             }
         };
         let guest = GuestConfig {
-            ip: topology::GUEST_IP,
-            prefix: topology::SERVICE_PREFIX,
+            ip: network::GUEST_IP,
+            prefix: network::SERVICE_PREFIX,
             services: config.services.clone(),
             dirty: config.dirty,
         };
         let mut s = Self {
             active: None,
-            topology,
+            network,
             dir,
             image,
             guest,
@@ -129,12 +121,12 @@ impl LabSession {
         let spec = VmSpec {
             name: format!(
                 "{}{}-{}-{}",
-                topology::PREFIX,
-                self.topology.id(),
+                network::PREFIX,
+                self.network.id(),
                 host.name(),
                 self.vm_count
             ),
-            netns: self.topology.host_ns(host),
+            netns: self.network.host_ns(host),
             kernel: self.image.kernel.clone(),
             initramfs: self.image.initramfs.clone(),
             cmdline: self.guest.kernel_cmdline(),
@@ -148,7 +140,7 @@ impl LabSession {
         let vm = tokio::task::spawn_blocking(move || Vm::start(&spec))
             .await
             .map_err(|e| LabError::Failed(format!("QEMU start task failed: {e}")))??;
-        self.topology.attach_tap(host)?;
+        self.network.attach_tap(host)?;
         let mut qmp = Qmp::connect(&vm.qmp, Duration::from_secs(10))
             .await
             .map_err(|e| LabError::Failed(e.to_string()))?;
@@ -166,7 +158,7 @@ impl LabSession {
 
     /// Where the probes reach the guest's services (from the client namespace).
     pub fn endpoint(&self) -> ServiceEndpoint {
-        let ip = topology::GUEST_IP;
+        let ip = network::GUEST_IP;
         let has = |s| self.guest.services.contains(&s);
         let http = [
             (Service::Dash, init::DASH_PORT),
@@ -180,18 +172,18 @@ impl LabSession {
             http,
             game: has(Service::Game).then(|| SocketAddr::from((ip, init::GAME_PORT))),
             probe_target: http.unwrap_or(SocketAddr::from((ip, init::INFO_PORT))),
-            netns: Some(self.topology.client_ns()),
+            netns: Some(self.network.client_ns()),
         }
     }
 
     /// The lab id.
     pub fn id(&self) -> &str {
-        self.topology.id()
+        self.network.id()
     }
 
     /// The client namespace.
     pub fn client_ns(&self) -> String {
-        self.topology.client_ns()
+        self.network.client_ns()
     }
 
     /// The boot id the guest printed at boot.
@@ -226,8 +218,8 @@ impl LabSession {
 
     /// The guest's boot id now, read over HTTP from the client namespace.
     pub async fn boot_id(&self) -> Result<String> {
-        let addr = SocketAddr::from((topology::GUEST_IP, init::INFO_PORT));
-        netns::http_get(&self.client_ns(), addr, "/boot_id", Duration::from_secs(5)).await
+        let addr = SocketAddr::from((network::GUEST_IP, init::INFO_PORT));
+        guest::http_get(&self.client_ns(), addr, "/boot_id", Duration::from_secs(5)).await
     }
 
     /// Migrates the VM to the other host (see [`run::migrate`]).
@@ -245,8 +237,8 @@ impl LabSession {
             "migration",
             EventKind::MigrationRequested(MigrationRequested {
                 driver: "lab".into(),
-                mode: format!("{:?}", request.mode).to_lowercase(),
-                copy: format!("{:?}", request.copy).to_lowercase(),
+                mode: request.mode,
+                copy: request.copy,
             }),
         ));
         let src_host = self
@@ -288,7 +280,7 @@ impl LabSession {
         };
         let mut stats = run::migrate(&ctx, src, &mut dst).await;
         stats.dst_start = dst_started;
-        if stats.outcome == probes::record::MigrationOutcome::Completed {
+        if stats.outcome == record::MigrationOutcome::Completed {
             if let Some(old) = self.active.replace(dst) {
                 let _ = old.qmp.execute("quit", serde_json::Value::Null).await;
                 drop(old);
@@ -314,7 +306,7 @@ impl LabSession {
     /// (and the lab torn down) when a link has a delay: the delay relay is threads of
     /// this process.
     pub fn detach(mut self) -> Result<()> {
-        self.topology.detach()?;
+        self.network.detach()?;
         self.keep = true;
         if let Some(n) = self.active.take() {
             n.vm.detach();
@@ -323,24 +315,24 @@ impl LabSession {
     }
 
     /// The lab's network (links, conditions, relays).
-    pub fn topology(&self) -> &Topology {
-        &self.topology
+    pub fn network(&self) -> &LabNetwork {
+        &self.network
     }
 
     /// Replaces the client link's condition while the lab runs.
     pub fn shape_client(&mut self, c: &crate::net::LinkCondition) -> Result<()> {
-        self.topology.shape_client(c)
+        self.network.shape_client(c)
     }
 
     /// Replaces the migration link's condition while the lab runs.
     pub fn shape_migration(&mut self, c: &crate::net::LinkCondition) -> Result<()> {
-        self.topology.shape_migration(c)
+        self.network.shape_migration(c)
     }
 
     /// Kills the QEMUs, deletes the namespaces and the run folder. Safe to call twice.
     pub fn teardown(&mut self) {
         self.active = None;
-        self.topology.teardown();
+        self.network.teardown();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -370,7 +362,7 @@ fn fresh_id() -> String {
             })
             .collect();
         let taken = std::path::Path::new("/run/netns")
-            .join(format!("{}{id}-client", topology::PREFIX))
+            .join(format!("{}{id}-client", network::PREFIX))
             .exists()
             || leftovers::state_root().join(&id).exists()
             || crate::net::state_root().join(format!("lab{id}")).exists();

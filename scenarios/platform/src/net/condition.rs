@@ -1,45 +1,31 @@
-//! What a scenario asks of one link: rate, one-way delay, loss.
+//! What a scenario asks of one link (a [`LinkCondition`] of the record: rate,
+//! one-way delay, loss) as the network can apply it.
 //!
-//! This module is pure: it validates a [`LinkCondition`] and turns it into the
-//! `tc` arguments and nft rules that apply it. It never runs a command (see
-//! `shaping` for that), so everything here is unit-tested without root.
+//! This module is pure: it validates a condition against what this module applies
+//! ([`LinkShaping`]) and turns it into the `tc` arguments and nft rules that apply
+//! it. It never runs a command (see `shaping` for that), so everything here is
+//! unit-tested without root.
 
 use super::error::{NetError, Result};
-use serde::{Deserialize, Serialize};
-
-/// The conditions of one link, the same in both directions.
-///
-/// Scenario files use it as a table, e.g. `{ rate_mbit = 10, delay_ms = 25, loss_pct = 1 }`.
-/// A missing field means "not limited": no rate limit, no added delay, no loss.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkCondition {
-    /// Rate limit in Mbit/s (10^6 bit/s, counted on Ethernet frames), per direction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_mbit: Option<f64>,
-    /// Added one-way delay in milliseconds, per direction (RTT grows by twice this).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay_ms: Option<f64>,
-    /// Random loss in percent of packets, per direction (resolution 0.01 %).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub loss_pct: Option<f64>,
-}
+pub use record::LinkCondition;
 
 /// Largest accepted rate (Mbit/s).
 pub const MAX_RATE_MBIT: f64 = 100_000.0;
 /// Largest accepted one-way delay (ms).
 pub const MAX_DELAY_MS: f64 = 10_000.0;
 
-impl LinkCondition {
-    /// No limit at all.
-    pub const NONE: LinkCondition = LinkCondition {
-        rate_mbit: None,
-        delay_ms: None,
-        loss_pct: None,
-    };
-
+/// A [`LinkCondition`] as this module applies it.
+pub trait LinkShaping {
     /// Checks every field's range; says which field is wrong and what is valid.
-    pub fn validate(&self) -> Result<()> {
+    fn validate(&self) -> Result<()>;
+    /// The delay to add, if any (zero counts as none).
+    fn delay(&self) -> Option<std::time::Duration>;
+    /// Loss as "drop N of 10000" for the nft `numgen` rule, if any.
+    fn loss_per_10000(&self) -> Option<u32>;
+}
+
+impl LinkShaping for LinkCondition {
+    fn validate(&self) -> Result<()> {
         if let Some(r) = self.rate_mbit
             && !(r.is_finite() && r > 0.0 && r <= MAX_RATE_MBIT)
         {
@@ -64,15 +50,13 @@ impl LinkCondition {
         Ok(())
     }
 
-    /// The delay to add, if any (zero counts as none).
-    pub fn delay(&self) -> Option<std::time::Duration> {
+    fn delay(&self) -> Option<std::time::Duration> {
         self.delay_ms
             .filter(|d| *d > 0.0)
             .map(|d| std::time::Duration::from_secs_f64(d / 1000.0))
     }
 
-    /// Loss as "drop N of 10000" for the nft `numgen` rule, if any.
-    pub fn loss_per_10000(&self) -> Option<u32> {
+    fn loss_per_10000(&self) -> Option<u32> {
         self.loss_pct
             .map(|l| (l * 100.0).round() as u32)
             .filter(|n| *n > 0)
@@ -142,12 +126,11 @@ mod tests {
     }
 
     #[test]
-    fn serde_shape_and_unknown_keys() {
+    fn serde_shape() {
         let c: LinkCondition = serde_json::from_str(r#"{"rate_mbit":10,"loss_pct":1.5}"#).unwrap();
         assert_eq!(c.rate_mbit, Some(10.0));
         assert_eq!(c.loss_per_10000(), Some(150));
         assert!(c.delay().is_none());
-        assert!(serde_json::from_str::<LinkCondition>(r#"{"rate":10}"#).is_err());
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! How to use it (docs/network-conditions.md has the full contract):
 //!
 //! ```no_run
-//! use scenarios::net::{LinkCondition, ShapedLinkSpec, DelayBackend, Topology};
-//! # fn main() -> Result<(), scenarios::net::NetError> {
+//! use platform::net::{LinkCondition, ShapedLinkSpec, DelayBackend, Topology};
+//! # fn main() -> Result<(), platform::net::NetError> {
 //! let topo = Topology::new()?;                       // run id, state folder
 //! let client = topo.namespace("client")?;            // qp-<run>-client
 //! let server = topo.namespace("server")?;
@@ -38,9 +38,11 @@ mod topology;
 
 pub use cleanup::{CleanupReport, cleanup_leftovers, our_links, our_namespaces, our_nft_tables};
 pub use cmd::require_root;
-pub use condition::{LinkCondition, MAX_DELAY_MS, MAX_RATE_MBIT, nft_loss_script, tbf_args};
+pub use condition::{
+    LinkCondition, LinkShaping, MAX_DELAY_MS, MAX_RATE_MBIT, nft_loss_script, tbf_args,
+};
 pub use error::{NetError, Result};
-pub use netns::{command_in, enter as enter_namespace};
+pub use netns::{command_in, enter as enter_namespace, run_in, runtime_in};
 pub use registry::{MAX_RUN_ID, Registry, new_run_id};
 pub use shaping::{DelayBackend, ShapedLink, ShapedLinkSpec, kernel_has_netem};
 pub use state::{Resource, state_root};

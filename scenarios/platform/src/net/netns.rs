@@ -1,12 +1,15 @@
-//! Entering a named network namespace from a thread or a child process.
+//! Entering a named network namespace from a thread, a child process, a runtime or
+//! one future.
 //!
 //! `ip netns add NAME` bind-mounts the namespace at `/run/netns/NAME`; `setns(2)`
 //! on that file moves the calling thread (only that thread) into it. The delay
-//! relay's threads and processes spawned "inside" a namespace use this; nothing
-//! here creates or deletes a namespace.
+//! relay's threads, processes spawned "inside" a namespace, the probes attached to a
+//! client namespace and the lab's questions to its guest use this; nothing here
+//! creates or deletes a namespace, and nothing changes the calling thread's.
 
 use super::error::{NetError, Result};
 use std::fs::File;
+use std::future::Future;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -75,4 +78,40 @@ pub fn runtime_in(name: &str) -> Result<tokio::runtime::Runtime> {
             what: format!("start a runtime inside namespace {name}"),
             source,
         })
+}
+
+/// Runs `make()`'s future to completion on a new thread inside namespace `name`
+/// (with its own current-thread runtime, so every socket it opens belongs to that
+/// namespace) and returns its output.
+pub async fn run_in<F, Fut, T>(name: &str, make: F) -> Result<T>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T>,
+    T: Send + 'static,
+{
+    let ns = name.to_string();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(format!("netns-{name}"))
+        .spawn(move || {
+            let result = enter(&ns).and_then(|()| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|source| NetError::Relay {
+                        what: format!("start a runtime inside namespace {ns}"),
+                        source,
+                    })?;
+                Ok(rt.block_on(make()))
+            });
+            let _ = tx.send(result);
+        })
+        .map_err(|source| NetError::Relay {
+            what: format!("spawn a thread for namespace {name}"),
+            source,
+        })?;
+    rx.await.map_err(|_| NetError::Relay {
+        what: format!("the task in namespace {name}"),
+        source: std::io::Error::other("it panicked"),
+    })?
 }

@@ -10,7 +10,7 @@
 //! `netem` on both ends when the kernel has it, else the relay.
 
 use super::cmd;
-use super::condition::{LinkCondition, nft_loss_script, tbf_args};
+use super::condition::{LinkCondition, LinkShaping, nft_loss_script, tbf_args};
 use super::error::{NetError, Result};
 use super::relay::{Relay, RelayControl};
 use super::state::Resource;

@@ -3,12 +3,13 @@
 
 #![allow(dead_code)]
 
-use probes::clock::{Clock, MonotonicClock};
-use probes::record::{Event, EventKind};
-use scenarios::lab::init::Service;
-use scenarios::lab::{Flavor, lab_available};
-use scenarios::migrate::lab::{LabConfig, LabDriver};
-use scenarios::migrate::{Copy, EventSink, MigrationRequest, Mode};
+use platform::lab::Service;
+use platform::lab::{Flavor, lab_available};
+use platform::lab::{LabConfig, LabDriver};
+use platform::{EventSink, MigrationRequest};
+use record::clock::{Clock, MonotonicClock};
+use record::{Copy, Mode};
+use record::{Event, EventKind};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -78,6 +79,6 @@ pub fn kind_name(k: &EventKind) -> String {
 
 /// No QEMU, namespace or run folder of lab `id` is left.
 pub fn assert_no_leftovers(id: &str) {
-    let l = scenarios::lab::leftovers::find(Some(id));
+    let l = platform::lab::leftovers::find(Some(id));
     assert!(l.is_empty(), "teardown left {l:?}");
 }

@@ -4,7 +4,7 @@
 //! "nothing of this run is left" assertions.
 #![allow(dead_code)]
 
-use scenarios::net::{self, Topology};
+use platform::net::{self, Topology};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::{Mutex, MutexGuard};
