@@ -22,8 +22,9 @@ mod verdict;
 
 pub use error::AnalysisError;
 pub use judge::{Outcome, RunOutcome, judge};
-pub use profile::{AppKind, Limits, Profile};
+pub use profile::{Limits, limits, profiles_from_campaign};
 pub use reader::{Campaign, LoadOptions, load};
+pub use record::{AppKind, Profile};
 pub use table::{Format, Table, TableFormat};
 pub use verdict::{Cell, CellReason, Verdict, run_list};
 

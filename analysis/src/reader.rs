@@ -10,8 +10,9 @@
 
 use crate::error::AnalysisError;
 use crate::judge::{self, RunOutcome};
-use crate::profile::{AppKind, Profile};
+use crate::profile::{limits, profiles_from_campaign};
 use crate::timeline::Timeline;
+use record::{AppKind, Profile};
 use record::{Event, RunInfo, RunSummary};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -247,9 +248,7 @@ fn read_run(
     let profile = profiles.get(app).cloned().unwrap_or_default();
     let outcome = judge::judge(&summary, &events, &profile);
     let kind = judge::application_kind(&summary, &profile);
-    let cooldown = profile
-        .limits(kind.unwrap_or(AppKind::BufferedVideo))
-        .cooldown_ms;
+    let cooldown = limits(&profile, kind.unwrap_or(AppKind::BufferedVideo)).cooldown_ms;
     let window = judge::Window::of(&summary, &events, cooldown);
     RunRead::Run(
         Box::new(LoadedRun {
@@ -289,7 +288,7 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Campaign, AnalysisError> {
     };
     let mut profiles = BTreeMap::new();
     if let Some(c) = &campaign {
-        let (p, errors) = Profile::from_campaign(c);
+        let (p, errors) = profiles_from_campaign(c);
         profiles = p;
         problems.extend(errors.into_iter().map(|reason| Problem {
             path: cp.clone(),

@@ -427,13 +427,16 @@ fn unknown_probe_kind_is_noted_not_judged() {
 #[test]
 fn profile_from_scenario_file_keys() {
     let p: Profile = serde_json::from_value(json!({"kind": "game", "max_freeze_ms": 100})).unwrap();
-    assert_eq!(p.limits(analysis::AppKind::Download).max_freeze_ms, 100.0);
     assert_eq!(
-        p.limits(analysis::AppKind::Download).kind,
+        analysis::limits(&p, analysis::AppKind::Download).max_freeze_ms,
+        100.0
+    );
+    assert_eq!(
+        analysis::limits(&p, analysis::AppKind::Download).kind,
         analysis::AppKind::Game
     );
     assert!(serde_json::from_value::<Profile>(json!({"max_freez_ms": 1})).is_err());
-    let (profiles, errors) = Profile::from_campaign(&json!({"applications": [
+    let (profiles, errors) = analysis::profiles_from_campaign(&json!({"applications": [
         {"name": "a", "profile": {"max_stalls": 2}},
         {"name": "b", "profile": {"bogus": 1}},
         {"name": "c"}

@@ -13,7 +13,8 @@ mod game;
 mod video;
 pub mod window;
 
-use crate::profile::{AppKind, Profile};
+use crate::profile::limits;
+use record::{AppKind, Profile};
 use record::{
     Event, EventKind, MigrationOutcome, ProbeKind, ProbeResult, ProbeSummary, RunSummary,
 };
@@ -158,7 +159,7 @@ pub fn judge(summary: &RunSummary, events: &[Event], profile: &Profile) -> RunOu
             ));
             continue;
         };
-        let limits = profile.limits(detected);
+        let limits = limits(profile, detected);
         let window = Window::of(summary, events, limits.cooldown_ms);
         if window.is_none() {
             f.notes.push(format!(

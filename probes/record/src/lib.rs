@@ -25,6 +25,7 @@ mod output;
 mod phases;
 mod player;
 mod probe;
+mod profile;
 mod run;
 pub mod schema;
 pub mod seed;
@@ -55,6 +56,7 @@ pub use player::{
     StallStart, Startup, Switch,
 };
 pub use probe::{FailedProbe, MeasuredProbe, ProbeKind, ProbeResult, ProbeSummary, UnknownProbe};
+pub use profile::{AppKind, Profile};
 pub use run::{ReachabilitySummary, RunConditions, RunInfo, RunSummary};
 pub use stream::{
     DisconnectCause, StreamDisconnect, StreamEnd, StreamEndReason, StreamPlaying, StreamReconnect,

@@ -191,18 +191,19 @@ pub struct Reachability {
 
 /// The conditions of one link, the same in both directions: rate, one-way delay,
 /// loss. A missing value means "not limited". Written per link in `run.json`
-/// (`conditions`); the platform applies it, the scenario file states it.
+/// (`conditions`, its fields in the order that file has always listed them); the
+/// platform applies it, the scenario file states it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct LinkCondition {
-    /// Rate limit in Mbit/s (10^6 bit/s), per direction.
-    #[serde(default)]
-    pub rate_mbit: Option<f64>,
     /// Added one-way delay in milliseconds, per direction (RTT grows by twice this).
     #[serde(default)]
     pub delay_ms: Option<f64>,
     /// Random loss in percent of packets, per direction.
     #[serde(default)]
     pub loss_pct: Option<f64>,
+    /// Rate limit in Mbit/s (10^6 bit/s), per direction.
+    #[serde(default)]
+    pub rate_mbit: Option<f64>,
 }
 
 impl LinkCondition {
