@@ -1,15 +1,16 @@
-//! Scenario files, the campaign runner, migration drivers and network conditions.
+//! qoeprobe's campaigns: scenario files ([`scenario`]: TOML, docs/scenario-file.md),
+//! the campaign runner ([`runner`]) and the probes it attaches ([`attach`]).
 //!
-//! This crate drives migrations and shapes networks; it attaches the probes of the
-//! `probes` crate and writes run folders that `analysis` reads.
+//! A campaign runs every application x network scenario x repetition: the runner maps
+//! the scenario file onto the platform's types (a [`platform::DriverContext`] per run),
+//! lets the driver migrate while the probes of the `probes` crate measure, and writes
+//! each run folder in the record's types. It never judges: the analysis reads what it
+//! writes.
 
 // Module docs point at their private parts on purpose (read with
 // `cargo doc --document-private-items`).
 #![allow(rustdoc::private_intra_doc_links)]
 
-pub mod lab;
-pub mod migrate;
-pub mod net;
-pub mod probe;
+pub mod attach;
 pub mod runner;
 pub mod scenario;

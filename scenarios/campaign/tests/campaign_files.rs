@@ -1,20 +1,24 @@
-//! Every ready campaign in `scenarios/` parses (`scenarios::scenario::load`); the demo
+//! Every ready campaign in `scenarios/` parses (`campaign::scenario::load`); the demo
 //! also parses with its driver switched to `emulated`, as `qoeprobe demo` does when
 //! the lab cannot run. Under the emulated pre-copy model the campaigns of Table 2
 //! give the study's shape: the encoder-inside stream never converges (cancelled at
 //! the time limit) and every other application's migration completes. The network
 //! sweep's per-flavor/mode files differ from `paper-network.toml` only there.
 
-use probes::clock::MonotonicClock;
-use scenarios::migrate::emulated::EmulatedDriver;
-use scenarios::migrate::emulated::model::{PlannedEnd, plan};
-use scenarios::runner::driver::DriverContext;
-use scenarios::scenario::{Campaign, DriverKind, load, parse};
+use campaign::scenario::{Campaign, load, parse};
+use platform::emulated::EmulatedDriver;
+use platform::emulated::model::{PlannedEnd, plan};
+use platform::{DriverContext, DriverKind};
+use record::clock::MonotonicClock;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// `scenarios/`, where the ready campaigns are (this crate is `scenarios/campaign`).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn campaign_files() -> Vec<PathBuf> {
@@ -86,12 +90,14 @@ fn ends(c: &Campaign) -> Vec<(String, String, bool)> {
                 sink: Arc::new(|_| {}),
                 seed: 1,
                 run_dir: PathBuf::from("/nonexistent"),
-                settings: c.migration.clone(),
-                application: app.clone(),
-                scenario: scen.clone(),
+                driver: c.migration.driver_config(app).unwrap(),
+                service: app.service(),
+                flavor: c.migration.flavor,
+                client: scen.client.condition(),
+                migration: scen.migration.condition(),
             };
-            let request = ctx.request();
-            let input = EmulatedDriver::new(ctx).model_input(&request);
+            let request = c.migration.request();
+            let input = EmulatedDriver::new(ctx).unwrap().model_input(&request);
             let cancelled = matches!(plan(&input, 1).end, PlannedEnd::Cancelled { .. });
             out.push((
                 app.name.get_ref().clone(),
@@ -135,10 +141,7 @@ fn the_network_sweep_files_differ_only_in_mode_and_flavor() {
         assert_eq!(c.name.get_ref(), &format!("paper-network-{stem}"));
         let (flavor, mode) = stem.split_once('-').unwrap();
         assert_eq!(c.migration.flavor.name(), flavor);
-        assert_eq!(
-            scenarios::migrate::emulated::mode_name(c.migration.mode),
-            mode
-        );
+        assert_eq!(c.migration.mode.as_str(), mode);
         assert_eq!(c.runs, base.runs);
         assert_eq!(c.migration.time_limit_s, base.migration.time_limit_s);
         let these: Vec<String> = c

@@ -1,7 +1,8 @@
 //! Each kind of scenario-file error gives the message docs/scenario-file.md states:
 //! `file:line:column: key `K`: what is wrong and what is valid`.
 
-use scenarios::scenario::{self, DriverKind};
+use campaign::scenario;
+use platform::DriverKind;
 use std::path::Path;
 
 const GOOD: &str = r#"
@@ -58,7 +59,7 @@ fn a_good_file_parses_with_its_defaults() {
 
 #[test]
 fn the_shipped_campaigns_parse() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let c = scenario::load(&dir.join("emulated-smoke.toml")).unwrap();
     assert_eq!(c.applications.len(), 3);
     assert_eq!(c.scenarios.len(), 1);
@@ -209,7 +210,7 @@ fn live_service_stream_probe_and_emulated_overrides() {
     );
     let c = scenario::parse(Path::new("x.toml"), &live).unwrap();
     let app = &c.applications[0];
-    assert_eq!(app.live_source(), Some(scenario::LiveSource::Relay));
+    assert_eq!(app.live_source(), Some(platform::LiveSource::Relay));
     let s = app.stream.as_ref().unwrap();
     assert_eq!((s.path.as_str(), s.cache_s.get()), ("/live.ts", 2.0));
     assert_eq!(s.stall_threshold_ms.get(), 100.0);
@@ -221,7 +222,7 @@ fn live_service_stream_probe_and_emulated_overrides() {
     let c = scenario::parse(Path::new("x.toml"), &enc).unwrap();
     assert_eq!(
         c.applications[0].live_source(),
-        Some(scenario::LiveSource::Encoder)
+        Some(platform::LiveSource::Encoder)
     );
     assert_msg(
         &GOOD.replace(

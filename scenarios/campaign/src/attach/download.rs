@@ -1,23 +1,22 @@
 //! The download probe (`[application.download]`).
 
-use super::{Attachment, ProbeContext, ProbeResult, failed_value, stopped, summary_value};
-use crate::scenario::DownloadProbe;
-use probes::clock::Clock;
-use probes::download::{self, DownloadConfig};
-use probes::record::probe_source;
+use super::{Attachment, ProbeContext, spawn, stopped};
+use probes::download::{self, DownloadOptions};
+use record::clock::Clock;
+use record::{ProbeKind, ProbeResult, probe_source};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
 /// A configured download probe.
-pub struct DownloadAttachment(pub DownloadProbe);
+pub struct DownloadAttachment(pub DownloadOptions);
 
 impl Attachment for DownloadAttachment {
     fn name(&self) -> &str {
         &self.0.name
     }
 
-    fn kind(&self) -> &'static str {
-        "download"
+    fn kind(&self) -> ProbeKind {
+        ProbeKind::Download
     }
 
     fn grace(&self) -> Duration {
@@ -25,29 +24,14 @@ impl Attachment for DownloadAttachment {
     }
 
     fn start(self: Box<Self>, ctx: ProbeContext) -> JoinHandle<ProbeResult> {
-        let spec = self.0;
-        tokio::spawn(async move {
-            let summary = match run(&spec, ctx).await {
-                Ok(v) => v,
-                Err(e) => failed_value("download", e),
-            };
-            ProbeResult {
-                name: spec.name,
-                summary,
-            }
-        })
+        spawn(self.kind(), run(self.0, ctx))
     }
 }
 
-async fn run(spec: &DownloadProbe, ctx: ProbeContext) -> Result<serde_json::Value, String> {
+async fn run(opts: DownloadOptions, ctx: ProbeContext) -> Result<ProbeResult, String> {
     let addr = ctx.endpoint.http.ok_or("the service has no HTTP address")?;
-    let mut cfg = DownloadConfig::new(format!("http://{addr}{}", spec.path));
-    cfg.resume = spec.resume;
-    cfg.max_attempts = spec.attempts.max(1);
-    cfg.backoff_base = spec.backoff_ms.duration();
-    cfg.stall_threshold = spec.stall_threshold_s.duration();
-    cfg.timeout = spec.timeout_s.duration();
-    cfg.source = probe_source(&spec.name);
+    let mut cfg = opts.config(format!("http://{addr}{}", opts.path));
+    cfg.source = probe_source(&opts.name);
     let sink = ctx.sink.clone();
     let events = download::run(
         cfg,
@@ -57,9 +41,9 @@ async fn run(spec: &DownloadProbe, ctx: ProbeContext) -> Result<serde_json::Valu
     )
     .await
     .map_err(|e| e.to_string())?;
-    Ok(summary_value(
-        "download",
+    Ok(ProbeResult::measured(
         ctx.clock.wall_anchor_unix_ns(),
         download::summarize(&events),
+        None,
     ))
 }

@@ -2,19 +2,23 @@
 //! service endpoint, with the run's clock and timeline sink, and stops it at the end
 //! of the cool-down. One module per probe kind (player, download, game, stream); a
 //! new kind adds a module implementing [`Attachment`] and one line in [`attachments`].
+//! Each probe is configured by its options type from the `probes` crate (the same
+//! type its subcommand reads), so the scenario file and the command line agree.
 //!
-//! A probe's result is its summary as a JSON object with the same fields as its
-//! standalone `--json` (without the events, which are in `timeline.jsonl`).
+//! A probe's result is a [`ProbeResult`]: its typed summary (the same fields as its
+//! standalone `--json`, without the events, which are in `timeline.jsonl`), or why it
+//! could not run.
 
-pub mod download;
-pub mod game;
-pub mod player;
-pub mod stream;
+mod download;
+mod game;
+mod player;
+mod stream;
 
-use crate::migrate::{EventSink, ServiceEndpoint};
 use crate::scenario::Application;
-use probes::clock::MonotonicClock;
-use probes::record::ProbeOutput;
+use platform::{EventSink, ServiceEndpoint};
+use record::clock::MonotonicClock;
+use record::{ProbeKind, ProbeResult};
+use std::future::Future;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -32,21 +36,12 @@ pub struct ProbeContext {
     pub stop: watch::Receiver<bool>,
 }
 
-/// What a probe reports at its end.
-#[derive(Debug, Clone)]
-pub struct ProbeResult {
-    /// Probe name (the key under `probes` in summary.json).
-    pub name: String,
-    /// The summary object (with `probe` = its kind).
-    pub summary: serde_json::Value,
-}
-
 /// One probe kind, configured, ready to start.
 pub trait Attachment: Send {
     /// Probe name in the results.
     fn name(&self) -> &str;
-    /// Probe kind (`player`, `download`, `game`, `stream`).
-    fn kind(&self) -> &'static str;
+    /// Probe kind.
+    fn kind(&self) -> ProbeKind;
     /// How long the runner waits, after the cool-down, for the probe to end by itself
     /// before stopping it (zero for probes that run until stopped).
     fn grace(&self) -> Duration {
@@ -74,24 +69,12 @@ pub fn attachments(app: &Application) -> Vec<Box<dyn Attachment>> {
     out
 }
 
-/// A summary in the shape of the probe's standalone `--json`, without its events.
-pub fn summary_value<S: serde::Serialize>(
-    kind: &str,
-    wall_anchor_unix_ns: u64,
-    summary: S,
-) -> serde_json::Value {
-    let out = ProbeOutput::new(kind, wall_anchor_unix_ns, summary, Vec::new());
-    let mut v =
-        serde_json::to_value(out).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
-    if let Some(o) = v.as_object_mut() {
-        o.remove("events");
-    }
-    v
-}
-
-/// The summary of a probe that could not run.
-pub fn failed_value(kind: &str, error: impl std::fmt::Display) -> serde_json::Value {
-    serde_json::json!({ "probe": kind, "error": error.to_string() })
+/// Runs one probe as a task: its result, or why it could not run.
+fn spawn<F>(kind: ProbeKind, run: F) -> JoinHandle<ProbeResult>
+where
+    F: Future<Output = Result<ProbeResult, String>> + Send + 'static,
+{
+    tokio::spawn(async move { run.await.unwrap_or_else(|e| ProbeResult::failed(kind, e)) })
 }
 
 /// A future that completes when `stop` turns true (or its sender is gone).

@@ -1,9 +1,9 @@
-//! The run folder on disk (DESIGN.md section 4): `run.json` written first,
+//! The run folder on disk (docs/results.md): `run.json` written first,
 //! `timeline.jsonl` appended and flushed per event, `summary.json` written last and
 //! atomically (temporary file, fsync, rename). A run is finished when its
 //! `summary.json` says `complete: true`; anything else is redone by `--resume`.
 
-use probes::record::Event;
+use record::Event;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;

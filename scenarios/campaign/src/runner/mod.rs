@@ -2,28 +2,28 @@
 //! sets up the conditions, starts the service (through the migration driver),
 //! attaches the probes and the reachability prober, warms up, migrates, waits for
 //! completion or the time limit, cools down, stops, and writes the run folder
-//! (DESIGN.md section 4) as it goes.
+//! (docs/results.md) as it goes. It writes the record; judging it is the analysis's
+//! job (the command line writes the verdicts after a campaign).
 //!
 //! Public API: [`run_campaign`] with [`RunnerOptions`]; drivers come from a
-//! [`driver::DriverFactory`] ([`driver::DefaultDrivers`] has `emulated` and `exec`).
-//! `--resume` skips runs whose `summary.json` says `complete: true`; an interrupt
-//! (Ctrl-C, SIGTERM) finalizes the current run as `complete: false` and stops.
+//! [`DriverFactory`] ([`platform::DefaultDrivers`] by default). `--resume` skips runs
+//! whose `summary.json` says `complete: true`; an interrupt (the caller's: Ctrl-C,
+//! SIGTERM) finalizes the current run as `complete: false` and stops.
 
-pub mod driver;
-pub mod folder;
+mod folder;
 mod one_run;
-pub mod progress;
-pub mod reach;
-pub mod signals;
-pub mod summary;
+mod progress;
+mod reach;
 
 use crate::scenario::{Campaign, RunId};
-use analysis::run::RunSummary;
+use platform::{DefaultDrivers, DriverFactory};
+use record::RunSummary;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-pub use progress::ProgressMode;
+pub use folder::write_json_atomic;
+pub use progress::{ProgressMode, line as progress_line};
 
 /// A runner error: what failed, where, and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -58,23 +58,23 @@ pub struct RunnerOptions {
     /// Progress display.
     pub progress: ProgressMode,
     /// Builds each run's driver.
-    pub drivers: Arc<dyn driver::DriverFactory>,
-    /// The interrupt (reason when set); `None`: listen for SIGINT and SIGTERM.
-    pub interrupt: Option<watch::Receiver<Option<String>>>,
+    pub drivers: Arc<dyn DriverFactory>,
+    /// The interrupt: it turns `Some(reason)` when the campaign must stop (the
+    /// reason is written into the interrupted run's `summary.json`).
+    pub interrupt: watch::Receiver<Option<String>>,
 }
 
 impl RunnerOptions {
-    /// Defaults: all runs, no resume, automatic progress, the default drivers,
-    /// signals as the interrupt.
-    pub fn new(out: impl Into<PathBuf>) -> Self {
+    /// Defaults: all runs, no resume, automatic progress, the default drivers.
+    pub fn new(out: impl Into<PathBuf>, interrupt: watch::Receiver<Option<String>>) -> Self {
         Self {
             out: out.into(),
             runs: None,
             only: None,
             resume: false,
             progress: ProgressMode::Auto,
-            drivers: Arc::new(driver::DefaultDrivers),
-            interrupt: None,
+            drivers: Arc::new(DefaultDrivers),
+            interrupt,
         }
     }
 }
@@ -119,7 +119,7 @@ fn write_campaign_json(campaign: &Campaign, out: &Path) -> Result<(), RunnerErro
     // profiles, as analysis reads them), plus the tool and the host.
     let mut value = serde_json::to_value(campaign).unwrap_or_default();
     let extra = serde_json::json!({
-        "schema_version": probes::record::SCHEMA_VERSION,
+        "schema_version": record::SCHEMA_VERSION,
         "tool": { "name": "qoeprobe", "version": env!("CARGO_PKG_VERSION") },
         "host": {
             "os": std::env::consts::OS,
@@ -128,7 +128,7 @@ fn write_campaign_json(campaign: &Campaign, out: &Path) -> Result<(), RunnerErro
             "hostname": read("/proc/sys/kernel/hostname"),
             "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         },
-        "written_unix_ns": probes::clock::unix_now_ns(),
+        "written_unix_ns": record::clock::unix_now_ns(),
     });
     if let (Some(v), serde_json::Value::Object(e)) = (value.as_object_mut(), extra) {
         v.extend(e);
@@ -146,16 +146,13 @@ pub async fn run_campaign(
     let plan = campaign
         .plan(opts.runs, opts.only.as_deref())
         .map_err(RunnerError::Plan)?;
-    opts.drivers.check(campaign).map_err(RunnerError::Driver)?;
+    check_drivers(campaign, opts.drivers.as_ref()).map_err(RunnerError::Driver)?;
     std::fs::create_dir_all(&opts.out).map_err(|source| RunnerError::Io {
         path: opts.out.clone(),
         source,
     })?;
     write_campaign_json(campaign, &opts.out)?;
-    let intr = opts
-        .interrupt
-        .clone()
-        .unwrap_or_else(signals::interrupt_on_signals);
+    let intr = opts.interrupt.clone();
     let mut records = Vec::with_capacity(plan.len());
     let mut todo = Vec::new();
     let mut skipped = 0;
@@ -223,22 +220,16 @@ pub async fn run_campaign(
     })
 }
 
-/// Writes `verdicts.json`, `table.md` and `report.html` of the campaign in `out`
-/// (the analysis crate judges the run folders with the campaign's profiles).
-pub fn write_analysis(
-    campaign: &Campaign,
-    out: &Path,
-) -> Result<analysis::Outputs, analysis::AnalysisError> {
-    let profiles = campaign
-        .applications
-        .iter()
-        .map(|a| (a.name.get_ref().clone(), a.profile.clone()))
-        .collect();
-    analysis::write_outputs(
-        out,
-        &analysis::LoadOptions {
-            profiles,
-            ..Default::default()
-        },
-    )
+/// Checks, before a campaign, that its driver can run here and apply every link.
+fn check_drivers(campaign: &Campaign, drivers: &dyn DriverFactory) -> Result<(), String> {
+    let kind = campaign.migration.driver;
+    drivers.check(kind)?;
+    for s in &campaign.scenarios {
+        for (name, link) in [("client", &s.client), ("migration", &s.migration)] {
+            drivers
+                .check_link(kind, &link.condition())
+                .map_err(|e| format!("scenario `{}`, link `{name}`: {e}", s.name.get_ref()))?;
+        }
+    }
+    Ok(())
 }

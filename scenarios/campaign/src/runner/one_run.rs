@@ -4,16 +4,16 @@
 //! interrupted run is written with `complete: false` and its reason.
 
 use super::RunnerError;
-use super::driver::{DriverContext, DriverFactory, request_of};
 use super::folder::{Timeline, fresh_dir, write_json_atomic};
 use super::reach::ReachProber;
-use super::summary::migration_summary;
-use crate::migrate::{EventSink, MigrationDriver};
-use crate::probe::{self, ProbeContext, ProbeResult};
+use crate::attach::{self, ProbeContext};
 use crate::scenario::{Campaign, RunId};
-use analysis::run::{RunInfo, RunSummary};
-use probes::clock::{Clock, MonotonicClock};
-use probes::record::{Event, EventKind, MigrationOutcome, RunnerPhase, SCHEMA_VERSION};
+use platform::{DriverContext, DriverFactory, EventSink, MigrationDriver};
+use record::clock::{Clock, MonotonicClock};
+use record::{
+    Event, EventKind, MigrationOutcome, MigrationSummary, ProbeResult, RunConditions, RunInfo,
+    RunSummary, RunnerPhase, SCHEMA_VERSION,
+};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
@@ -47,14 +47,6 @@ async fn unless<F: Future>(
     }
 }
 
-/// The conditions of a scenario as free-form JSON for `run.json`.
-fn conditions(campaign: &Campaign, scenario: &str) -> serde_json::Value {
-    campaign
-        .scenario(scenario)
-        .map(|s| serde_json::json!({ "client": s.client, "migration": s.migration }))
-        .unwrap_or(serde_json::Value::Null)
-}
-
 /// Executes one run into `dir`.
 pub(crate) async fn execute(
     campaign: &Campaign,
@@ -85,10 +77,13 @@ pub(crate) async fn execute(
         run: id.run,
         seed,
         driver: settings.driver.name().into(),
-        mode: crate::migrate::emulated::mode_name(settings.mode).into(),
-        copy: crate::migrate::emulated::copy_name(settings.copy).into(),
+        mode: settings.mode,
+        copy: settings.copy,
         flavor: settings.flavor.name().into(),
-        conditions: conditions(campaign, &id.scenario),
+        conditions: RunConditions {
+            client: scen.client.condition(),
+            migration: scen.migration.condition(),
+        },
         wall_anchor_unix_ns: clock.wall_anchor_unix_ns(),
     };
     write_json_atomic(&dir.join("run.json"), &info).map_err(io(&dir.join("run.json")))?;
@@ -116,11 +111,13 @@ pub(crate) async fn execute(
         sink: sink.clone(),
         seed,
         run_dir: dir.to_path_buf(),
-        settings: settings.clone(),
-        application: app.clone(),
-        scenario: scen.clone(),
+        driver: settings.driver_config(app).map_err(RunnerError::Driver)?,
+        service: app.service(),
+        flavor: settings.flavor,
+        client: scen.client.condition(),
+        migration: scen.migration.condition(),
     };
-    let request = request_of(settings);
+    let request = settings.request();
     let mut driver: Box<dyn MigrationDriver> = drivers.create(ctx).map_err(RunnerError::Driver)?;
     let driver_name = driver.name();
 
@@ -129,7 +126,7 @@ pub(crate) async fn execute(
         MigrationOutcome::Failed,
         Some("the migration did not start".to_string()),
     );
-    let mut probe_results: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut probe_results: BTreeMap<String, ProbeResult> = BTreeMap::new();
     let mut reach_summary = None;
     phase("setup");
     let endpoint = match unless(driver.prepare(), &mut intr).await {
@@ -147,7 +144,7 @@ pub(crate) async fn execute(
     // we built (the lab) gets its own runtime whose threads all live inside it.
     let mut ns_runtime = None;
     let endpoint = match endpoint {
-        Some(e) => match e.netns.as_deref().map(crate::net::netns::runtime_in) {
+        Some(e) => match e.netns.as_deref().map(platform::net::runtime_in) {
             Some(Err(err)) => {
                 incomplete = Some(format!("cannot attach the probes: {err}"));
                 None
@@ -170,7 +167,7 @@ pub(crate) async fn execute(
             resumed_rx,
         );
         let mut running = Vec::new();
-        for a in probe::attachments(app) {
+        for a in attach::attachments(app) {
             let (stop_tx, stop_rx) = watch::channel(false);
             let (name, kind, grace) = (a.name().to_string(), a.kind(), a.grace());
             let handle = a.start(ProbeContext {
@@ -249,21 +246,18 @@ pub(crate) async fn execute(
                         Ok(r) => r,
                         Err(_) => {
                             handle.abort();
-                            Ok(ProbeResult {
-                                name: name.clone(),
-                                summary: probe::failed_value(
-                                    kind,
-                                    "the probe did not stop within 15 s",
-                                ),
-                            })
+                            Ok(ProbeResult::failed(
+                                kind,
+                                "the probe did not stop within 15 s",
+                            ))
                         }
                     }
                 }
             };
-            let summary = result.map(|r| r.summary).unwrap_or_else(|e| {
-                probe::failed_value(kind, format!("the probe task failed: {e}"))
+            let result = result.unwrap_or_else(|e| {
+                ProbeResult::failed(kind, format!("the probe task failed: {e}"))
             });
-            probe_results.insert(name, summary);
+            probe_results.insert(name, result);
         }
         reach_summary = Some(prober.finish().await);
         if let Some(rt) = ns_runtime.take() {
@@ -285,7 +279,7 @@ pub(crate) async fn execute(
         application: id.application.clone(),
         scenario: id.scenario.clone(),
         run: id.run,
-        migration: migration_summary(driver_name, &events, fallback),
+        migration: MigrationSummary::of_events(driver_name, &events, fallback),
         probes: probe_results,
         reachability: reach_summary,
     };

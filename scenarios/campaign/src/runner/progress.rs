@@ -1,8 +1,8 @@
 //! Progress of a campaign: a bar with ETA on a terminal (indicatif), one line per
 //! run otherwise, nothing with `quiet`.
 
-use analysis::run::RunSummary;
 use indicatif::{ProgressBar, ProgressStyle};
+use record::RunSummary;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 

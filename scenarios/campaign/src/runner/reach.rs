@@ -3,10 +3,10 @@
 //! the service stops and starts answering (with the gap), and `network_reattached`
 //! at the first successful round trip completed after the migration's resume.
 
-use crate::migrate::EventSink;
-use analysis::run::ReachabilitySummary;
-use probes::clock::{Clock, MonotonicClock};
-use probes::record::{Event, EventKind, NetworkReattached, Reachability};
+use platform::EventSink;
+use record::ReachabilitySummary;
+use record::clock::{Clock, MonotonicClock};
+use record::{Event, EventKind, NetworkReattached, Reachability};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::watch;

@@ -1,7 +1,9 @@
 //! The driver tables of a scenario file: `[migration.emulated]` (the pre-copy
 //! model's inputs) and `[migration.exec]` (the user's commands).
 
-use super::values::*;
+use platform::emulated::EmulatedConfig;
+use platform::exec::{CommandLine, ExecConfig};
+use probes::values::*;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -118,6 +120,26 @@ pub struct EmulatedOverrides {
 }
 
 impl EmulatedSettings {
+    /// The emulated driver's settings: these with an application's overrides
+    /// applied, in the units the model computes in.
+    pub fn config(&self, o: Option<&EmulatedOverrides>) -> EmulatedConfig {
+        let e = self.with(o);
+        EmulatedConfig {
+            memory_bytes: e.memory_mb.map(|m| m.bytes() as f64),
+            working_set_bytes: e.working_set_mb.bytes() as f64,
+            dirty_rate: e.dirty_rate_mb_s.bytes_per_sec(),
+            dirty_jitter: e.dirty_jitter.get(),
+            switchover_s: e.switchover_ms.get() / 1000.0,
+            reattach_s: e.reattach_ms.get() / 1000.0,
+            reattach_jitter_s: e.reattach_jitter_ms.get() / 1000.0,
+            host_link_bps: e.host_link_mbit.bps() as f64,
+            tcp_rto: e.tcp_rto_ms.duration(),
+            disk_bytes: e.disk_mb.bytes() as f64,
+            disk_dirty_rate: e.disk_dirty_mb_s.bytes_per_sec(),
+            base_rtt_s: e.base_rtt_ms.get() / 1000.0,
+        }
+    }
+
     /// These settings with an application's overrides applied.
     pub fn with(&self, o: Option<&EmulatedOverrides>) -> EmulatedSettings {
         let mut s = self.clone();
@@ -134,16 +156,6 @@ impl EmulatedSettings {
         }
         s
     }
-}
-
-/// A command: an argument list, or one string run with `sh -c`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum CommandLine {
-    /// `sh -c STRING`.
-    Shell(String),
-    /// Program and arguments.
-    Argv(Vec<String>),
 }
 
 /// `[migration.exec]` (docs/exec-driver.md).
@@ -182,36 +194,20 @@ fn default_poll_interval() -> Millis {
     Millis(500.0)
 }
 
-impl<'de> Deserialize<'de> for CommandLine {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CommandLine;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a command: a string (run with sh -c) or an array of strings (program and arguments)")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CommandLine, E> {
-                if v.trim().is_empty() {
-                    return Err(E::custom("the command is empty"));
-                }
-                Ok(CommandLine::Shell(v.to_string()))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<CommandLine, A::Error> {
-                let mut v = Vec::new();
-                while let Some(s) = seq.next_element::<String>()? {
-                    v.push(s);
-                }
-                if v.is_empty() {
-                    return Err(serde::de::Error::custom(
-                        "the command is empty: give at least the program",
-                    ));
-                }
-                Ok(CommandLine::Argv(v))
-            }
+impl ExecSettings {
+    /// The exec driver's settings (addresses were checked when the file was read).
+    pub fn config(&self) -> ExecConfig {
+        let addr = |v: &Option<Spanned<String>>| v.as_ref().and_then(|s| s.get_ref().parse().ok());
+        ExecConfig {
+            prepare: self.prepare.clone(),
+            start: self.start.get_ref().clone(),
+            poll: self.poll.clone(),
+            poll_interval: self.poll_interval_ms.duration(),
+            cancel: self.cancel.clone(),
+            teardown: self.teardown.clone(),
+            http: addr(&self.http),
+            game: addr(&self.game),
+            probe_target: addr(&self.probe_target),
         }
-        d.deserialize_any(V)
     }
 }

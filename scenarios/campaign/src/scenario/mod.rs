@@ -7,17 +7,14 @@
 //! and what is valid ([`ScenarioError`]). This module only parses and checks: it
 //! never starts anything.
 
-pub mod drivers;
-pub mod error;
-pub mod probes;
-pub mod types;
+mod drivers;
+mod error;
+mod types;
 mod validate;
-pub mod values;
 
-pub use drivers::*;
+pub use drivers::{EmulatedOverrides, EmulatedSettings, ExecSettings};
 pub use error::ScenarioError;
-pub use probes::{DownloadProbe, GameProbe, PlayerProbe, StreamProbe};
-pub use types::*;
+pub use types::{Application, Campaign, Link, MigrationSettings, NetScenario};
 
 use std::path::Path;
 
@@ -99,6 +96,14 @@ impl Campaign {
     pub fn scenario(&self, name: &str) -> Option<&NetScenario> {
         self.scenarios.iter().find(|s| s.name.get_ref() == name)
     }
+
+    /// Each application's tolerance profile, by application name.
+    pub fn profiles(&self) -> std::collections::BTreeMap<String, record::Profile> {
+        self.applications
+            .iter()
+            .map(|a| (a.name.get_ref().clone(), a.profile.clone()))
+            .collect()
+    }
 }
 
 fn matches(pattern: &str, name: &str) -> bool {
@@ -137,8 +142,6 @@ impl RunId {
         {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
-        crate::migrate::emulated::rng::splitmix(
-            campaign_seed ^ h ^ u64::from(self.run).rotate_left(32),
-        )
+        record::seed::splitmix(campaign_seed ^ h ^ u64::from(self.run).rotate_left(32))
     }
 }

@@ -2,7 +2,15 @@
 //! its default). Every table refuses unknown keys.
 
 use super::drivers::{EmulatedOverrides, EmulatedSettings, ExecSettings};
-use super::values::*;
+use platform::{
+    DriverConfig, DriverKind, Flavor, LiveSource, MigrationRequest, Service, ServiceKind,
+};
+use probes::download::DownloadOptions;
+use probes::game::GameOptions;
+use probes::player::PlayerOptions;
+use probes::stream::StreamOptions;
+use probes::values::*;
+use record::{Copy, LinkCondition, Mode, Profile};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -60,65 +68,6 @@ fn default_reach_interval() -> Millis {
     Millis(15.0)
 }
 
-/// Which driver migrates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DriverKind {
-    /// Rootless: the service is a child process behind an impairment proxy.
-    Emulated,
-    /// User commands start, poll and cancel the migration.
-    Exec,
-    /// The local QEMU lab.
-    Lab,
-}
-
-impl DriverKind {
-    /// The name used in files and results.
-    pub fn name(self) -> &'static str {
-        match self {
-            DriverKind::Emulated => "emulated",
-            DriverKind::Exec => "exec",
-            DriverKind::Lab => "lab",
-        }
-    }
-}
-
-/// OpenStack m1.* flavor names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Flavor {
-    /// 1 vCPU, 512 MB RAM, 1 GB disk.
-    Tiny,
-    /// 1 vCPU, 2048 MB, 20 GB.
-    Small,
-    /// 2 vCPU, 4096 MB, 40 GB.
-    Medium,
-    /// 4 vCPU, 8192 MB, 80 GB.
-    Large,
-}
-
-impl Flavor {
-    /// The name used in files and results.
-    pub fn name(self) -> &'static str {
-        match self {
-            Flavor::Tiny => "tiny",
-            Flavor::Small => "small",
-            Flavor::Medium => "medium",
-            Flavor::Large => "large",
-        }
-    }
-
-    /// RAM in MiB.
-    pub fn memory_mib(self) -> f64 {
-        match self {
-            Flavor::Tiny => 512.0,
-            Flavor::Small => 2048.0,
-            Flavor::Medium => 4096.0,
-            Flavor::Large => 8192.0,
-        }
-    }
-}
-
 /// `[migration]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,10 +77,10 @@ pub struct MigrationSettings {
     pub driver: DriverKind,
     /// `live` or `block`.
     #[serde(default = "default_mode")]
-    pub mode: crate::migrate::Mode,
+    pub mode: Mode,
     /// `precopy` or `postcopy`.
     #[serde(default = "default_copy")]
-    pub copy: crate::migrate::Copy,
+    pub copy: Copy,
     /// Bandwidth limit of the migration stream (none: the link's rate).
     #[serde(default)]
     pub bandwidth_mbit: Option<Mbit>,
@@ -176,14 +125,45 @@ impl Default for MigrationSettings {
     }
 }
 
+impl MigrationSettings {
+    /// The migration request these settings describe.
+    pub fn request(&self) -> MigrationRequest {
+        MigrationRequest {
+            mode: self.mode,
+            copy: self.copy,
+            bandwidth_bps: self.bandwidth_mbit.map(|b| b.bps()),
+            downtime_limit: Some(self.downtime_limit_ms.duration()),
+            time_limit: self.time_limit_s.duration(),
+            postcopy_after_passes: Some(self.postcopy_after_passes),
+            auto_converge: self.auto_converge,
+        }
+    }
+
+    /// The driver's own settings for a run of `app`.
+    pub fn driver_config(&self, app: &Application) -> Result<DriverConfig, String> {
+        Ok(match self.driver {
+            DriverKind::Emulated => {
+                DriverConfig::Emulated(self.emulated.config(app.emulated.as_ref()))
+            }
+            DriverKind::Exec => DriverConfig::Exec(
+                self.exec
+                    .as_ref()
+                    .ok_or("driver \"exec\" needs [migration.exec]")?
+                    .config(),
+            ),
+            DriverKind::Lab => DriverConfig::Lab,
+        })
+    }
+}
+
 fn default_driver() -> DriverKind {
     DriverKind::Lab
 }
-fn default_mode() -> crate::migrate::Mode {
-    crate::migrate::Mode::Live
+fn default_mode() -> Mode {
+    Mode::Live
 }
-fn default_copy() -> crate::migrate::Copy {
-    crate::migrate::Copy::Precopy
+fn default_copy() -> Copy {
+    Copy::Precopy
 }
 fn default_downtime_limit() -> Millis {
     Millis(300.0)
@@ -196,54 +176,6 @@ fn default_postcopy_after() -> u64 {
 }
 fn default_flavor() -> Flavor {
     Flavor::Tiny
-}
-
-/// Which service an application is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ServiceKind {
-    /// DASH/HLS origin (HTTP).
-    Dash,
-    /// File server (HTTP).
-    File,
-    /// UDP game server.
-    Game,
-    /// Live MPEG-TS stream server (HTTP): an encoder inside, or a relay.
-    Live,
-}
-
-impl ServiceKind {
-    /// The `serve` subcommand name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ServiceKind::Dash => "dash",
-            ServiceKind::File => "file",
-            ServiceKind::Game => "game",
-            ServiceKind::Live => "live",
-        }
-    }
-}
-
-/// Where the `live` service takes its stream from (`source` of an application).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LiveSource {
-    /// The encoder runs inside the migrated service (the study's "encoder inside").
-    #[default]
-    Encoder,
-    /// The service relays an external encoder that is not migrated (the study's
-    /// "without content"); the driver starts that encoder outside the service.
-    Relay,
-}
-
-impl LiveSource {
-    /// The `serve live --source` value.
-    pub fn name(self) -> &'static str {
-        match self {
-            LiveSource::Encoder => "encoder",
-            LiveSource::Relay => "relay",
-        }
-    }
 }
 
 /// `[[application]]`.
@@ -262,26 +194,35 @@ pub struct Application {
     pub source: Option<Spanned<LiveSource>>,
     /// A DASH/HLS player probe.
     #[serde(default)]
-    pub player: Option<super::probes::PlayerProbe>,
+    pub player: Option<PlayerOptions>,
     /// A download probe.
     #[serde(default)]
-    pub download: Option<super::probes::DownloadProbe>,
+    pub download: Option<DownloadOptions>,
     /// A game probe.
     #[serde(default)]
-    pub game: Option<super::probes::GameProbe>,
+    pub game: Option<GameOptions>,
     /// A live stream probe.
     #[serde(default)]
-    pub stream: Option<super::probes::StreamProbe>,
+    pub stream: Option<StreamOptions>,
     /// Emulated driver: this application's own pre-copy inputs (how the service
     /// dirties memory), overriding `[migration.emulated]`.
     #[serde(default)]
     pub emulated: Option<EmulatedOverrides>,
-    /// Tolerance profile overrides (keys of `analysis::Profile`, docs/verdicts.md).
+    /// Tolerance profile overrides (docs/verdicts.md).
     #[serde(default)]
-    pub profile: analysis::Profile,
+    pub profile: Profile,
 }
 
 impl Application {
+    /// The service a run of this application puts under test.
+    pub fn service(&self) -> Service {
+        Service {
+            kind: *self.service.get_ref(),
+            source: self.live_source(),
+            args: self.service_args.clone(),
+        }
+    }
+
     /// Where a `live` service takes its stream from (`None` for other services).
     pub fn live_source(&self) -> Option<LiveSource> {
         (*self.service.get_ref() == ServiceKind::Live).then(|| {
@@ -323,10 +264,17 @@ pub struct Link {
 }
 
 impl Link {
+    /// The link's conditions as the record and the platform take them.
+    pub fn condition(&self) -> LinkCondition {
+        LinkCondition {
+            rate_mbit: self.rate_mbit.map(Mbit::get),
+            delay_ms: self.delay_ms.map(Millis::get),
+            loss_pct: self.loss_pct.map(Percent::get),
+        }
+    }
+
     /// Whether nothing is shaped.
     pub fn is_unshaped(&self) -> bool {
-        self.rate_mbit.is_none()
-            && self.delay_ms.is_none_or(|d| d.get() == 0.0)
-            && self.loss_pct.is_none_or(|l| l.get() == 0.0)
+        self.condition().is_unshaped()
     }
 }

@@ -3,6 +3,7 @@
 
 use super::error::ScenarioError;
 use super::types::*;
+use platform::{DriverKind, ServiceKind};
 use std::collections::HashSet;
 use std::path::Path;
 use toml::Spanned;
