@@ -7,7 +7,7 @@ use std::process::Command;
 
 #[test]
 fn lab_smoke_campaign_runs_real_migrations_with_probes_in_the_client_namespace() {
-    if let Err(why) = scenarios::lab::lab_available() {
+    if let Err(why) = platform::lab::lab_available() {
         panic!("the lab test needs root and QEMU (run `make test` as root): {why}");
     }
     let dir = tempfile::tempdir().unwrap();

@@ -6,9 +6,10 @@
 //! and why, writes the run folders, `table.md` and `report.html` into the output
 //! folder, and prints the table and where the report is.
 
-use scenarios::runner::driver::{DefaultDrivers, DriverFactory};
-use scenarios::runner::{self, ProgressMode, RunnerOptions};
-use scenarios::scenario::{Campaign, DriverKind};
+use super::run::{interrupt_on_signals, write_analysis};
+use campaign::runner::{self, ProgressMode, RunnerOptions};
+use campaign::scenario::Campaign;
+use platform::{DefaultDrivers, DriverKind};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,7 +49,7 @@ pub struct Args {
 /// Whether the lab can run `campaign` (a lab campaign) here: root, QEMU, the links
 /// it can shape. The one place the demo asks the lab; `Err` says why not.
 fn lab_check(campaign: &Campaign) -> Result<(), String> {
-    DefaultDrivers.check(campaign)
+    runner::check_drivers(campaign, &DefaultDrivers)
 }
 
 /// The driver for the demo and why, as one sentence.
@@ -76,7 +77,7 @@ fn choose(campaign: &Campaign, forced: Option<DemoDriver>) -> (DriverKind, Strin
 
 /// The embedded campaign with `driver` set.
 pub fn demo_campaign(driver: DriverKind) -> anyhow::Result<Campaign> {
-    let mut c = scenarios::scenario::parse(Path::new("scenarios/demo.toml"), DEMO_TOML)?;
+    let mut c = campaign::scenario::parse(Path::new("scenarios/demo.toml"), DEMO_TOML)?;
     c.migration.driver = driver;
     Ok(c)
 }
@@ -103,7 +104,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         if reps == 1 { "" } else { "s" },
         out.display()
     );
-    let mut opts = RunnerOptions::new(&out);
+    let mut opts = RunnerOptions::new(&out, interrupt_on_signals());
     opts.runs = args.runs;
     opts.only = args.only.clone();
     opts.progress = if args.quiet {
@@ -119,7 +120,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(130));
     }
-    let o = runner::write_analysis(&campaign, &out).map_err(|e| {
+    let o = write_analysis(&campaign, &out).map_err(|e| {
         anyhow::anyhow!(
             "the runs are in {}, but the analysis failed: {e}",
             out.display()
@@ -144,13 +145,12 @@ fn utc_stamp() -> String {
     stamp_of(secs)
 }
 
-/// `YYYYmmdd-HHMMSS` of a Unix time (UTC; proleptic Gregorian calendar).
+/// `YYYYmmdd-HHMMSS` of a Unix time (UTC).
 fn stamp_of(secs: u64) -> String {
-    let c = fixtures::calendar::civil_utc(secs);
-    format!(
-        "{:04}{:02}{:02}-{:02}{:02}{:02}",
-        c.year, c.month, c.day, c.hour, c.minute, c.second
-    )
+    chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0)
+        .unwrap_or_default()
+        .format("%Y%m%d-%H%M%S")
+        .to_string()
 }
 
 #[cfg(test)]

@@ -3,39 +3,20 @@
 //! and reports throughput, stalls, resumes and integrity.
 
 use super::output::{Progress, write_json};
-use probes::clock::{Clock, MonotonicClock};
-use probes::download::{self, DownloadConfig, head::parse_sha256_hex};
-use probes::record::{DownloadOutcome, DownloadSummary, EventKind, ProbeOutput};
+use probes::download::{self, DownloadOptions};
+use record::clock::{Clock, MonotonicClock};
+use record::{DownloadOutcome, DownloadSummary, EventKind, ProbeOutput};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// `qoeprobe download`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// URL to download (http://).
     pub url: String,
-    /// Expected SHA-256 (64 hex digits); otherwise the one the server publishes, if any.
-    #[arg(long, value_name = "HEX")]
-    pub sha256: Option<String>,
-    /// Expected size in bytes.
-    #[arg(long, value_name = "N")]
-    pub size: Option<u64>,
-    /// Start over from byte 0 after a failure (a naive client), instead of resuming.
-    #[arg(long)]
-    pub no_resume: bool,
-    /// Attempts in all.
-    #[arg(long, default_value_t = 5)]
-    pub attempts: u32,
-    /// Wait before the second attempt, in ms; doubled for each further one (max 8 s).
-    #[arg(long, default_value_t = 500)]
-    pub backoff_ms: u64,
-    /// No byte for this long is a stall, in seconds.
-    #[arg(long, default_value_t = 1.0)]
-    pub stall_threshold: f64,
-    /// No byte for this long aborts the attempt (and resumes), in seconds.
-    #[arg(long, default_value_t = 10.0)]
-    pub timeout: f64,
+    /// How to download and what to check.
+    #[command(flatten)]
+    pub options: DownloadOptions,
     /// Write the summary and every event as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -44,32 +25,9 @@ pub struct Args {
     pub quiet: bool,
 }
 
-fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
-    if !(v.is_finite() && v > 0.0 && v < 86_400.0) {
-        anyhow::bail!("--{name} {v}: expected a number of seconds above 0");
-    }
-    Ok(Duration::from_secs_f64(v))
-}
-
 /// Runs `qoeprobe download`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut cfg = DownloadConfig::new(args.url.clone());
-    cfg.resume = !args.no_resume;
-    if args.attempts == 0 {
-        anyhow::bail!("--attempts 0: at least one attempt is needed");
-    }
-    cfg.max_attempts = args.attempts;
-    cfg.backoff_base = Duration::from_millis(args.backoff_ms);
-    cfg.stall_threshold = secs("stall-threshold", args.stall_threshold)?;
-    cfg.timeout = secs("timeout", args.timeout)?;
-    cfg.expected_size = args.size;
-    if let Some(h) = &args.sha256 {
-        let parsed = parse_sha256_hex(h);
-        cfg.expected_sha256 = Some(
-            parsed
-                .ok_or_else(|| anyhow::anyhow!("--sha256 {h}: expected 64 hexadecimal digits"))?,
-        );
-    }
+    let cfg = args.options.config(args.url.clone());
     let clock = MonotonicClock::start();
     let mut progress = Progress::new(args.quiet);
     let (mut bytes, mut total, mut kbps, mut stalls) = (0u64, None, 0.0, 0u64);

@@ -4,21 +4,12 @@
 //! and playability.
 
 use super::output::{Progress, write_json};
-use probes::clock::{Clock, MonotonicClock};
-use probes::game::{self, GameConfig, Protocol};
-use probes::record::{EventKind, GameSummary, ProbeOutput};
+use probes::game::{self, GameOptions};
+use probes::values::PositiveSecs;
+use record::clock::{Clock, MonotonicClock};
+use record::{EventKind, GameSummary, ProbeOutput};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
-
-/// Which protocol to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProtocolArg {
-    /// qoeprobe's game protocol (`qoeprobe serve game`).
-    Qgt,
-    /// RFC 8762 STAMP, unauthenticated mode, to any session reflector.
-    Stamp,
-}
 
 /// `qoeprobe game`.
 #[derive(Debug, clap::Args)]
@@ -26,17 +17,11 @@ pub struct Args {
     /// Server as HOST:PORT (UDP).
     pub server: String,
     /// How long to play, in seconds.
-    #[arg(long, default_value_t = 10.0)]
-    pub duration: f64,
-    /// Commands (test packets) per second.
-    #[arg(long, default_value_t = 66.0)]
-    pub cmdrate: f64,
-    /// Protocol.
-    #[arg(long, value_enum, default_value_t = ProtocolArg::Qgt)]
-    pub protocol: ProtocolArg,
-    /// A snapshot gap above this is a freeze, in ms (default: max(3 ticks, 100 ms)).
-    #[arg(long, value_name = "MS")]
-    pub freeze_threshold: Option<f64>,
+    #[arg(long, default_value = "10", value_name = "SECS")]
+    pub duration: PositiveSecs,
+    /// What to send and how to judge the answers.
+    #[command(flatten)]
+    pub options: GameOptions,
     /// Write the summary and every event as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -47,35 +32,13 @@ pub struct Args {
 
 /// Runs `qoeprobe game`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if !(args.duration.is_finite() && args.duration > 0.0 && args.duration <= 86_400.0) {
-        anyhow::bail!(
-            "--duration {}: expected 0 < seconds <= 86400",
-            args.duration
-        );
-    }
-    if !(args.cmdrate.is_finite() && (1.0..=100_000.0).contains(&args.cmdrate)) {
-        anyhow::bail!(
-            "--cmdrate {}: expected 1 to 100000 per second",
-            args.cmdrate
-        );
-    }
     let addr = game::resolve(&args.server).await?;
     let clock = MonotonicClock::start();
-    let protocol = match args.protocol {
-        ProtocolArg::Qgt => Protocol::Qgt,
-        ProtocolArg::Stamp => Protocol::Stamp,
-    };
-    let mut cfg = GameConfig::new(protocol, addr.to_string());
-    cfg.duration = Duration::from_secs_f64(args.duration);
-    cfg.cmd_interval = Duration::from_secs_f64(1.0 / args.cmdrate);
-    cfg.wall_anchor_unix_ns = clock.wall_anchor_unix_ns();
-    cfg.nonce_seed = clock.wall_anchor_unix_ns() ^ u64::from(std::process::id());
-    if let Some(ms) = args.freeze_threshold {
-        if !(ms.is_finite() && ms > 0.0) {
-            anyhow::bail!("--freeze-threshold {ms}: expected milliseconds above 0");
-        }
-        cfg.freeze_threshold = Some(Duration::from_secs_f64(ms / 1000.0));
-    }
+    let cfg = args.options.config(
+        &addr.to_string(),
+        args.duration.duration(),
+        clock.wall_anchor_unix_ns(),
+    );
     let mut progress = Progress::new(args.quiet);
     let (mut snaps, mut freezes, mut last_rtt) = (0u64, 0u64, None::<u64>);
     let stop = async {

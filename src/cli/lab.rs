@@ -5,13 +5,14 @@
 //! once, prints the phases and tears down; `status` lists what runs; `down` removes
 //! everything a lab left (also after a killed run).
 
-use probes::clock::{Clock, MonotonicClock};
-use probes::record::Event;
-use scenarios::lab::init::Service;
-use scenarios::lab::{Flavor, GuestImage, ImageOptions, lab_available, leftovers, topology};
-use scenarios::migrate::lab::{LabConfig, LabDriver, LabSession};
-use scenarios::migrate::{Copy, EventSink, MigrationDriver, MigrationRequest, Mode};
-use scenarios::net::LinkCondition;
+use platform::lab::{
+    Flavor, GuestImage, ImageOptions, LabConfig, LabDriver, LabSession, Service, lab_available,
+    leftovers, network,
+};
+use platform::net::{LinkCondition, LinkShaping};
+use platform::{EventSink, MigrationDriver, MigrationRequest};
+use record::clock::{Clock, MonotonicClock};
+use record::{Copy, Event, Mode};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -149,10 +150,10 @@ pub struct MigrateArgs {
     pub vm: VmArgs,
     /// live (shared disk) or block (disk copied over NBD).
     #[arg(long, default_value = "live")]
-    pub mode: String,
+    pub mode: Mode,
     /// precopy or postcopy.
     #[arg(long, default_value = "precopy")]
-    pub copy: String,
+    pub copy: Copy,
     /// QEMU max-bandwidth in Mbit/s (unlimited if absent).
     #[arg(long)]
     pub bandwidth_mbit: Option<f64>,
@@ -229,7 +230,7 @@ pub async fn run(cmd: LabCommand) -> anyhow::Result<ExitCode> {
             );
             println!(
                 "  guest      {} (boot id {})",
-                topology::GUEST_IP,
+                network::GUEST_IP,
                 session.boot_id_at_boot()
             );
             println!("  client ns  {}", session.client_ns());
@@ -280,16 +281,7 @@ pub async fn run(cmd: LabCommand) -> anyhow::Result<ExitCode> {
 
 async fn migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
     lab_available().map_err(anyhow::Error::msg)?;
-    let mode = match a.mode.as_str() {
-        "live" => Mode::Live,
-        "block" => Mode::Block,
-        m => anyhow::bail!("--mode {m}: expected live or block"),
-    };
-    let copy = match a.copy.as_str() {
-        "precopy" => Copy::Precopy,
-        "postcopy" => Copy::Postcopy,
-        c => anyhow::bail!("--copy {c}: expected precopy or postcopy"),
-    };
+    let (mode, copy) = (a.mode, a.copy);
     if !(a.time_limit.is_finite() && a.time_limit > 0.0 && a.time_limit < 1e6) {
         anyhow::bail!("--time-limit {}: expected seconds above 0", a.time_limit);
     }

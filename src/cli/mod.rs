@@ -8,7 +8,6 @@ pub mod game;
 pub mod lab;
 pub mod output;
 pub mod play;
-pub mod player_opts;
 pub mod player_report;
 pub mod report;
 pub mod run;
@@ -20,6 +19,7 @@ pub mod stream;
 pub mod table;
 pub mod usage;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -65,7 +65,23 @@ pub enum Command {
 
 /// Parses `std::env::args`, runs the command, prints `Error: ...` on failure.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A value the options types refuse (out of range, unknown name) is bad input
+        // like any other: `Error: ...` and exit code 1.
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::ValueValidation | ErrorKind::InvalidValue
+            ) =>
+        {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!("Error: {}", first.strip_prefix("error: ").unwrap_or(first));
+            return ExitCode::FAILURE;
+        }
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

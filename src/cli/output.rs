@@ -2,6 +2,7 @@
 //! live progress shown only on a terminal.
 
 use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -36,40 +37,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A one-line progress display on stderr, redrawn in place; silent when stderr is not
-/// a terminal or when quiet.
+/// A one-line progress display on stderr (an indicatif spinner without a spinner),
+/// redrawn in place; hidden when stderr is not a terminal or when quiet.
 #[derive(Debug)]
 pub struct Progress {
-    enabled: bool,
-    last_len: usize,
+    bar: ProgressBar,
 }
 
 impl Progress {
     /// Progress on stderr if it is a terminal and `quiet` is false.
     pub fn new(quiet: bool) -> Self {
-        Self {
-            enabled: !quiet && std::io::stderr().is_terminal(),
-            last_len: 0,
-        }
+        let bar = if !quiet && std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{msg}") {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Self { bar }
     }
 
     /// Redraws the line.
     pub fn update(&mut self, line: &str) {
-        if !self.enabled {
-            return;
-        }
-        let pad = self.last_len.saturating_sub(line.chars().count());
-        eprint!("\r{line}{}", " ".repeat(pad));
-        let _ = std::io::stderr().flush();
-        self.last_len = line.chars().count();
+        self.bar.set_message(line.to_string());
     }
 
     /// Clears the line.
     pub fn finish(&mut self) {
-        if self.enabled && self.last_len > 0 {
-            eprint!("\r{}\r", " ".repeat(self.last_len));
-            let _ = std::io::stderr().flush();
-            self.last_len = 0;
-        }
+        self.bar.finish_and_clear();
     }
 }

@@ -2,16 +2,19 @@
 //! reports its QoE; with `--clients N`, N sessions at once (a load and timing test).
 
 use super::output::Progress;
-use super::player_opts::{PlayerOpts, parse_url};
 use super::player_report::{EventLog, human, progress_line, write_csv, write_output};
-use probes::clock::{Clock, MonotonicClock};
+use anyhow::bail;
+use probes::player::PlayerOptions;
 use probes::player::http::run_session;
 use probes::player::session::Player;
 use probes::player::summary::{percentile, summarize};
-use probes::record::{Event, EventKind, RequestType, probe_source};
+use probes::values::Secs;
+use record::clock::{Clock, MonotonicClock};
+use record::{Event, EventKind, RequestType, probe_source};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio::sync::watch;
+use url::Url;
 
 /// `qoeprobe play`.
 #[derive(Debug, clap::Args)]
@@ -20,7 +23,10 @@ pub struct Args {
     pub url: String,
     /// Player settings.
     #[command(flatten)]
-    pub player: PlayerOpts,
+    pub player: PlayerOptions,
+    /// Stop after this many seconds of session time (default: end of content).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<Secs>,
     /// Write the summary and every event as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -35,8 +41,8 @@ pub struct Args {
     pub clients: usize,
     /// With --clients: spread the session starts evenly over this many seconds (real
     /// viewers do not all press play in the same millisecond).
-    #[arg(long, default_value_t = 0.0, value_name = "SECS")]
-    pub ramp: f64,
+    #[arg(long, default_value = "0", value_name = "SECS")]
+    pub ramp: Secs,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -45,12 +51,12 @@ pub struct Args {
 /// Runs `qoeprobe play`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let url = parse_url(&args.url)?;
-    args.player.abr()?;
     if args.clients == 0 || args.clients > 100_000 {
-        anyhow::bail!("--clients {}: expected 1 to 100000", args.clients);
+        bail!("--clients {}: expected 1 to 100000", args.clients);
     }
     let clock = MonotonicClock::start();
-    let cfg = args.player.config(url, clock.wall_anchor_unix_ns())?;
+    let mut cfg = args.player.config(url, clock.wall_anchor_unix_ns());
+    cfg.duration = args.duration.map(Secs::duration);
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         if fixtures::signal::shutdown().await.is_ok() {
@@ -64,7 +70,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         return run_many(&args, cfg, &clock, client, stop_rx).await;
     }
     let mut log = args.events.as_deref().map(EventLog::create).transpose()?;
-    let mut player = Player::new(cfg.clone(), args.player.abr()?, clock.now());
+    let mut player = Player::new(cfg.clone(), args.player.abr.build(), clock.now());
     let mut events: Vec<Event> = Vec::new();
     let mut progress = Progress::new(args.quiet);
     let (mut segments, mut stalls) = (0u64, 0u64);
@@ -115,12 +121,12 @@ async fn run_many(
 ) -> anyhow::Result<ExitCode> {
     let cpu_before = super::usage::cpu_seconds();
     let mut tasks = Vec::with_capacity(args.clients);
-    let ramp = super::player_opts::secs("ramp", args.ramp)?;
+    let ramp = args.ramp.duration();
     for i in 0..args.clients {
         let delay = ramp.mul_f64(i as f64 / args.clients as f64);
         let mut cfg = cfg.clone();
         cfg.source = probe_source(&format!("player-{i}"));
-        let abr = args.player.abr()?;
+        let abr = args.player.abr.build();
         let (clock, client, stop) = (clock.clone(), client.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
@@ -202,4 +208,20 @@ fn lateness(events: &[Event]) -> Vec<f64> {
             _ => None,
         })
         .collect()
+}
+
+/// Parses a manifest URL given on the command line.
+pub fn parse_url(s: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(s).map_err(|e| {
+        anyhow::anyhow!("{s:?} is not a valid URL ({e}); give the http:// URL of an MPD or M3U8")
+    })?;
+    match url.scheme() {
+        "http" => Ok(url),
+        // The HTTP client is built without TLS (no C toolchain for aws-lc on the
+        // target machines); say so instead of failing with a connect error.
+        "https" => {
+            bail!("{s}: HTTPS is not supported by this build of qoeprobe; use an http:// URL")
+        }
+        other => bail!("{s}: unsupported scheme {other:?}; give an http:// URL"),
+    }
 }

@@ -3,7 +3,7 @@
 //! segment), `--events` (JSONL as it happens).
 
 use super::output::write_json;
-use probes::record::{Event, EventKind, PlayerSummary, ProbeOutput, RequestType};
+use record::{Event, EventKind, PlayerSummary, ProbeOutput, RequestType};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -77,35 +77,49 @@ pub fn write_output(
     write_json(path, &out)
 }
 
-/// Writes the `--csv` file: one row per media segment.
+/// Writes the `--csv` file: one row per media segment (RFC 4180: a field with a
+/// comma, a quote or a line break, such as some URLs, is quoted).
 pub fn write_csv(path: &Path, events: &[Event]) -> anyhow::Result<()> {
-    let mut o = String::from(
-        "t_ms,number,quality,bitrate_kbps,bytes,trequest_ms,tresponse_ms,tfinish_ms,throughput_kbps,buffer_ms,attempt,media_start_ms,url\n",
-    );
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "t_ms",
+        "number",
+        "quality",
+        "bitrate_kbps",
+        "bytes",
+        "trequest_ms",
+        "tresponse_ms",
+        "tfinish_ms",
+        "throughput_kbps",
+        "buffer_ms",
+        "attempt",
+        "media_start_ms",
+        "url",
+    ])?;
+    let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
     for e in events {
         if let EventKind::Request(r) = &e.kind
             && r.request_type == RequestType::Media
         {
-            let _ = writeln!(
-                o,
-                "{:.3},{},{},{:.1},{},{:.3},{:.3},{:.3},{:.1},{:.3},{},{:.3},{}",
-                e.t_ns as f64 / 1e6,
-                r.number.unwrap_or(0),
-                r.quality.unwrap_or(0),
-                r.bitrate_kbps.unwrap_or(0.0),
-                r.bytes,
-                r.trequest_ns as f64 / 1e6,
-                r.tresponse_ns as f64 / 1e6,
-                r.tfinish_ns as f64 / 1e6,
-                r.throughput_kbps,
-                r.buffer_ms,
-                r.attempt,
-                r.media_start_ms.unwrap_or(0.0),
-                r.url
-            );
+            w.write_record([
+                ms(e.t_ns),
+                r.number.unwrap_or(0).to_string(),
+                r.quality.unwrap_or(0).to_string(),
+                format!("{:.1}", r.bitrate_kbps.unwrap_or(0.0)),
+                r.bytes.to_string(),
+                ms(r.trequest_ns),
+                ms(r.tresponse_ns),
+                ms(r.tfinish_ns),
+                format!("{:.1}", r.throughput_kbps),
+                format!("{:.3}", r.buffer_ms),
+                r.attempt.to_string(),
+                format!("{:.3}", r.media_start_ms.unwrap_or(0.0)),
+                r.url.clone(),
+            ])?;
         }
     }
-    super::output::write_atomic(path, o.as_bytes())
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    super::output::write_atomic(path, &bytes)
 }
 
 /// An append-only JSONL event log, flushed after every line.

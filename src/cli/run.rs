@@ -1,9 +1,11 @@
 //! `qoeprobe run FILE`: runs a campaign (scenario file) and writes one folder per
 //! run, then the verdicts, the migratability table and the report.
 
-use scenarios::runner::{self, ProgressMode, RunnerOptions};
-use std::path::PathBuf;
+use campaign::runner::{self, ProgressMode, RunnerOptions};
+use campaign::scenario::Campaign;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tokio::sync::watch;
 
 /// `qoeprobe run`.
 #[derive(Debug, clap::Args)]
@@ -29,12 +31,12 @@ pub struct Args {
 
 /// Runs `qoeprobe run`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let campaign = scenarios::scenario::load(&args.file)?;
+    let campaign = campaign::scenario::load(&args.file)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| runner::default_out(&campaign));
-    let mut opts = RunnerOptions::new(&out);
+    let mut opts = RunnerOptions::new(&out, interrupt_on_signals());
     opts.runs = args.runs;
     opts.only = args.only.clone();
     opts.resume = args.resume;
@@ -64,7 +66,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("campaign stopped: {reason}; rerun with --resume to finish it");
         return Ok(ExitCode::from(130));
     }
-    match runner::write_analysis(&campaign, &out) {
+    match write_analysis(&campaign, &out) {
         Ok(o) => {
             print!("{}", analysis::Format::Md.render(&o.table));
             for w in &o.warnings {
@@ -82,4 +84,32 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(e) => eprintln!("warning: the runs are written, but the analysis failed: {e}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The campaign's interrupt: it turns `Some(reason)` at the first SIGINT or SIGTERM.
+pub fn interrupt_on_signals() -> watch::Receiver<Option<String>> {
+    let (tx, rx) = watch::channel(None);
+    tokio::spawn(async move {
+        if let Ok(signal) = fixtures::signal::shutdown().await {
+            let _ = tx.send(Some(format!("interrupted by {signal}")));
+        }
+        // Keep the sender alive so the runner never sees it closed.
+        std::future::pending::<()>().await;
+    });
+    rx
+}
+
+/// Writes `verdicts.json`, `table.md` and `report.html` of the campaign in `out`
+/// (the analysis judges the run folders with the campaign's profiles).
+pub fn write_analysis(
+    campaign: &Campaign,
+    out: &Path,
+) -> Result<analysis::Outputs, analysis::AnalysisError> {
+    analysis::write_outputs(
+        out,
+        &analysis::LoadOptions {
+            profiles: campaign.profiles(),
+            ..Default::default()
+        },
+    )
 }

@@ -11,7 +11,7 @@ pub struct Args {}
 pub async fn run(_args: Args) -> anyhow::Result<ExitCode> {
     println!(
         "{}",
-        serde_json::to_string_pretty(&probes::record::schema::json_schema())?
+        serde_json::to_string_pretty(&record::schema::json_schema().to_value())?
     );
     Ok(ExitCode::SUCCESS)
 }

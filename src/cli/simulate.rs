@@ -1,13 +1,14 @@
 //! `qoeprobe simulate`: the player core on a virtual clock against a throughput trace
 //! and outages, far faster than real time. Output schema identical to `play`.
 
-use super::player_opts::PlayerOpts;
 use super::player_report::{human, write_csv, write_output};
 use anyhow::Context;
-use probes::clock::unix_now_ns;
+use probes::player::PlayerOptions;
 use probes::player::session::Player;
 use probes::player::sim::{self, DefaultLoader, Link, SimLimits, Trace, parse_outage};
 use probes::player::summary::summarize;
+use probes::values::{Millis, Secs};
+use record::clock::unix_now_ns;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -27,11 +28,14 @@ pub struct Args {
     #[arg(long, value_name = "AT+DURATION")]
     pub outage: Vec<String>,
     /// Round-trip time added before each response, ms.
-    #[arg(long, default_value_t = 0.0, value_name = "MS")]
-    pub rtt_ms: f64,
+    #[arg(long, default_value = "0", value_name = "MS")]
+    pub rtt_ms: Millis,
     /// Player settings.
     #[command(flatten)]
-    pub player: PlayerOpts,
+    pub player: PlayerOptions,
+    /// Stop after this many seconds of session time (default: end of content).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<Secs>,
     /// Write the summary and every event as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -55,11 +59,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|o| parse_outage(o))
         .collect::<Result<Vec<_>, _>>()?;
-    let rtt = super::player_opts::secs("rtt-ms", args.rtt_ms / 1000.0)?;
-    let link = Link::new(trace, &outages, rtt);
+    let link = Link::new(trace, &outages, args.rtt_ms.duration());
     let anchor = unix_now_ns();
-    let cfg = args.player.config(url, anchor)?;
-    let mut player = Player::new(cfg.clone(), args.player.abr()?, Duration::ZERO);
+    let mut cfg = args.player.config(url, anchor);
+    cfg.duration = args.duration.map(Secs::duration);
+    let mut player = Player::new(cfg.clone(), args.player.abr.build(), Duration::ZERO);
     let started = Instant::now();
     let events = sim::run(
         &mut player,
@@ -94,7 +98,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// A manifest argument as a URL: http(s) as given, anything else a local path.
 fn manifest_url(s: &str) -> anyhow::Result<Url> {
     if s.starts_with("http://") || s.starts_with("https://") {
-        return super::player_opts::parse_url(s);
+        return super::play::parse_url(s);
     }
     let path = std::fs::canonicalize(s).with_context(|| {
         format!("manifest {s}: no such file; give a local path or an http(s) URL")

@@ -4,41 +4,27 @@
 
 use super::output::{Progress, write_json};
 use super::player_report::EventLog;
-use probes::record::{Event, EventKind, ProbeOutput, StreamSummary};
-use probes::stream::ReconnectPolicy;
+use probes::stream::{self, StreamOptions};
+use probes::values::Secs;
+use record::clock::{Clock, MonotonicClock};
+use record::{Event, EventKind, ProbeOutput, StreamSummary, probe_source};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
-
-/// `--reconnect`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Reconnect {
-    /// Never reconnect (MPlayer): play out the cache, then end.
-    Never,
-    /// Reconnect every second until the session ends.
-    Always,
-}
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `qoeprobe stream`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Stream URL: http(s):// (progressive MPEG-TS and the like) or rtsp://.
     pub url: String,
-    /// Seconds of media to prefill before playback starts, like MPlayer's -cache
-    /// (0 = no cache). A later underrun is a stall until data arrives again.
-    #[arg(long, value_name = "SECS", default_value_t = 0.0, value_parser = parse_secs)]
-    pub cache: f64,
-    /// What to do when the connection is lost.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = Reconnect::Never)]
-    pub reconnect: Reconnect,
-    /// An underrun counts as a stall once playback has been frozen this long, in
-    /// seconds; shorter ones are reported as short underruns.
-    #[arg(long, value_name = "SECS", default_value_t = 0.1, value_parser = parse_secs)]
-    pub stall_threshold: f64,
+    /// How to play it.
+    #[command(flatten)]
+    pub options: StreamOptions,
     /// Stop after this many seconds (default: until the stream ends or Ctrl-C).
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub duration: Option<f64>,
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<Secs>,
     /// Write the summary and every event as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -50,32 +36,12 @@ pub struct Args {
     pub quiet: bool,
 }
 
-fn parse_secs(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v),
-        _ => Err(format!("{s:?}: expected seconds from 0 to 86400")),
-    }
-}
-
-/// Runs `qoeprobe stream`.
-#[cfg(feature = "gstreamer")]
+/// Runs `qoeprobe stream` (a build without GStreamer says so and fails).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    use probes::clock::{Clock, MonotonicClock};
-    use probes::stream::gst::{StreamOptions, run as play};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    let policy = match args.reconnect {
-        Reconnect::Never => ReconnectPolicy::Never,
-        Reconnect::Always => ReconnectPolicy::Always,
-    };
-    let duration = args.duration.map(Duration::from_secs_f64);
-    let opts = StreamOptions::new(
-        &args.url,
-        Duration::from_secs_f64(args.cache),
-        policy,
-        duration,
-    );
+    let source = probe_source("stream");
+    let config = args.options.config(&args.url, source.clone());
+    let start_timeout = args.options.start_timeout();
+    let duration = args.duration.map(Secs::duration);
     let mut log = args.events.as_deref().map(EventLog::create).transpose()?;
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
@@ -92,7 +58,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut progress = Progress::new(quiet);
         let mut log_error = None;
         let mut stalls = 0u64;
-        let result = play(&opts, &clock, &stop, |e| {
+        let result = stream::play(config, duration, start_timeout, &clock, &stop, |e| {
             if let Some(l) = log.as_mut()
                 && let Err(err) = l.append(&e)
             {
@@ -122,22 +88,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(err) = log_error {
         eprintln!("warning: the event log could not be written completely: {err}");
     }
-    let summary =
-        probes::stream::summary::summarize(&events, &probes::record::probe_source("stream"));
+    let summary = stream::summarize(&events, &source);
     print!("{}", human(&summary));
     if let Some(p) = &args.json {
         write_json(p, &ProbeOutput::new("stream", anchor, &summary, events))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Runs `qoeprobe stream` (this build has no GStreamer).
-#[cfg(not(feature = "gstreamer"))]
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _ = (args.url, args.json, args.events, ReconnectPolicy::Never);
-    anyhow::bail!(
-        "this qoeprobe was built without the `gstreamer` feature; rebuild with default features to use `stream`"
-    )
 }
 
 /// The human-readable summary.

@@ -107,8 +107,8 @@ named!(Copy, "copy");
 /// `migration_requested`: the driver asked the platform to migrate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MigrationRequested {
-    /// Driver name (`lab`, `emulated`, `exec`, ...): a name, not an enum, so that
-    /// results of drivers this version does not have still load.
+    // A name, not an enum: results of drivers this version does not have still load.
+    /// Driver name (`lab`, `emulated`, `exec`, ...).
     pub driver: String,
     /// `live` or `block`.
     pub mode: Mode,

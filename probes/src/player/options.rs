@@ -72,7 +72,7 @@ pub enum RetryName {
     /// dash.js: 3 attempts, then stop.
     #[default]
     Dashjs,
-    /// Backoff until `give_up_after`.
+    /// Backoff until the give-up time (`--give-up-after`, `give_up_after_s`).
     Persistent,
 }
 

@@ -220,8 +220,9 @@ pub async fn run_campaign(
     })
 }
 
-/// Checks, before a campaign, that its driver can run here and apply every link.
-fn check_drivers(campaign: &Campaign, drivers: &dyn DriverFactory) -> Result<(), String> {
+/// Checks, before a campaign, that its driver can run here and apply every link
+/// (`Err` says why not).
+pub fn check_drivers(campaign: &Campaign, drivers: &dyn DriverFactory) -> Result<(), String> {
     let kind = campaign.migration.driver;
     drivers.check(kind)?;
     for s in &campaign.scenarios {
