@@ -1,11 +1,10 @@
 //! `qoeprobe serve rtsp`: an RTSP server (gst-rtsp-server) with a live test source,
 //! H.264 over RTP, one shared media for every client. Prints `rtsp: <URL>`.
 
-use anyhow::Context;
-use std::io::Write;
 use std::net::SocketAddr;
 
 /// The media every client gets: a moving test pattern, encoded live.
+#[cfg(feature = "gstreamer")]
 const LAUNCH: &str = "( videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=360,framerate=25/1 \
     ! x264enc tune=zerolatency speed-preset=veryfast bitrate=1000 key-int-max=25 \
     ! rtph264pay name=pay0 pt=96 config-interval=1 )";
@@ -21,6 +20,7 @@ pub struct RtspArgs {
 /// Serves until SIGTERM or SIGINT.
 #[cfg(feature = "gstreamer")]
 pub async fn serve_forever(args: RtspArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
     use gstreamer_rtsp_server as rtsp;
     use gstreamer_rtsp_server::prelude::*;
 
@@ -44,6 +44,7 @@ pub async fn serve_forever(args: RtspArgs) -> anyhow::Result<()> {
         )
     })?;
     let port = server.bound_port();
+    use std::io::Write;
     let ip = match args.bind.ip() {
         ip if ip.is_unspecified() => "127.0.0.1".to_string(),
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
@@ -68,6 +69,6 @@ pub async fn serve_forever(args: RtspArgs) -> anyhow::Result<()> {
 pub async fn serve_forever(args: RtspArgs) -> anyhow::Result<()> {
     let _ = args.bind;
     anyhow::bail!(
-        "this qoeprobe was built without the `gstreamer` feature; rebuild with default features to use `serve rtsp`"
+        "this qoeprobe was built without GStreamer (cargo feature `gstreamer`), so it cannot serve RTSP; rebuild with default features"
     )
 }
