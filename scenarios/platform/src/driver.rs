@@ -8,8 +8,8 @@
 //! (the service to start, the flavor, the link conditions, the driver's own
 //! settings): the campaign crate maps its scenario files onto it.
 
-use crate::emulated::EmulatedConfig;
-use crate::exec::ExecConfig;
+use crate::emulated::config::EmulatedConfig;
+use crate::exec::config::ExecConfig;
 use record::clock::MonotonicClock;
 use record::{Copy, Event, LinkCondition, MigrationOutcome, Mode};
 use serde::{Deserialize, Serialize};
