@@ -1,4 +1,4 @@
-//! The verdict per application x network scenario (DESIGN.md section 6): all runs
+//! The verdict per application x network scenario (docs/verdicts.md): all runs
 //! clean -> migratable; all failed -> not migratable; anything else ->
 //! semi-migratable. A [`Cell`] keeps the counts and the reasons with the runs they
 //! came from.

@@ -152,7 +152,7 @@ pub struct GameSummary {
     pub sessions_lost: u64,
     /// Exactly one session for the whole run and it was never lost.
     pub session_continuous: bool,
-    /// Playable by the default game profile (DESIGN.md section 6): session continuous,
+    /// Playable by the default game profile (docs/verdicts.md): session continuous,
     /// no freeze over 250 ms, RTT p95 under 150 ms.
     pub playable: bool,
     /// Send-time error (actual - scheduled) median, microseconds.

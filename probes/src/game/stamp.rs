@@ -1,6 +1,6 @@
 //! RFC 8762 STAMP, unauthenticated mode, sender side: the 44-byte Session-Sender test
-//! packet and the reflected packet's fields we use (layout in shared/REFERENCE.md and
-//! RFC 8762 section 4.2). Pure functions; never panics on any input.
+//! packet and the reflected packet's fields we use (layout in docs/protocol/game.md,
+//! "STAMP mode", and RFC 8762 section 4.2). Pure functions; never panics on any input.
 
 /// Length of an unauthenticated STAMP test packet (sender and reflector alike).
 pub const PACKET_LEN: usize = 44;

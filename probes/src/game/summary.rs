@@ -4,7 +4,7 @@
 use crate::record::{Event, EventKind, GameSummary};
 use hdrhistogram::Histogram;
 
-/// Freeze limit of the default game profile (DESIGN.md section 6), ms.
+/// Freeze limit of the default game profile (docs/verdicts.md), ms.
 pub const PLAYABLE_MAX_FREEZE_MS: f64 = 250.0;
 /// RTT p95 limit of the default game profile, ms.
 pub const PLAYABLE_MAX_RTT_P95_MS: f64 = 150.0;

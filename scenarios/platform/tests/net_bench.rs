@@ -1,7 +1,7 @@
 //! Benchmark of the delay relay (root, ~1 minute, run on purpose):
 //!
 //! ```text
-//! cargo test -p scenarios --release --test net_bench -- --ignored --nocapture
+//! cargo test -p platform --release --test net_bench -- --ignored --nocapture
 //! ```
 //!
 //! Side by side in one run: kernel `tbf` alone at 1000 Mbit/s; `tbf` + the
@@ -87,7 +87,7 @@ fn measure(setup: &str, relay: bool, delay_ms: f64) -> Row {
 }
 
 #[test]
-#[ignore = "benchmark: cargo test -p scenarios --release --test net_bench -- --ignored --nocapture"]
+#[ignore = "benchmark: cargo test -p platform --release --test net_bench -- --ignored --nocapture"]
 fn relay_benchmark() {
     let _g = root_serial();
     let rows = [

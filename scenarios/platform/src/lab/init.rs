@@ -21,7 +21,8 @@ pub const LIVE_PORT: u16 = 8082;
 /// UDP port of `serve game` in the guest.
 pub const GAME_PORT: u16 = 27015;
 
-/// Modules to load, in this order (from REFERENCE.md, plus the disk).
+/// Modules to load, in this order (docs/lab.md, "Guest image": the kernel package has
+/// no usable modules.dep).
 pub const MODULES: &[&str] = &[
     "virtio_ring",
     "virtio",

@@ -1,9 +1,9 @@
 //! One QEMU process (TCG) of the lab: started daemonized inside a network namespace,
 //! with a QMP socket, a serial log and a pidfile in the run folder.
 //!
-//! The QEMU command line follows the recipe in REFERENCE.md. Every VM is named
+//! The QEMU command line is the one docs/lab.md ("VMs") states. Every VM is named
 //! `qp-lab-...` so that `qoeprobe lab down` can find the process of a killed run. This
-//! module starts and stops processes; it never speaks QMP (see `migrate::lab::qmp`).
+//! module starts and stops processes; it never speaks QMP (qmp.rs does).
 
 use super::flavor::Flavor;
 use super::{LabError, QEMU, Result, init::READY_MARKER, run_cmd};
