@@ -11,6 +11,6 @@
 // `cargo doc --document-private-items`).
 #![allow(rustdoc::private_intra_doc_links)]
 
-pub mod attach;
+mod attach;
 pub mod runner;
 pub mod scenario;
