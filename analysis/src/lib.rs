@@ -4,7 +4,7 @@
 //! This crate only reads result folders and writes outputs; it never measures. It
 //! depends on the [`record`] alone: it judges typed summaries and events. The
 //! pipeline: [`reader::load`] reads and judges a campaign ([`mod@judge`], by
-//! [`profile`]s), [`table::Table`] aggregates the verdicts ([`verdict`]), [`stats`]
+//! profiles, [`limits`]), [`table::Table`] aggregates the verdicts ([`Verdict`]), [`stats`]
 //! describes the numbers, [`report`] draws the HTML report. [`write_outputs`] does all
 //! of it for a campaign folder. [`synth`] writes synthetic campaigns (typed record
 //! files) for tests, benchmarks and docs.

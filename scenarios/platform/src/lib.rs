@@ -16,6 +16,10 @@
 //! test as a program (`qoeprobe serve ...` or the `qoeprobe-fixtures` binary, found
 //! at run time), never as a library.
 
+// Module docs point at their private parts on purpose (read with
+// `cargo doc --document-private-items`).
+#![allow(rustdoc::private_intra_doc_links)]
+
 mod driver;
 pub mod emulated;
 pub mod exec;
