@@ -9,5 +9,6 @@ pub mod clock;
 pub mod download;
 pub mod game;
 pub mod player;
+pub mod precise;
 pub mod record;
 pub mod stream;
