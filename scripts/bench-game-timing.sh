@@ -15,8 +15,9 @@
 # Usage: scripts/bench-game-timing.sh            (after `cargo build --release`)
 # Environment: Q (qoeprobe binary, default target/release/qoeprobe), BASE, DURATION
 # (20), RATES ("66 128"), MAX_RATES ("20000 50000 100000"), MAX_DURATION (5),
-# IRTT_INTERVALS ("50us 20us 10us"), SERVER_CPU (0), CLIENT_CPU (1), OUT (a new
-# directory under /tmp). Needs irtt (scripts/install-test-tools.sh), jq, taskset and
+# IRTT_INTERVALS ("50us 20us 10us"; empty skips them, as for MAX_RATES), SERVER_CPU (0), CLIENT_CPU (1), OUT (a new
+# directory under /tmp), CLIENT_PREFIX (put before every client, both qoeprobe and
+# irtt: e.g. "chrt -f 50" to see how much of the error is the CPU scheduler). Needs irtt (scripts/install-test-tools.sh), jq, taskset and
 # /usr/bin/time (scripts/packages.txt).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,11 +25,12 @@ Q="${Q:-$root/target/release/qoeprobe}"
 BASE="${BASE:-}"
 DURATION="${DURATION:-20}"
 RATES="${RATES:-66 128}"
-MAX_RATES="${MAX_RATES:-20000 50000 100000}"
+MAX_RATES="${MAX_RATES-20000 50000 100000}"
 MAX_DURATION="${MAX_DURATION:-5}"
-IRTT_INTERVALS="${IRTT_INTERVALS:-50us 20us 10us}"
+IRTT_INTERVALS="${IRTT_INTERVALS-50us 20us 10us}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
+read -r -a CLIENT_PREFIX <<<"${CLIENT_PREFIX:-}"
 
 die() { echo "bench-game-timing: $*" >&2; exit 2; }
 [[ -x "$Q" ]] || die "$Q is missing: build it first (cargo build --release, or make release)"
@@ -89,19 +91,21 @@ done
 [[ -n "$irtt_port" ]] || die "irtt server did not start: $(cat "$out/irtt-server.log")"
 
 # --- one client run each ---------------------------------------------------------------
-# Each run prints 8 fields: sent  achieved/s  error mean  p50  p99  max (us)
-# CPU % of one core  CPU us per probe ("-" where the tool does not say).
+# Each run prints 9 fields: sent  achieved/s  error mean  p50  p99  max (us)
+# CPU % of one core  CPU us per probe  involuntary context switches (times the
+# scheduler took the CPU away); "-" where the tool does not say.
 timed() { # FILE CMD...: runs CMD pinned to the client CPU, its CPU time into FILE.time
     local f="$1"
     shift
-    /usr/bin/time -f "%e %U %S" -o "$f.time" taskset -c "$CLIENT_CPU" "$@" >/dev/null 2>"$f.err" ||
+    /usr/bin/time -f "%e %U %S %c" -o "$f.time" taskset -c "$CLIENT_CPU" ${CLIENT_PREFIX[@]+"${CLIENT_PREFIX[@]}"} "$@" \
+        >/dev/null 2>"$f.err" ||
         die "$* failed: $(tail -3 "$f.err")"
 }
-cpu() { # FILE SENT -> "cpu_pct us_per_probe" (user + system time over wall time)
-    local wall user sys
-    read -r wall user sys <"$1.time"
-    awk -v w="$wall" -v u="$user" -v s="$sys" -v n="$2" \
-        'BEGIN { c = u + s; printf "%.1f %.1f", 100 * c / w, (n > 0 ? 1e6 * c / n : 0) }'
+cpu() { # FILE SENT -> "cpu_pct us_per_probe preemptions" (user + system over wall time)
+    local wall user sys preempted
+    read -r wall user sys preempted <"$1.time"
+    awk -v w="$wall" -v u="$user" -v s="$sys" -v n="$2" -v p="$preempted" \
+        'BEGIN { c = u + s; printf "%.1f %.1f %d", 100 * c / w, (n > 0 ? 1e6 * c / n : 0), p }'
 }
 run_qoeprobe() { # BIN LABEL RATE SECONDS
     local f="$out/$2-$3.json" stats server="$game"
@@ -129,20 +133,20 @@ run_irtt() { # LABEL INTERVAL SECONDS
 game_row() { # PROBER RATE FIELDS...
     local who="$1" rate="$2"
     shift 2
-    echo "| $who | $rate | $1 | $3 | $4 | $5 | $6 | $8 us | $7 % |"
+    echo "| $who | $rate | $1 | $3 | $4 | $5 | $6 | $8 us | $7 % | $9 |"
 }
 max_row() { # PROBER ASKED FIELDS...
     local who="$1" asked="$2"
     shift 2
-    echo "| $who | $asked | $1 | $2 | $3 | $4 | $5 | $7 % |"
+    echo "| $who | $asked | $1 | $2 | $3 | $4 | $5 | $7 % | $9 |"
 }
 
 echo "# game send timing, $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; raw files in $out"
+echo "# servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU${CLIENT_PREFIX[*]:+ under ${CLIENT_PREFIX[*]}}; raw files in $out"
 echo "# qoeprobe: actual - scheduled send time of every command, us; irtt: its timer_error (actual - intended wake-up), us"
 echo
-echo "| prober | rate | sent | error mean | error p50 | error p99 | error max | CPU per probe | CPU of one core |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| prober | rate | sent | error mean | error p50 | error p99 | error max | CPU per probe | CPU of one core | preempted |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for rate in $RATES; do
     if [[ -n "$BASE" ]]; then
         # shellcheck disable=SC2046
@@ -157,8 +161,8 @@ done
 echo
 echo "load average after the game rates: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| prober | asked | sent | achieved /s | error mean | error p50 | error p99 | CPU of one core |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| prober | asked | sent | achieved /s | error mean | error p50 | error p99 | CPU of one core | preempted |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for rate in $MAX_RATES; do
     if [[ -n "$BASE" ]]; then
         # shellcheck disable=SC2046
