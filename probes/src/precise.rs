@@ -271,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn never_returns_before_the_deadline_and_accounts_both_phases() {
+    fn never_returns_before_the_deadline_and_skips_the_sleep_for_a_past_one() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -290,10 +290,6 @@ mod tests {
             let s = t.stats();
             assert_eq!(s.sleeps, before.sleeps, "no sleep for a past deadline");
             assert_eq!(s.spins, 21, "every wait spins, if only for one clock read");
-            assert!(
-                s.sleeps >= 1,
-                "2 ms apart exceeds the initial margin: {s:?}"
-            );
             assert!((MARGIN_MIN..=MARGIN_MAX).contains(&s.margin), "{s:?}");
         });
     }
@@ -314,7 +310,7 @@ mod tests {
                 assert!(Instant::now() >= deadline, "woke before deadline {i}");
             }
             let s = t.stats();
-            assert_eq!((s.sleeps, s.margin), (10, Duration::ZERO), "{s:?}");
+            assert_eq!((s.spins, s.margin), (10, Duration::ZERO), "{s:?}");
         });
     }
 
