@@ -16,6 +16,7 @@
 pub mod download;
 pub mod game;
 pub mod player;
+pub mod precise;
 pub mod stream;
 pub mod values;
 

@@ -349,9 +349,15 @@ fn garbage_short_and_forged_datagrams_are_ignored_and_counted() {
     ] {
         sock.send_to(g, server.addr()).expect("send");
     }
-    sock.send_to(&wire::encode_hello(7), server.addr())
+    sock.send_to(&wire::encode_hello(7, &wire::NO_COOKIE), server.addr())
         .expect("hello");
     let mut buf = [0u8; 128];
+    let (n, _) = sock.recv_from(&mut buf).expect("challenge");
+    let Ok(wire::ServerMessage::Challenge { nonce: 7, cookie }) = wire::decode(&buf[..n]) else {
+        panic!("no challenge")
+    };
+    sock.send_to(&wire::encode_hello(7, &cookie), server.addr())
+        .expect("hello with the cookie");
     let (n, _) = sock.recv_from(&mut buf).expect("welcome");
     let Ok(wire::ServerMessage::Welcome(w)) = wire::decode(&buf[..n]) else {
         panic!("no welcome")
@@ -380,6 +386,7 @@ fn garbage_short_and_forged_datagrams_are_ignored_and_counted() {
         vec![0u8; 64],
         b"QGT1\x04".to_vec(),
         wire_welcome(12345, 1), // wrong nonce
+        wire_challenge(12345),  // wrong nonce
         snapshot_bytes(99),     // no session yet
         vec![
             b'Q', b'G', b'T', b'1', 5, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -397,9 +404,16 @@ fn garbage_short_and_forged_datagrams_are_ignored_and_counted() {
 
 fn wire_welcome(nonce: u64, session: u64) -> Vec<u8> {
     let mut b = vec![0u8; 48];
-    b[..6].copy_from_slice(b"QGT1\x02\x01");
+    b[..6].copy_from_slice(b"QGT1\x02\x02");
     b[8..16].copy_from_slice(&nonce.to_be_bytes());
     b[16..24].copy_from_slice(&session.to_be_bytes());
+    b
+}
+
+fn wire_challenge(nonce: u64) -> Vec<u8> {
+    let mut b = vec![0u8; wire::CHALLENGE_LEN];
+    b[..6].copy_from_slice(b"QGT1\x06\x02");
+    b[8..16].copy_from_slice(&nonce.to_be_bytes());
     b
 }
 

@@ -101,7 +101,7 @@ pub fn human(s: &GameSummary) -> String {
         _ => "-".into(),
     };
     format!(
-        "protocol     {}\nduration     {:.0} ms ({} commands, {} snapshots)\nrtt ms       p50 {}  p95 {}  p99 {}  max {}\njitter       {:.3} ms (RFC 3550), ipdv mean {:.3} ms\nfreezes      {} (longest {:.0} ms, total {:.0} ms; largest gap {:.1} ms)\nloss         up {}  down {}  round trip {}\nlate/dup     {} / {}   ignored {}   tick jumps {} ({} ticks missed)\nsession      continuous: {} (sessions {}, lost {})\nsend error   p50 {} us  p99 {} us\nplayable     {}\n",
+        "protocol     {}\nduration     {:.0} ms ({} commands, {} snapshots)\nrtt ms       p50 {}  p95 {}  p99 {}  max {}\njitter       {:.3} ms (RFC 3550), ipdv mean {:.3} ms\nfreezes      {} (longest {:.0} ms, total {:.0} ms; largest gap {:.1} ms)\nloss         up {}  down {}  round trip {}\nlate/dup     {} / {}   ignored {}   tick jumps {} ({} ticks missed)\nsession      continuous: {} (sessions {}, lost {})\nsend error   mean {} us  p50 {} us  p99 {} us\nplayable     {}\n",
         s.protocol,
         s.duration_ms,
         s.commands_sent,
@@ -128,6 +128,7 @@ pub fn human(s: &GameSummary) -> String {
         s.session_continuous,
         s.sessions,
         s.sessions_lost,
+        ms(s.send_error_mean_us),
         ms(s.send_error_p50_us),
         ms(s.send_error_p99_us),
         s.playable,

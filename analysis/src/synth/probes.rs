@@ -218,6 +218,7 @@ pub(super) fn game(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64
         sessions_lost: lost as u64,
         session_continuous: !lost,
         playable: longest <= 250.0 && !lost,
+        send_error_mean_us: None,
         send_error_p50_us: None,
         send_error_p99_us: None,
         send_error_max_us: None,

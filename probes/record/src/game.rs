@@ -161,4 +161,6 @@ pub struct GameSummary {
     pub send_error_p99_us: Option<f64>,
     /// Send-time error maximum, microseconds.
     pub send_error_max_us: Option<f64>,
+    /// Send-time error mean, microseconds.
+    pub send_error_mean_us: Option<f64>,
 }

@@ -91,6 +91,8 @@ pub(super) enum Phase {
         first: Duration,
         next_hello: Duration,
         nonce: u64,
+        /// The server's cookie to echo ([`wire::NO_COOKIE`] until a CHALLENGE).
+        cookie: [u8; wire::COOKIE_LEN],
     },
     Running,
     Draining {
@@ -168,6 +170,7 @@ impl GameProbe {
             first: now,
             next_hello: now,
             nonce,
+            cookie: wire::NO_COOKIE,
         };
     }
 
@@ -283,13 +286,15 @@ impl GameProbe {
                 first,
                 next_hello,
                 nonce,
+                cookie,
             } if now >= next_hello && now < self.end => {
                 self.phase = Phase::Handshake {
                     first,
                     next_hello: now + self.cfg.hello_interval,
                     nonce,
+                    cookie,
                 };
-                Some(wire::encode_hello(nonce))
+                Some(wire::encode_hello(nonce, &cookie))
             }
             Phase::Running if now < self.end => {
                 let scheduled = self.scheduled(self.next_seq);

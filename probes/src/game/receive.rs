@@ -20,6 +20,26 @@ impl GameProbe {
         }
         match wire::decode(bytes) {
             Err(e) => self.ignore(now, e.name(), bytes.len()),
+            Ok(ServerMessage::Challenge { nonce, cookie }) => match self.phase {
+                Phase::Handshake {
+                    first,
+                    next_hello,
+                    nonce: ours,
+                    cookie: had,
+                } if nonce == ours => {
+                    // Echo the first cookie at once; a later one waits for the next
+                    // regular HELLO, so a server that keeps challenging cannot make
+                    // the client answer at its round-trip rate.
+                    let first_cookie = had == wire::NO_COOKIE;
+                    self.phase = Phase::Handshake {
+                        first,
+                        next_hello: if first_cookie { now } else { next_hello },
+                        nonce,
+                        cookie,
+                    };
+                }
+                _ => self.ignore(now, "wrong_nonce", bytes.len()),
+            },
             Ok(ServerMessage::Welcome(w)) => match self.phase {
                 Phase::Handshake { first, nonce, .. } if w.nonce == nonce && w.session_id != 0 => {
                     self.connect_deadline = None;

@@ -84,6 +84,7 @@ pub fn summarize(events: &[Event]) -> GameSummary {
         send_error_p50_us: None,
         send_error_p99_us: None,
         send_error_max_us: None,
+        send_error_mean_us: None,
     };
     let mut sessions: Vec<SessionCount> = Vec::new();
     let (mut first_t, mut last_t) = (None, 0u64);
@@ -199,6 +200,7 @@ pub fn summarize(events: &[Event]) -> GameSummary {
     s.send_error_p50_us = us(0.5);
     s.send_error_p99_us = us(0.99);
     s.send_error_max_us = us(1.0);
+    s.send_error_mean_us = (!send_err.is_empty()).then(|| send_err.mean() / 1e3);
     if s.protocol == "stamp" {
         let sent = s.commands_sent;
         if sent > 0 {

@@ -1,12 +1,12 @@
 //! The QGT wire format (docs/protocol/game.md), client side: encodes HELLO and
-//! COMMAND, decodes WELCOME, SNAPSHOT and UNKNOWN_SESSION. Pure functions on byte
+//! COMMAND, decodes CHALLENGE, WELCOME, SNAPSHOT and UNKNOWN_SESSION. Pure functions on byte
 //! slices; never panics on any input. The server side lives, on purpose, in
 //! `fixtures/src/game/wire.rs`.
 
 /// The 4-byte magic every QGT datagram starts with.
 pub const MAGIC: [u8; 4] = *b"QGT1";
-/// Protocol version.
-pub const VERSION: u8 = 1;
+/// Protocol version (2: HELLO carries a cookie, CHALLENGE exists).
+pub const VERSION: u8 = 2;
 /// Length of a HELLO.
 pub const HELLO_LEN: usize = 64;
 /// Length of a WELCOME.
@@ -17,12 +17,19 @@ pub const COMMAND_LEN: usize = 40;
 pub const SNAPSHOT_LEN: usize = 64;
 /// Length of an UNKNOWN_SESSION.
 pub const UNKNOWN_SESSION_LEN: usize = 24;
+/// Length of a CHALLENGE.
+pub const CHALLENGE_LEN: usize = 40;
+/// Length of the cookie a CHALLENGE carries and a HELLO echoes.
+pub const COOKIE_LEN: usize = 24;
+/// The cookie of a first HELLO: none yet.
+pub const NO_COOKIE: [u8; COOKIE_LEN] = [0; COOKIE_LEN];
 
 const T_HELLO: u8 = 1;
 const T_WELCOME: u8 = 2;
 const T_COMMAND: u8 = 3;
 const T_SNAPSHOT: u8 = 4;
 const T_UNKNOWN: u8 = 5;
+const T_CHALLENGE: u8 = 6;
 
 /// A server's answer to HELLO.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +72,13 @@ pub struct Snapshot {
 /// A datagram the client understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerMessage {
+    /// CHALLENGE: say HELLO again with this cookie.
+    Challenge {
+        /// The client's nonce, echoed.
+        nonce: u64,
+        /// The cookie to echo (opaque).
+        cookie: [u8; COOKIE_LEN],
+    },
     /// WELCOME.
     Welcome(Welcome),
     /// SNAPSHOT.
@@ -138,11 +152,12 @@ fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(a)
 }
 
-/// Encodes a HELLO.
-pub fn encode_hello(nonce: u64) -> Vec<u8> {
+/// Encodes a HELLO echoing `cookie` ([`NO_COOKIE`] before any CHALLENGE).
+pub fn encode_hello(nonce: u64, cookie: &[u8; COOKIE_LEN]) -> Vec<u8> {
     let mut b = header(T_HELLO, HELLO_LEN);
     b[5] = VERSION;
     b[8..16].copy_from_slice(&nonce.to_be_bytes());
+    b[16..16 + COOKIE_LEN].copy_from_slice(cookie);
     b
 }
 
@@ -173,12 +188,24 @@ pub fn decode(b: &[u8]) -> Result<ServerMessage, WireError> {
         T_WELCOME => WELCOME_LEN,
         T_SNAPSHOT => SNAPSHOT_LEN,
         T_UNKNOWN => UNKNOWN_SESSION_LEN,
+        T_CHALLENGE => CHALLENGE_LEN,
         _ => return Err(WireError::BadType),
     };
     if b.len() != want {
         return Err(WireError::BadLength);
     }
     Ok(match b[4] {
+        T_CHALLENGE => {
+            if b[5] != VERSION {
+                return Err(WireError::BadVersion);
+            }
+            let mut cookie = NO_COOKIE;
+            cookie.copy_from_slice(&b[16..16 + COOKIE_LEN]);
+            ServerMessage::Challenge {
+                nonce: be64(b, 8),
+                cookie,
+            }
+        }
         T_WELCOME => {
             if b[5] != VERSION {
                 return Err(WireError::BadVersion);
@@ -213,9 +240,24 @@ mod tests {
 
     #[test]
     fn hello_and_command_layout() {
-        let h = encode_hello(0x0102_0304_0506_0708);
+        let h = encode_hello(0x0102_0304_0506_0708, &[3; COOKIE_LEN]);
         assert_eq!(h.len(), HELLO_LEN);
-        assert_eq!(&h[..6], b"QGT1\x01\x01");
+        assert_eq!(&h[..6], b"QGT1\x01\x02");
+        assert_eq!(&h[16..40], &[3; COOKIE_LEN]);
+        assert!(h[40..].iter().all(|&b| b == 0), "zero padding");
+        let mut c = vec![0u8; CHALLENGE_LEN];
+        c[..6].copy_from_slice(b"QGT1\x06\x02");
+        c[8..16].copy_from_slice(&9u64.to_be_bytes());
+        c[16..40].copy_from_slice(&[4; COOKIE_LEN]);
+        assert_eq!(
+            decode(&c),
+            Ok(ServerMessage::Challenge {
+                nonce: 9,
+                cookie: [4; COOKIE_LEN]
+            })
+        );
+        c[5] = 1;
+        assert_eq!(decode(&c), Err(WireError::BadVersion));
         let c = encode_command(7, 9, 42, 1000);
         assert_eq!(decode_command_seq(&c), Some(42));
         assert_eq!(decode(&c), Err(WireError::BadType));
