@@ -54,6 +54,10 @@ pub struct LabConfig {
     pub client_link: LinkCondition,
     /// Post-copy: also switch after this long in pre-copy.
     pub postcopy_after: Option<Duration>,
+    /// Pad the guest RAM so that QEMU 7.2 keeps TCG writes dirty-tracked during a
+    /// migration (`crate::lab::vm::RAM_PAD_KIB`; docs/lab.md). Default `true`;
+    /// `false` only to reproduce the QEMU bug.
+    pub pad_ram: bool,
 }
 
 impl Default for LabConfig {
@@ -68,6 +72,7 @@ impl Default for LabConfig {
             migration_link: LinkCondition::NONE,
             client_link: LinkCondition::NONE,
             postcopy_after: None,
+            pad_ram: true,
         }
     }
 }

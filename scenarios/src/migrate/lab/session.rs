@@ -41,6 +41,7 @@ pub struct LabSession {
     image: GuestImage,
     guest: GuestConfig,
     flavor: crate::lab::Flavor,
+    pad_ram: bool,
     vm_count: u32,
     boot_id: String,
     boot_time: Duration,
@@ -109,6 +110,7 @@ impl LabSession {
             image,
             guest,
             flavor: config.flavor,
+            pad_ram: config.pad_ram,
             vm_count: 0,
             boot_id: String::new(),
             boot_time: Duration::ZERO,
@@ -144,6 +146,7 @@ impl LabSession {
             disk: Some(disk.clone()),
             dir: self.dir.clone(),
             incoming,
+            pad_ram: self.pad_ram,
         };
         let vm = tokio::task::spawn_blocking(move || Vm::start(&spec))
             .await
