@@ -5,7 +5,7 @@
 //! These types are the contract between the `scenarios` crate (writer) and this
 //! crate (reader); docs/results.md documents every field.
 
-use probes::record::MigrationOutcome;
+use probes::record::{MemoryCheck, MigrationOutcome};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -102,6 +102,10 @@ pub struct MigrationSummary {
     pub remaining_bytes: Option<u64>,
     /// Downtime as the platform reports it, ms.
     pub platform_downtime_ms: Option<f64>,
+    /// The last memory verification after the migration (lab guests that run the
+    /// pattern writer), if one was made.
+    #[serde(default)]
+    pub memory_check: Option<MemoryCheck>,
 }
 
 /// The runner's reachability prober over the run.

@@ -141,6 +141,8 @@ pub enum EventKind {
     MigrationPass(MigrationPass),
     /// The migration ended.
     MigrationEnd(MigrationEnd),
+    /// The guest's memory was verified after a migration.
+    MemoryCheck(MemoryCheck),
     /// The runner's reachability prober lost or regained the service.
     Reachability(Reachability),
     /// A network condition was applied or removed.

@@ -33,6 +33,7 @@ pub fn migration_summary(
         transferred_bytes: None,
         remaining_bytes: None,
         platform_downtime_ms: None,
+        memory_check: None,
     };
     let mut end_ns = None;
     for e in events {
@@ -54,6 +55,7 @@ pub fn migration_summary(
                 s.transferred_bytes = Some(p.transferred_bytes);
                 s.remaining_bytes = Some(p.remaining_bytes);
             }
+            EventKind::MemoryCheck(c) => s.memory_check = Some(c.clone()),
             EventKind::MigrationEnd(m) if end_ns.is_none() => {
                 end_ns = Some(e.t_ns);
                 s.outcome = m.outcome;
