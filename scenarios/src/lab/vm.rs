@@ -24,6 +24,32 @@ use std::time::{Duration, Instant};
 /// 256 KiB takes the per-page path, which re-arms the traps. See docs/lab.md.
 pub const RAM_PAD_KIB: u64 = 8;
 
+/// The first QEMU release with the upstream fix (commit 03bfc2188f).
+const FIXED_IN: (u32, u32) = (9, 0);
+
+/// Whether the installed QEMU needs [`RAM_PAD_KIB`]: releases before 9.0, and any
+/// QEMU whose version cannot be read (asked once per process).
+pub fn qemu_needs_ram_pad() -> bool {
+    static NEEDS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NEEDS.get_or_init(|| {
+        let out = std::process::Command::new(QEMU)
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .output();
+        match out {
+            Ok(o) => qemu_version(&String::from_utf8_lossy(&o.stdout)).is_none_or(|v| v < FIXED_IN),
+            Err(_) => true,
+        }
+    })
+}
+
+/// `(major, minor)` from `QEMU emulator version 7.2.22 (Debian ...)`.
+fn qemu_version(text: &str) -> Option<(u32, u32)> {
+    let v = text.split("version").nth(1)?.split_whitespace().next()?;
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
 /// The `-m` argument for `memory_mib` MiB of guest RAM: padded by [`RAM_PAD_KIB`]
 /// unless `pad` is false (only to reproduce the QEMU bug).
 pub fn memory_arg(memory_mib: u64, pad: bool) -> String {
@@ -56,8 +82,8 @@ pub struct VmSpec {
     pub dir: PathBuf,
     /// Start with `-incoming defer` (a migration destination).
     pub incoming: bool,
-    /// Pad the RAM by [`RAM_PAD_KIB`] (the workaround for QEMU 7.2's lost TCG
-    /// writes); `false` only to reproduce that bug.
+    /// Pad the RAM by [`RAM_PAD_KIB`] (the workaround for the lost TCG writes of
+    /// QEMU before 9.0; see [`qemu_needs_ram_pad`]).
     pub pad_ram: bool,
 }
 
@@ -319,5 +345,20 @@ mod tests {
             assert_eq!(kib % 8, 0, "QEMU rounds -m up to 8 KiB: {}", f.name);
         }
         assert_eq!(memory_arg(128, false), "131072K");
+    }
+
+    #[test]
+    fn qemu_versions_before_9_need_the_pad() {
+        let v = qemu_version(
+            "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\nCopyright",
+        );
+        assert_eq!(v, Some((7, 2)));
+        assert!(v.unwrap() < FIXED_IN);
+        assert_eq!(
+            qemu_version("QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)"),
+            Some((10, 0))
+        );
+        assert!((10, 0) >= FIXED_IN && (9, 0) >= FIXED_IN && (8, 2) < FIXED_IN);
+        assert_eq!(qemu_version("garbage"), None);
     }
 }

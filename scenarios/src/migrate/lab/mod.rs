@@ -12,6 +12,7 @@
 //! every QEMU and deletes the namespaces.
 
 pub mod factory;
+mod memory;
 pub mod qmp;
 mod run;
 mod session;
@@ -54,10 +55,11 @@ pub struct LabConfig {
     pub client_link: LinkCondition,
     /// Post-copy: also switch after this long in pre-copy.
     pub postcopy_after: Option<Duration>,
-    /// Pad the guest RAM so that QEMU 7.2 keeps TCG writes dirty-tracked during a
-    /// migration (`crate::lab::vm::RAM_PAD_KIB`; docs/lab.md). Default `true`;
-    /// `false` only to reproduce the QEMU bug.
-    pub pad_ram: bool,
+    /// Pad the guest RAM so that QEMU before 9.0 keeps TCG writes dirty-tracked
+    /// during a migration (`crate::lab::vm::RAM_PAD_KIB`; docs/lab.md). `None`
+    /// (default): when the installed QEMU needs it; `Some(false)` only to reproduce
+    /// the QEMU bug.
+    pub pad_ram: Option<bool>,
 }
 
 impl Default for LabConfig {
@@ -72,7 +74,7 @@ impl Default for LabConfig {
             migration_link: LinkCondition::NONE,
             client_link: LinkCondition::NONE,
             postcopy_after: None,
-            pad_ram: true,
+            pad_ram: None,
         }
     }
 }

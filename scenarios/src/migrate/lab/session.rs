@@ -4,6 +4,7 @@
 //! deletes the namespaces, then the run folder.
 
 use super::LabConfig;
+use super::memory;
 use super::qmp::{Qmp, QmpEvent};
 use super::run::{self, LabStats};
 use crate::lab::init::{self, GuestConfig, Service};
@@ -19,6 +20,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+/// How long the memory check after a migration waits for the guest to answer.
+const MEMORY_CHECK_WAIT: Duration = Duration::from_secs(30);
 /// The guest NIC's MAC address (the same on both sides).
 const MAC: &str = "52:54:00:77:00:0a";
 static NEXT_ID: AtomicU32 = AtomicU32::new(0);
@@ -66,7 +69,7 @@ impl LabSession {
             .await
             .map_err(|e| LabError::Failed(format!("image build task failed: {e}")))??;
         for s in &config.services {
-            if !image.has_service(s.name()) && *s != Service::Dirty {
+            if !image.has_service(s.name()) {
                 return Err(LabError::Failed(format!(
                     "the guest image's fixtures binary has no `serve {}` (it has: {}); update the fixtures crate and run `qoeprobe lab image`",
                     s.name(),
@@ -110,7 +113,9 @@ impl LabSession {
             image,
             guest,
             flavor: config.flavor,
-            pad_ram: config.pad_ram,
+            pad_ram: config
+                .pad_ram
+                .unwrap_or_else(crate::lab::vm::qemu_needs_ram_pad),
             vm_count: 0,
             boot_id: String::new(),
             boot_time: Duration::ZERO,
@@ -295,6 +300,16 @@ impl LabSession {
             if let Some(old) = self.active.replace(dst) {
                 let _ = old.qmp.execute("quit", serde_json::Value::Null).await;
                 drop(old);
+            }
+            if self.guest.services.contains(&Service::Dirty) {
+                let check =
+                    memory::check(&self.client_ns(), &self.boot_id, MEMORY_CHECK_WAIT).await;
+                sink(Event::new(
+                    clock.now(),
+                    "migration",
+                    EventKind::MemoryCheck(check.clone()),
+                ));
+                stats.memory_check = Some(check);
             }
         } else {
             drop(dst);
