@@ -83,7 +83,7 @@ pub struct MigrationEnd {
 /// `memory_check`: after a completed migration, the guest's memory verified against
 /// the self-checking pattern its writer (the lab's `serve dirty`) keeps writing,
 /// and its boot id compared with the one before the migration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MemoryCheck {
     /// Pages (4 KiB) of the writer's working set verified after the migration.
     pub pages: u64,
@@ -93,6 +93,8 @@ pub struct MemoryCheck {
     pub rewrite_checks: u64,
     /// Of those, pages it found damaged (caught even if rewritten before the check).
     pub rewrite_mismatches: u64,
+    /// The writer's average write rate since it started, MiB/s, if it said.
+    pub write_rate_mib_s: Option<f64>,
     /// Whether the guest's boot id is the one it had before the migration (`false`:
     /// the guest rebooted, e.g. after a kernel panic).
     pub boot_id_unchanged: bool,

@@ -45,6 +45,7 @@ pub(super) async fn check(ns: &str, boot_id_before: &str, wait: Duration) -> Mem
         mismatches: 0,
         rewrite_checks: 0,
         rewrite_mismatches: 0,
+        write_rate_mib_s: None,
         boot_id_unchanged: false,
         error: None,
     };
@@ -59,6 +60,7 @@ pub(super) async fn check(ns: &str, boot_id_before: &str, wait: Duration) -> Mem
             c.mismatches = r.mismatches;
             c.rewrite_checks = r.rewrite_checks;
             c.rewrite_mismatches = r.rewrite_mismatches;
+            c.write_rate_mib_s = r.rate_mib_s;
         }
         Err(e) => errors.push(format!("memory: {e}")),
     }
@@ -86,12 +88,13 @@ where
 }
 
 /// The counters of `serve dirty`'s `/memory` answer.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 struct Report {
     pages: u64,
     mismatches: u64,
     rewrite_checks: u64,
     rewrite_mismatches: u64,
+    rate_mib_s: Option<f64>,
 }
 
 fn parse(body: &str) -> Result<Report, String> {
@@ -106,6 +109,7 @@ fn parse(body: &str) -> Result<Report, String> {
         mismatches: field("mismatches")?,
         rewrite_checks: field("rewrite_checks")?,
         rewrite_mismatches: field("rewrite_mismatches")?,
+        rate_mib_s: v["rate_mib_s"].as_f64(),
     })
 }
 
@@ -123,6 +127,7 @@ mod tests {
             rewrite_checks: 100,
             rewrite_mismatches: 1,
             page_writes: 9000,
+            rate_mib_s: 15.5,
         };
         assert_eq!(
             parse(&r.to_json()),
@@ -130,7 +135,8 @@ mod tests {
                 pages: 4096,
                 mismatches: 2,
                 rewrite_checks: 100,
-                rewrite_mismatches: 1
+                rewrite_mismatches: 1,
+                rate_mib_s: Some(15.5)
             })
         );
         assert!(parse("oops").unwrap_err().contains("not JSON"));
