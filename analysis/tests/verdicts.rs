@@ -40,6 +40,7 @@ fn summary(outcome: MigrationOutcome, probe: Option<(&str, ProbeResult)>) -> Run
             transferred_bytes: None,
             remaining_bytes: None,
             platform_downtime_ms: None,
+            memory_check: None,
         },
         probes: probe
             .map(|(n, v)| [(n.to_string(), v)].into_iter().collect())

@@ -87,6 +87,12 @@ pub struct VmArgs {
     /// Loss of the client link in percent (each direction).
     #[arg(long)]
     pub client_loss_pct: Option<f64>,
+    /// `dirty` service: working set of the pattern writer, MiB.
+    #[arg(long, default_value_t = 64)]
+    pub dirty_mb: u64,
+    /// `dirty` service: write rate, MiB/s.
+    #[arg(long, default_value_t = 32.0)]
+    pub dirty_rate: f64,
     #[command(flatten)]
     /// The image.
     pub image: ImageArgs,
@@ -109,6 +115,7 @@ impl VmArgs {
         let config = LabConfig {
             flavor: Flavor::by_name(&self.flavor).map_err(anyhow::Error::msg)?,
             services,
+            dirty: (self.dirty_mb, self.dirty_rate),
             image: self.image.options(),
             id,
             migration_link: LinkCondition {
@@ -347,6 +354,30 @@ async fn migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
             ms(Some(st.command_to_migrate)),
             ms(Some(st.max_event_to_record))
         );
+        if let Some(c) = &st.memory_check {
+            println!(
+                "memory         {} pages verified, {} mismatches ({} of {} on rewrite), boot id {}{}",
+                c.pages,
+                c.mismatches,
+                c.rewrite_mismatches,
+                c.rewrite_checks,
+                if c.boot_id_unchanged {
+                    "unchanged"
+                } else {
+                    "CHANGED"
+                },
+                c.error
+                    .as_deref()
+                    .map(|e| format!("; {e}"))
+                    .unwrap_or_default()
+            );
+            if !c.intact() {
+                eprintln!(
+                    "Error: the guest's memory did not come over intact (docs/lab.md, \"Memory integrity\")"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

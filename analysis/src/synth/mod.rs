@@ -271,6 +271,7 @@ fn write_run(
             transferred_bytes: Some(9_000_000_000),
             remaining_bytes: Some(4_000_000),
             platform_downtime_ms: None,
+            memory_check: None,
         }
     } else {
         MigrationSummary {
@@ -289,6 +290,7 @@ fn write_run(
             transferred_bytes: Some(99_000_000),
             remaining_bytes: None,
             platform_downtime_ms: Some(downtime * 0.5),
+            memory_check: None,
         }
     };
     let summary = RunSummary {

@@ -44,9 +44,9 @@ pub use game::{
     GameSummary,
 };
 pub use migration::{
-    Copy, LinkCondition, MigrationEnd, MigrationOutcome, MigrationPass, MigrationPaused,
-    MigrationRequested, MigrationResumed, Mode, NetCondition, NetworkReattached, ParseError,
-    Reachability, RunnerPhase,
+    Copy, LinkCondition, MemoryCheck, MigrationEnd, MigrationOutcome, MigrationPass,
+    MigrationPaused, MigrationRequested, MigrationResumed, Mode, NetCondition, NetworkReattached,
+    ParseError, Reachability, RunnerPhase,
 };
 pub use output::ProbeOutput;
 pub use phases::MigrationSummary;
@@ -180,6 +180,8 @@ pub enum EventKind {
     MigrationPass(MigrationPass),
     /// The migration ended.
     MigrationEnd(MigrationEnd),
+    /// The guest's memory was verified after a migration.
+    MemoryCheck(MemoryCheck),
     /// The runner's reachability prober lost or regained the service.
     Reachability(Reachability),
     /// A network condition was applied or removed.

@@ -180,6 +180,40 @@ pub struct MigrationEnd {
     pub platform_downtime_ms: Option<f64>,
 }
 
+/// `memory_check`: after a completed migration, the guest's memory verified against
+/// the self-checking pattern its writer (the lab's `serve dirty`) keeps writing,
+/// and its boot id compared with the one before the migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MemoryCheck {
+    /// Pages (4 KiB) of the writer's working set verified after the migration.
+    pub pages: u64,
+    /// Of those, pages that did not hold what the writer last wrote into them.
+    pub mismatches: u64,
+    /// Pages the writer checked before rewriting them, since it started.
+    pub rewrite_checks: u64,
+    /// Of those, pages it found damaged (caught even if rewritten before the check).
+    pub rewrite_mismatches: u64,
+    /// The writer's average write rate since it started, MiB/s, if it said.
+    pub write_rate_mib_s: Option<f64>,
+    /// Whether the guest's boot id is the one it had before the migration (`false`:
+    /// the guest rebooted, e.g. after a kernel panic).
+    pub boot_id_unchanged: bool,
+    /// Why the guest could not be checked (it did not answer), if so.
+    pub error: Option<String>,
+}
+
+impl MemoryCheck {
+    /// The guest kept running and every page holds what was written: the migration
+    /// carried memory over intact.
+    pub fn intact(&self) -> bool {
+        self.error.is_none()
+            && self.boot_id_unchanged
+            && self.pages > 0
+            && self.mismatches == 0
+            && self.rewrite_mismatches == 0
+    }
+}
+
 /// `reachability`: the runner's prober lost or regained the service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Reachability {

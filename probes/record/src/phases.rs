@@ -10,7 +10,7 @@
 //! - total = requested -> reattached, or -> the migration's end when it did not
 //!   complete.
 
-use crate::{Event, EventKind, MigrationOutcome};
+use crate::{Event, EventKind, MemoryCheck, MigrationOutcome};
 use serde::{Deserialize, Serialize};
 
 /// The migration part of `summary.json`: the phase timestamps and lengths (see the
@@ -48,6 +48,10 @@ pub struct MigrationSummary {
     pub remaining_bytes: Option<u64>,
     /// Downtime as the platform reports it, ms.
     pub platform_downtime_ms: Option<f64>,
+    /// The last memory verification after the migration (lab guests that run the
+    /// pattern writer), if one was made.
+    #[serde(default)]
+    pub memory_check: Option<MemoryCheck>,
 }
 
 fn ms(a: u64, b: u64) -> f64 {
@@ -78,6 +82,7 @@ impl MigrationSummary {
             transferred_bytes: None,
             remaining_bytes: None,
             platform_downtime_ms: None,
+            memory_check: None,
         };
         let mut end_ns = None;
         for e in events {
@@ -99,6 +104,7 @@ impl MigrationSummary {
                     s.transferred_bytes = Some(p.transferred_bytes);
                     s.remaining_bytes = Some(p.remaining_bytes);
                 }
+                EventKind::MemoryCheck(c) => s.memory_check = Some(c.clone()),
                 EventKind::MigrationEnd(m) if end_ns.is_none() => {
                     end_ns = Some(e.t_ns);
                     s.outcome = m.outcome;

@@ -34,6 +34,11 @@ pub struct LabConfig {
     pub client_link: LinkCondition,
     /// Post-copy: also switch after this long in pre-copy.
     pub postcopy_after: Option<Duration>,
+    /// Pad the guest RAM so that QEMU before 9.0 keeps TCG writes dirty-tracked
+    /// during a migration (`crate::lab::vm::RAM_PAD_KIB`; docs/lab.md). `None`
+    /// (default): when the installed QEMU needs it; `Some(false)` only to reproduce
+    /// the QEMU bug.
+    pub pad_ram: Option<bool>,
 }
 
 impl Default for LabConfig {
@@ -48,6 +53,7 @@ impl Default for LabConfig {
             migration_link: LinkCondition::NONE,
             client_link: LinkCondition::NONE,
             postcopy_after: None,
+            pad_ram: None,
         }
     }
 }

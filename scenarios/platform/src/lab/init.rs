@@ -20,6 +20,8 @@ pub const FILE_PORT: u16 = 8081;
 pub const LIVE_PORT: u16 = 8082;
 /// UDP port of `serve game` in the guest.
 pub const GAME_PORT: u16 = 27015;
+/// TCP port of `serve dirty`'s verification (`GET /memory`) in the guest.
+pub const DIRTY_PORT: u16 = 8083;
 
 /// Modules to load, in this order (docs/lab.md, "Guest image": the kernel package has
 /// no usable modules.dep).
@@ -46,7 +48,7 @@ pub enum Service {
     Live,
     /// UDP game server on [`GAME_PORT`].
     Game,
-    /// Memory dirtier (no port).
+    /// Memory dirtier writing a self-checking pattern; verified on [`DIRTY_PORT`].
     Dirty,
 }
 
@@ -136,9 +138,7 @@ for s in $(echo "$SVC" | tr , ' '); do
     live) $F serve live --clip /media/clip.ts --bind 0.0.0.0:{live} >/tmp/live.log 2>&1 & wait_tcp {live} ;;
     game) $F serve game --bind 0.0.0.0:{game} >/tmp/game.log 2>&1 & sleep 0.3 ;;
     dirty) MB="${{DIRTY%%:*}}"; RATE="${{DIRTY#*:}}"
-      ( $F serve dirty --mb "$MB" --rate "$RATE" >/tmp/dirty.log 2>&1 ||
-        while true; do dd if=/dev/urandom of=/dev/shm/dirty bs=1M count="$MB" 2>/dev/null; done ) &
-      sleep 0.5 ;;
+      $F serve dirty --mb "$MB" --rate "$RATE" --bind 0.0.0.0:{dirty} >/tmp/dirty.log 2>&1 & wait_tcp {dirty} ;;
   esac
 done
 echo "{marker} boot_id=$(cat /www/boot_id)"
@@ -150,6 +150,7 @@ while true; do sleep 3600; done
         file = FILE_PORT,
         live = LIVE_PORT,
         game = GAME_PORT,
+        dirty = DIRTY_PORT,
         marker = READY_MARKER,
     )
 }
@@ -170,6 +171,9 @@ mod tests {
         assert!(c.contains("qp.ip=10.77.0.10/24"));
         assert!(c.contains("qp.services=dash,game"));
         assert!(init_script().contains(READY_MARKER));
+        assert!(
+            init_script().contains("serve dirty --mb \"$MB\" --rate \"$RATE\" --bind 0.0.0.0:8083")
+        );
         assert_eq!(Service::parse("game"), Some(Service::Game));
         assert_eq!(Service::parse("nope"), None);
     }

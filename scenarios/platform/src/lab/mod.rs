@@ -25,6 +25,7 @@ mod guest;
 pub mod image;
 pub mod init;
 pub mod leftovers;
+mod memory;
 pub mod network;
 mod node;
 mod qmp;

@@ -73,6 +73,8 @@ pub struct LabStats {
     pub command_to_migrate: Duration,
     /// Largest delay from a QMP event's timestamp to its record being emitted.
     pub max_event_to_record: Duration,
+    /// The memory check after a completed migration (guests running `serve dirty`).
+    pub memory_check: Option<record::MemoryCheck>,
 }
 
 impl LabStats {
@@ -108,6 +110,7 @@ pub(super) async fn migrate(ctx: &Context<'_>, src: &mut Node, dst: &mut Node) -
         dst_start: Duration::ZERO,
         command_to_migrate: Duration::ZERO,
         max_event_to_record: Duration::ZERO,
+        memory_check: None,
     };
     let result = run(ctx, src, dst, &mut st).await;
     let mut end_t = ctx.clock.now();

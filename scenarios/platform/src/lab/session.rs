@@ -5,6 +5,7 @@
 
 use super::LabConfig;
 use super::init::{self, GuestConfig, Service};
+use super::memory;
 use super::network::{self, Host, LabLinks, LabNetwork};
 use super::node::Node;
 use super::qmp::Qmp;
@@ -20,6 +21,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+/// How long the memory check after a migration waits for the guest to answer.
+const MEMORY_CHECK_WAIT: Duration = Duration::from_secs(30);
 /// The guest NIC's MAC address (the same on both sides).
 const MAC: &str = "52:54:00:77:00:0a";
 static NEXT_ID: AtomicU32 = AtomicU32::new(0);
@@ -33,6 +36,7 @@ pub struct LabSession {
     image: GuestImage,
     guest: GuestConfig,
     flavor: super::Flavor,
+    pad_ram: bool,
     vm_count: u32,
     boot_id: String,
     boot_time: Duration,
@@ -57,7 +61,7 @@ impl LabSession {
             .await
             .map_err(|e| LabError::Failed(format!("image build task failed: {e}")))??;
         for s in &config.services {
-            if !image.has_service(s.name()) && *s != Service::Dirty {
+            if !image.has_service(s.name()) {
                 return Err(LabError::Failed(format!(
                     "the guest image's fixtures binary has no `serve {}` (it has: {}); update the fixtures crate and run `qoeprobe lab image`",
                     s.name(),
@@ -101,6 +105,7 @@ impl LabSession {
             image,
             guest,
             flavor: config.flavor,
+            pad_ram: config.pad_ram.unwrap_or_else(super::vm::qemu_needs_ram_pad),
             vm_count: 0,
             boot_id: String::new(),
             boot_time: Duration::ZERO,
@@ -136,6 +141,7 @@ impl LabSession {
             disk: Some(disk.clone()),
             dir: self.dir.clone(),
             incoming,
+            pad_ram: self.pad_ram,
         };
         let vm = tokio::task::spawn_blocking(move || Vm::start(&spec))
             .await
@@ -284,6 +290,16 @@ impl LabSession {
             if let Some(old) = self.active.replace(dst) {
                 let _ = old.qmp.execute("quit", serde_json::Value::Null).await;
                 drop(old);
+            }
+            if self.guest.services.contains(&Service::Dirty) {
+                let check =
+                    memory::check(&self.client_ns(), &self.boot_id, MEMORY_CHECK_WAIT).await;
+                sink(Event::new(
+                    clock.now(),
+                    "migration",
+                    EventKind::MemoryCheck(check.clone()),
+                ));
+                stats.memory_check = Some(check);
             }
         } else {
             drop(dst);

@@ -10,6 +10,53 @@ use super::{LabError, QEMU, Result, init::READY_MARKER, run_cmd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// KiB added to every guest's RAM: two pages, the smallest amount QEMU keeps (it
+/// rounds `-m` up to 8 KiB).
+///
+/// QEMU 7.2 (Debian 12) loses guest writes during a TCG live migration: when the
+/// RAM block's length is a multiple of 256 KiB (64 pages, one bitmap word), its
+/// dirty-bitmap sync takes a fast path that clears the migration dirty bits without
+/// re-arming the vCPUs' TLB write traps, so stores through TLB entries that stay
+/// cached are never marked dirty and never sent again. The destination's kernel then
+/// runs on stale data and crashes right after RESUME. Upstream fixed it in QEMU 9.0
+/// (commit 03bfc2188f "physmem: Fix migration dirty bitmap coherency with TCG memory
+/// access"); no 7.2 stable release has the fix. A length that is not a multiple of
+/// 256 KiB takes the per-page path, which re-arms the traps. See docs/lab.md.
+pub const RAM_PAD_KIB: u64 = 8;
+
+/// The first QEMU release with the upstream fix (commit 03bfc2188f).
+const FIXED_IN: (u32, u32) = (9, 0);
+
+/// Whether the installed QEMU needs [`RAM_PAD_KIB`]: releases before 9.0, and any
+/// QEMU whose version cannot be read (asked once per process).
+pub fn qemu_needs_ram_pad() -> bool {
+    static NEEDS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NEEDS.get_or_init(|| {
+        let out = std::process::Command::new(QEMU)
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .output();
+        match out {
+            Ok(o) => qemu_version(&String::from_utf8_lossy(&o.stdout)).is_none_or(|v| v < FIXED_IN),
+            Err(_) => true,
+        }
+    })
+}
+
+/// `(major, minor)` from `QEMU emulator version 7.2.22 (Debian ...)`.
+fn qemu_version(text: &str) -> Option<(u32, u32)> {
+    let v = text.split("version").nth(1)?.split_whitespace().next()?;
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+/// The `-m` argument for `memory_mib` MiB of guest RAM: padded by [`RAM_PAD_KIB`]
+/// unless `pad` is false (only to reproduce the QEMU bug).
+pub fn memory_arg(memory_mib: u64, pad: bool) -> String {
+    let pad = if pad { RAM_PAD_KIB } else { 0 };
+    format!("{}K", memory_mib * 1024 + pad)
+}
+
 /// How to start one QEMU.
 #[derive(Debug, Clone)]
 pub struct VmSpec {
@@ -35,6 +82,9 @@ pub struct VmSpec {
     pub dir: PathBuf,
     /// Start with `-incoming defer` (a migration destination).
     pub incoming: bool,
+    /// Pad the RAM by [`RAM_PAD_KIB`] (the workaround for the lost TCG writes of
+    /// QEMU before 9.0; see [`qemu_needs_ram_pad`]).
+    pub pad_ram: bool,
 }
 
 /// A running QEMU process, killed when dropped unless [`Vm::detach`]ed.
@@ -91,7 +141,7 @@ impl VmSpec {
             "-smp".into(),
             self.flavor.vcpus.to_string(),
             "-m".into(),
-            self.flavor.memory_mib.to_string(),
+            memory_arg(self.flavor.memory_mib, self.pad_ram),
             "-serial".into(),
             format!("file:{}", file("serial")),
             "-kernel".into(),
@@ -272,13 +322,43 @@ mod tests {
             disk: None,
             dir: "/run/x".into(),
             incoming: true,
+            pad_ram: true,
         };
         let a = spec.args().join(" ");
         assert!(a.contains("-accel tcg"));
-        assert!(a.contains("-m 128"));
+        assert!(a.contains("-m 131080K"));
         assert!(a.contains("ifname=tapc1"));
         assert!(a.ends_with("-incoming defer"));
         assert!(!pid_alive(-5));
         assert_eq!(tail("a\nb\nc", 2), "b\nc");
+    }
+
+    #[test]
+    fn padded_ram_is_never_a_whole_number_of_dirty_bitmap_words() {
+        // QEMU 7.2's fast (buggy) sync path needs a multiple of 64 pages of 4 KiB.
+        for f in crate::lab::flavor::FLAVORS {
+            let kib: u64 = memory_arg(f.memory_mib, true)
+                .trim_end_matches('K')
+                .parse()
+                .unwrap();
+            assert_ne!(kib % 256, 0, "{}", f.name);
+            assert_eq!(kib % 8, 0, "QEMU rounds -m up to 8 KiB: {}", f.name);
+        }
+        assert_eq!(memory_arg(128, false), "131072K");
+    }
+
+    #[test]
+    fn qemu_versions_before_9_need_the_pad() {
+        let v = qemu_version(
+            "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\nCopyright",
+        );
+        assert_eq!(v, Some((7, 2)));
+        assert!(v.unwrap() < FIXED_IN);
+        assert_eq!(
+            qemu_version("QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)"),
+            Some((10, 0))
+        );
+        assert!((9, 0) >= FIXED_IN && (8, 2) < FIXED_IN);
+        assert_eq!(qemu_version("garbage"), None);
     }
 }
