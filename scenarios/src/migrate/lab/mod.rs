@@ -17,7 +17,7 @@ mod run;
 mod session;
 
 pub use run::LabStats;
-pub use session::LabSession;
+pub use session::{LabSession, write_disk};
 
 use super::{
     BoxFuture, DriverError, EventSink, MigrationDriver, MigrationReport, MigrationRequest,
