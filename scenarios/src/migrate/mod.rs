@@ -7,6 +7,8 @@
 //! its own event.
 
 pub mod lab;
+pub mod libvirt;
+pub mod openstack;
 
 pub mod emulated;
 pub mod exec;

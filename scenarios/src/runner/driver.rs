@@ -1,6 +1,6 @@
 //! Which driver migrates a run: [`DriverContext`] carries everything a driver needs
 //! for one run; a [`DriverFactory`] builds the driver. [`DefaultDrivers`] knows
-//! `emulated`, `exec` and `lab`; the binary can wrap it to add other platforms.
+//! `emulated`, `exec`, `lab`, `libvirt` and `openstack`; the binary can wrap it to add other platforms.
 
 use crate::migrate::{EventSink, MigrationDriver, MigrationRequest};
 use crate::scenario::{Application, Campaign, MigrationSettings, NetScenario};
@@ -55,8 +55,8 @@ pub trait DriverFactory: Send + Sync {
     fn create(&self, ctx: DriverContext) -> Result<Box<dyn MigrationDriver>, String>;
 }
 
-/// The drivers of this crate: `emulated`, `exec` and `lab` (the local QEMU lab,
-/// [`crate::migrate::lab::factory`]).
+/// The drivers of this crate: `emulated`, `exec`, `lab` (the local QEMU lab,
+/// [`crate::migrate::lab::factory`]), `libvirt` and `openstack`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DefaultDrivers;
 
@@ -67,6 +67,8 @@ impl DriverFactory for DefaultDrivers {
             Emulated => crate::migrate::emulated::service::fixtures_program().map(drop),
             Exec => Ok(()),
             Lab => crate::migrate::lab::factory::check(campaign),
+            Libvirt => crate::migrate::libvirt::factory::check(campaign),
+            Openstack => crate::migrate::openstack::factory::check(campaign),
         }
     }
 
@@ -76,6 +78,8 @@ impl DriverFactory for DefaultDrivers {
             Emulated => Ok(Box::new(crate::migrate::emulated::EmulatedDriver::new(ctx))),
             Exec => Ok(Box::new(crate::migrate::exec::ExecDriver::new(ctx)?)),
             Lab => crate::migrate::lab::factory::create(ctx),
+            Libvirt => crate::migrate::libvirt::factory::create(ctx),
+            Openstack => crate::migrate::openstack::factory::create(ctx),
         }
     }
 }

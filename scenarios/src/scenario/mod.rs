@@ -9,6 +9,8 @@
 
 pub mod drivers;
 pub mod error;
+mod platform_checks;
+pub mod platforms;
 pub mod probes;
 pub mod types;
 mod validate;
@@ -16,6 +18,7 @@ pub mod values;
 
 pub use drivers::*;
 pub use error::ScenarioError;
+pub use platforms::{LibvirtSettings, OpenStackSettings};
 pub use probes::{DownloadProbe, GameProbe, PlayerProbe, StreamProbe};
 pub use types::*;
 

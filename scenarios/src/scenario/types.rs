@@ -70,6 +70,10 @@ pub enum DriverKind {
     Exec,
     /// The local QEMU lab.
     Lab,
+    /// Two libvirt hosts (libvirt's C API).
+    Libvirt,
+    /// An OpenStack cloud (Nova's API).
+    Openstack,
 }
 
 impl DriverKind {
@@ -79,6 +83,8 @@ impl DriverKind {
             DriverKind::Emulated => "emulated",
             DriverKind::Exec => "exec",
             DriverKind::Lab => "lab",
+            DriverKind::Libvirt => "libvirt",
+            DriverKind::Openstack => "openstack",
         }
     }
 }
@@ -156,6 +162,12 @@ pub struct MigrationSettings {
     /// Settings of the exec driver (required when `driver = "exec"`).
     #[serde(default)]
     pub exec: Option<ExecSettings>,
+    /// Settings of the libvirt driver (required when `driver = "libvirt"`).
+    #[serde(default)]
+    pub libvirt: Option<super::platforms::LibvirtSettings>,
+    /// Settings of the OpenStack driver (required when `driver = "openstack"`).
+    #[serde(default)]
+    pub openstack: Option<super::platforms::OpenStackSettings>,
 }
 
 impl Default for MigrationSettings {
@@ -172,6 +184,8 @@ impl Default for MigrationSettings {
             flavor: default_flavor(),
             emulated: EmulatedSettings::default(),
             exec: None,
+            libvirt: None,
+            openstack: None,
         }
     }
 }
