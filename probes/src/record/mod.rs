@@ -141,6 +141,9 @@ pub enum EventKind {
     MigrationPass(MigrationPass),
     /// The migration ended.
     MigrationEnd(MigrationEnd),
+    /// Something the migration platform reported that is not a phase boundary
+    /// (a libvirt lifecycle event, a Nova instance action event).
+    PlatformEvent(PlatformEvent),
     /// The runner's reachability prober lost or regained the service.
     Reachability(Reachability),
     /// A network condition was applied or removed.
