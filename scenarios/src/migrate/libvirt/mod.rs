@@ -13,7 +13,7 @@
 //! trying the driver without a cloud.
 
 mod config;
-mod conn;
+pub(crate) mod conn;
 pub mod events;
 pub mod factory;
 mod run;

@@ -1,0 +1,479 @@
+//! One Nova live migration and the events it emits.
+//!
+//! `os-migrateLive`, then the server (status, task state, host) and its migration
+//! (memory and disk bytes processed / remaining) are polled until the server is
+//! ACTIVE with no task. Nova reports no pause or resume: with libvirt URIs of the
+//! compute hosts, the phases come from libvirt's lifecycle events for the domain
+//! whose UUID is the server's ID (`origin: "libvirt:..."`); otherwise the driver's
+//! reachability watcher bounds the downtime from outside (`origin: "reachability"`).
+//! At the time limit the migration is aborted (`DELETE .../migrations/{id}`); a
+//! configured delay force-completes it. Nova's instance action events (their own
+//! times) end up as `platform_event`s.
+
+use super::config::OpenStackConfig;
+use super::nova::{ActionEvent, Nova, Progress, ServerState};
+use super::outage::Watcher;
+use crate::migrate::libvirt::conn::Conn;
+use crate::migrate::libvirt::events::{self, DomainEvent, EventKind as LvKind, Side, Subscription};
+use crate::migrate::{EventSink, MigrationRequest};
+use probes::clock::Clock;
+use probes::record::{
+    Event, EventKind as Ev, MigrationEnd, MigrationOutcome, MigrationPass, MigrationPaused,
+    MigrationRequested, MigrationResumed, PlatformEvent,
+};
+use std::time::{Duration, Instant};
+
+/// Counters and timings of one Nova migration.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OpenStackStats {
+    /// How it ended.
+    pub outcome: MigrationOutcome,
+    /// Why it failed or was cancelled.
+    pub detail: Option<String>,
+    /// Host before.
+    pub source_host: Option<String>,
+    /// Host after.
+    pub dest_host: Option<String>,
+    /// Nova's request id of the `os-migrateLive` call.
+    pub request_id: Option<String>,
+    /// Nova's migration id.
+    pub migration_id: Option<u64>,
+    /// Progress samples seen.
+    pub samples: u64,
+    /// Where `migration_paused` / `migration_resumed` came from, if emitted.
+    pub phases_from: Option<String>,
+    /// Nova's instance action events.
+    pub action_events: Vec<ActionEvent>,
+}
+
+/// The migration in progress: (server id, Nova's migration id once known).
+pub(super) type Running = std::sync::Arc<std::sync::Mutex<Option<(String, Option<u64>)>>>;
+
+/// What one migration needs.
+pub(super) struct Round<'a> {
+    pub request: &'a MigrationRequest,
+    pub config: &'a OpenStackConfig,
+    pub clock: &'a dyn Clock,
+    pub sink: &'a EventSink,
+    pub nova: &'a Nova,
+    pub server: &'a ServerState,
+    /// (server id, Nova's migration id once known), for the driver's `cancel`.
+    pub running: Running,
+}
+
+/// Runs one migration; never fails (a failure is an outcome).
+pub(super) async fn migrate(r: &Round<'_>) -> OpenStackStats {
+    let requested_t = r.clock.now();
+    (r.sink)(Event::new(
+        requested_t,
+        "migration",
+        Ev::MigrationRequested(MigrationRequested {
+            driver: "openstack".into(),
+            mode: format!("{:?}", r.request.mode).to_lowercase(),
+            copy: format!("{:?}", r.request.copy).to_lowercase(),
+        }),
+    ));
+    let mut st = OpenStackStats {
+        outcome: MigrationOutcome::Failed,
+        detail: None,
+        source_host: r.server.host.clone(),
+        dest_host: None,
+        request_id: None,
+        migration_id: None,
+        samples: 0,
+        phases_from: None,
+        action_events: Vec::new(),
+    };
+    let mut phases = Phases::start(r).await;
+    let (outcome, detail) = match run(r, &mut st, &mut phases).await {
+        Ok(v) => v,
+        Err(e) => (MigrationOutcome::Failed, Some(e)),
+    };
+    st.outcome = outcome;
+    st.detail = detail;
+    let (_paused, resumed, from) = phases.finish(r).await;
+    st.phases_from = from;
+    if let Some(rid) = &st.request_id
+        && let Ok(evs) = r.nova.action_events(&r.server.id, rid).await
+    {
+        emit_action_events(r, &evs);
+        st.action_events = evs;
+    }
+    let mut end_t = r.clock.now();
+    if let Some(t) = resumed {
+        end_t = end_t.max(t);
+    }
+    (r.sink)(Event::new(
+        end_t,
+        "migration",
+        Ev::MigrationEnd(MigrationEnd {
+            outcome: st.outcome,
+            detail: st.detail.clone(),
+            transferred_bytes: None,
+            remaining_bytes: None,
+            platform_downtime_ms: None,
+        }),
+    ));
+    st
+}
+
+type Outcome = (MigrationOutcome, Option<String>);
+
+async fn run(
+    r: &Round<'_>,
+    st: &mut OpenStackStats,
+    phases: &mut Phases,
+) -> Result<Outcome, String> {
+    let id = r.server.id.as_str();
+    let block = r.config.block_migration.value(r.request);
+    st.request_id = r
+        .nova
+        .live_migrate(id, r.config.host.as_deref(), block)
+        .await?;
+    let command = Instant::now();
+    let deadline = command + r.request.time_limit;
+    let mut last: Option<Progress> = None;
+    let (mut aborted, mut forced) = (false, false);
+    let mut tick = tokio::time::interval(r.config.poll_interval);
+    loop {
+        tick.tick().await;
+        phases.poll(r).await;
+        let server = match r.nova.server(id).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Err(format!(
+                    "cannot read the server during its migration: {e:?}"
+                ));
+            }
+        };
+        if server.task_state.is_some() || server.status == "MIGRATING" {
+            if let Ok(list) = r.nova.migrations(id).await
+                && let Some(p) = list.into_iter().next()
+            {
+                st.migration_id = Some(p.id);
+                *r.running.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((r.server.id.clone(), Some(p.id)));
+                st.dest_host = p.dest.clone().or(st.dest_host.take());
+                if last
+                    .as_ref()
+                    .map(|l| (l.memory_processed, l.disk_processed))
+                    != Some((p.memory_processed, p.disk_processed))
+                    && (p.memory_processed.is_some() || p.disk_processed.is_some())
+                {
+                    st.samples += 1;
+                    emit_progress(r, &p, st.samples);
+                }
+                last = Some(p);
+            }
+            let mid = st.migration_id;
+            if let (Some(after), Some(m)) = (r.config.force_complete_after, mid)
+                && !forced
+                && command.elapsed() >= after
+            {
+                r.nova.force_complete(id, m).await?;
+                forced = true;
+            }
+            if !aborted
+                && !forced
+                && Instant::now() >= deadline
+                && let Some(m) = mid
+            {
+                // Refused when the migration just finished: the next poll tells.
+                aborted = r.nova.abort(id, m).await.is_ok();
+            }
+            continue;
+        }
+        // No task any more: the migration is over one way or another.
+        if server.status == "ERROR" {
+            return Ok((
+                MigrationOutcome::Failed,
+                Some("Nova put the server in ERROR during the migration (see `openstack server show` and the instance actions)".into()),
+            ));
+        }
+        let moved = match (&st.source_host, &server.host) {
+            (Some(a), Some(b)) => Some(a != b),
+            _ => None,
+        };
+        if let Some(h) = &server.host {
+            st.dest_host = Some(h.clone());
+        }
+        if aborted {
+            let detail = format!(
+                "never-ending: aborted at the time limit ({:.0} s) after {} progress samples{}",
+                r.request.time_limit.as_secs_f64(),
+                st.samples,
+                last.and_then(|p| p.memory_remaining)
+                    .map(|b| format!(" with {b} memory bytes remaining"))
+                    .unwrap_or_default()
+            );
+            return Ok((MigrationOutcome::Cancelled, Some(detail)));
+        }
+        return Ok(match moved {
+            Some(true) => (MigrationOutcome::Completed, None),
+            Some(false) => (
+                MigrationOutcome::Failed,
+                Some(format!(
+                    "the server is still on {} after the migration: Nova rolled it back (see the instance action `{}`)",
+                    server.host.as_deref().unwrap_or("?"),
+                    st.request_id.as_deref().unwrap_or("?")
+                )),
+            ),
+            // Not an admin: no host attribute; the instance action says how it went.
+            None => match outcome_of_actions(r, st).await {
+                Some(o) => o,
+                None => (MigrationOutcome::Completed, None),
+            },
+        });
+    }
+}
+
+/// Without the host attribute: the result of the compute's live migration event.
+async fn outcome_of_actions(r: &Round<'_>, st: &OpenStackStats) -> Option<Outcome> {
+    let rid = st.request_id.as_ref()?;
+    let evs = r.nova.action_events(&r.server.id, rid).await.ok()?;
+    let e = evs.iter().find(|e| e.event == "compute_live_migration")?;
+    Some(match e.result.as_deref() {
+        Some("Success") => (MigrationOutcome::Completed, None),
+        Some(res) => (
+            MigrationOutcome::Failed,
+            Some(format!(
+                "Nova's compute_live_migration event ended with {res}"
+            )),
+        ),
+        None => return None,
+    })
+}
+
+fn emit_progress(r: &Round<'_>, p: &Progress, sample: u64) {
+    let sum = |a: Option<u64>, b: Option<u64>| a.unwrap_or(0) + b.unwrap_or(0);
+    (r.sink)(Event::new(
+        r.clock.now(),
+        "migration",
+        Ev::MigrationPass(MigrationPass {
+            pass: sample,
+            transferred_bytes: sum(p.memory_processed, p.disk_processed),
+            remaining_bytes: sum(p.memory_remaining, p.disk_remaining),
+            dirty_pages_rate: None,
+            mbps: None,
+        }),
+    ));
+}
+
+fn emit_action_events(r: &Round<'_>, evs: &[ActionEvent]) {
+    for e in evs {
+        for (when, what) in [(&e.start_time, "started"), (&e.finish_time, "finished")] {
+            let Some(ns) = when.as_deref().and_then(parse_nova_time) else {
+                continue;
+            };
+            (r.sink)(Event::new(
+                to_t(r.clock, ns),
+                "migration",
+                Ev::PlatformEvent(PlatformEvent {
+                    origin: "nova".into(),
+                    name: format!("{} {what}", e.event),
+                    host: e.host.clone(),
+                    detail: if what == "finished" {
+                        e.result.clone()
+                    } else {
+                        None
+                    },
+                }),
+            ));
+        }
+    }
+}
+
+/// Where the pause and resume come from.
+enum Phases {
+    /// libvirt events of the compute hosts.
+    Libvirt {
+        rx: tokio::sync::mpsc::UnboundedReceiver<DomainEvent>,
+        subs: Vec<Subscription>,
+        paused: Option<std::time::Duration>,
+        resumed: Option<std::time::Duration>,
+    },
+    /// The reachability watcher.
+    Outage(Option<Watcher>),
+}
+
+impl Phases {
+    async fn start(r: &Round<'_>) -> Phases {
+        if r.config.libvirt_uris.is_empty() {
+            let ep = &r.config.endpoint;
+            let w = Watcher::start(ep.probe_target, r.config.outage_interval, ep.netns.clone());
+            if let Err(e) = &w {
+                eprintln!("qoeprobe: {e}");
+            }
+            return Phases::Outage(w.ok());
+        }
+        let (tx, rx) = events::channel();
+        let uris: Vec<(String, String)> = r.config.libvirt_uris.clone().into_iter().collect();
+        let uuid = r.server.id.clone();
+        let subs = tokio::task::spawn_blocking(move || {
+            let mut subs = Vec::new();
+            for (host, uri) in uris {
+                match Conn::open(&uri)
+                    .and_then(|c| Subscription::new(c.connect(), Side::Source, &uuid, tx.clone()))
+                {
+                    Ok(s) => subs.push(s),
+                    Err(e) => eprintln!("qoeprobe: libvirt events of compute host {host}: {e}"),
+                }
+            }
+            subs
+        })
+        .await
+        .unwrap_or_default();
+        Phases::Libvirt {
+            rx,
+            subs,
+            paused: None,
+            resumed: None,
+        }
+    }
+
+    /// Emits the phase events that arrived.
+    async fn poll(&mut self, r: &Round<'_>) {
+        if let Phases::Libvirt {
+            rx,
+            paused,
+            resumed,
+            ..
+        } = self
+        {
+            while let Ok(ev) = rx.try_recv() {
+                let LvKind::Lifecycle(l) = ev.kind else {
+                    continue;
+                };
+                let t = to_t(r.clock, ev.wall_ns);
+                let origin = format!("libvirt:{}", l.name());
+                if l.is_paused_for_migration() && paused.is_none() {
+                    *paused = Some(t);
+                    (r.sink)(Event::new(
+                        t,
+                        "migration",
+                        Ev::MigrationPaused(MigrationPaused { origin }),
+                    ));
+                } else if l.is_resumed_after_migration() && resumed.is_none() {
+                    *resumed = Some(t);
+                    (r.sink)(Event::new(
+                        t,
+                        "migration",
+                        Ev::MigrationResumed(MigrationResumed { origin }),
+                    ));
+                } else {
+                    (r.sink)(Event::new(
+                        t,
+                        "migration",
+                        Ev::PlatformEvent(PlatformEvent {
+                            origin: "libvirt".into(),
+                            name: l.name(),
+                            host: None,
+                            detail: None,
+                        }),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Ends the watch; the pause and resume times and their origin.
+    async fn finish(
+        &mut self,
+        r: &Round<'_>,
+    ) -> (Option<Duration>, Option<Duration>, Option<String>) {
+        if let Phases::Libvirt { .. } = self {
+            // The destination's resume can trail Nova's task state by a poll.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            self.poll(r).await;
+        }
+        match self {
+            Phases::Libvirt {
+                subs,
+                paused,
+                resumed,
+                ..
+            } => {
+                let subs = std::mem::take(subs);
+                let _ = tokio::task::spawn_blocking(move || drop(subs)).await;
+                (*paused, *resumed, Some("libvirt".into()))
+            }
+            Phases::Outage(w) => {
+                let Some(w) = w.take() else {
+                    return (None, None, None);
+                };
+                let o = tokio::task::spawn_blocking(move || w.stop())
+                    .await
+                    .unwrap_or_default();
+                let (Some(down), Some(up)) = (o.down_ns, o.up_ns) else {
+                    return (None, None, None);
+                };
+                let (p, q) = (to_t(r.clock, down), to_t(r.clock, up));
+                let origin = || "reachability".to_string();
+                (r.sink)(Event::new(
+                    p,
+                    "migration",
+                    Ev::MigrationPaused(MigrationPaused { origin: origin() }),
+                ));
+                (r.sink)(Event::new(
+                    q,
+                    "migration",
+                    Ev::MigrationResumed(MigrationResumed { origin: origin() }),
+                ));
+                (Some(p), Some(q), Some("reachability".into()))
+            }
+        }
+    }
+}
+
+fn to_t(clock: &dyn Clock, wall_ns: u64) -> Duration {
+    Duration::from_nanos(wall_ns.saturating_sub(clock.wall_anchor_unix_ns()))
+}
+
+/// Nova's timestamps (`2018-04-25T01:26:29.000000`, UTC, with or without a zone
+/// suffix `Z` / `+00:00`) in ns since the Unix epoch.
+pub fn parse_nova_time(s: &str) -> Option<u64> {
+    let s = s.trim().trim_end_matches('Z').trim_end_matches("+00:00");
+    let (date, time) = s.split_once('T').or_else(|| s.split_once(' '))?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let mut t = hms.split(':').map(|x| x.parse::<u64>().ok());
+    let (hour, minute, second) = (t.next()??, t.next()??, t.next()??);
+    let secs = fixtures::calendar::unix_of_civil(&fixtures::calendar::Civil {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    })?;
+    let digits: String = frac
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(9)
+        .collect();
+    let nanos = format!("{digits:0<9}").parse::<u64>().ok()?;
+    Some(secs * 1_000_000_000 + nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nova_timestamps() {
+        assert_eq!(
+            parse_nova_time("2024-02-29T12:34:56.250000"),
+            Some(1_709_210_096_250_000_000)
+        );
+        assert_eq!(
+            parse_nova_time("2024-02-29T12:34:56Z"),
+            Some(1_709_210_096_000_000_000)
+        );
+        assert_eq!(
+            parse_nova_time("2024-02-29 12:34:56+00:00"),
+            Some(1_709_210_096_000_000_000)
+        );
+        assert_eq!(parse_nova_time("yesterday"), None);
+    }
+}
