@@ -67,8 +67,18 @@ impl Watcher {
         *self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stops it and returns what it saw.
-    pub fn stop(mut self) -> Outage {
+    /// Stops it and returns what it saw; when an outage began and has not ended,
+    /// first waits up to `grace` for the service to answer again (it can come back
+    /// after the platform reports the migration done).
+    pub fn stop(mut self, grace: Duration) -> Outage {
+        let until = std::time::Instant::now() + grace;
+        while std::time::Instant::now() < until {
+            let o = self.outage();
+            if o.down_ns.is_none() || o.up_ns.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -129,7 +139,7 @@ mod tests {
         while w.outage().up_ns.is_none() && std::time::Instant::now() < until {
             std::thread::sleep(Duration::from_millis(10));
         }
-        let o = w.stop();
+        let o = w.stop(Duration::from_secs(5));
         assert!(o.up_ns.unwrap() > o.down_ns.unwrap(), "{o:?}");
     }
 }

@@ -46,6 +46,9 @@ pub struct OpenStackStats {
     pub action_events: Vec<ActionEvent>,
 }
 
+/// After the migration, how long to wait for a service that is still unreachable.
+const OUTAGE_GRACE: Duration = Duration::from_secs(10);
+
 /// The migration in progress: (server id, Nova's migration id once known).
 pub(super) type Running = std::sync::Arc<std::sync::Mutex<Option<(String, Option<u64>)>>>;
 
@@ -401,7 +404,7 @@ impl Phases {
                 let Some(w) = w.take() else {
                     return (None, None, None);
                 };
-                let o = tokio::task::spawn_blocking(move || w.stop())
+                let o = tokio::task::spawn_blocking(move || w.stop(OUTAGE_GRACE))
                     .await
                     .unwrap_or_default();
                 let (Some(down), Some(up)) = (o.down_ns, o.up_ns) else {
