@@ -90,3 +90,122 @@ async fn libvirt_live_migration_is_timed_from_libvirt_events_and_goes_back() {
     drop(bed);
     assert_gone("t1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libvirt_never_ending_migration_is_aborted_and_cancel_and_errors_are_clear() {
+    let _l = lock().await;
+    let bed = tokio::task::spawn_blocking(|| {
+        bed(
+            "t2",
+            vec![Service::Game, Service::Dirty],
+            None,
+            TestbedOptions::default(),
+        )
+    })
+    .await
+    .unwrap();
+    let (mut d, _) = driver(bed.config());
+    d.prepare().await.unwrap();
+    // 32 MiB rewritten at 16 MiB/s cannot converge at 1 MiB/s (8 Mbit/s).
+    let mut req = request(Mode::Live, Copy::Precopy, 5);
+    req.bandwidth_bps = Some(8_000_000);
+    let (s, events) = sink();
+    let r = d.migrate(&req, s).await.unwrap();
+    assert_eq!(r.outcome, MigrationOutcome::Cancelled, "{r:?}");
+    let detail = r.detail.unwrap();
+    assert!(
+        detail.starts_with("never-ending: cancelled at the time limit (5 s) after"),
+        "{detail}"
+    );
+    assert!(first(&events.lock().unwrap(), "migration_paused").is_none());
+    assert_eq!(bed.tb.running(0).unwrap(), vec![bed.name.clone()]);
+    assert!(bed.tb.running(1).unwrap().is_empty());
+    assert_eq!(bed.boot_id_now().await, bed.boot_id);
+    // Ctrl-C: the runner drops the migration and calls cancel (virDomainAbortJob).
+    let mut long = req.clone();
+    long.time_limit = std::time::Duration::from_secs(600);
+    let (s, _) = sink();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), d.migrate(&long, s)).await;
+    d.cancel().await.unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !bed.tb.running(1).unwrap().is_empty() && std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        bed.tb.running(1).unwrap().is_empty(),
+        "the destination kept the domain"
+    );
+    assert_eq!(bed.tb.running(0).unwrap(), vec![bed.name.clone()]);
+    d.teardown().await.unwrap();
+    // Misconfigurations.
+    let mut wrong = bed.config();
+    wrong.domain = scenarios::migrate::libvirt::DomainRef::parse("qp-nope");
+    let (mut d, _) = driver(wrong);
+    let e = d.prepare().await.unwrap_err().to_string();
+    assert!(
+        e.contains("no domain `qp-nope` on") && e.contains("virsh -c"),
+        "{e}"
+    );
+    let mut gone = bed.config();
+    gone.destination_uri = "qemu+unix:///system?socket=/nonexistent/libvirt-sock".into();
+    let (mut d, _) = driver(gone);
+    let e = d.prepare().await.unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "cannot connect to libvirt at qemu+unix:///system?socket=/nonexistent/libvirt-sock"
+        ),
+        "{e}"
+    );
+    drop(bed);
+    assert_gone("t2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libvirt_block_migration_copies_the_disk_and_post_copy_switches() {
+    let _l = lock().await;
+    let bed = tokio::task::spawn_blocking(|| {
+        bed(
+            "t3",
+            vec![Service::Dash],
+            Some(64),
+            TestbedOptions::default(),
+        )
+    })
+    .await
+    .unwrap();
+    let (mut d, _) = driver(bed.config());
+    d.prepare().await.unwrap();
+    let (s, _) = sink();
+    let r = d
+        .migrate(&request(Mode::Block, Copy::Precopy, 120), s)
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, MigrationOutcome::Completed, "{r:?}");
+    let st = d.last_stats().unwrap().clone();
+    // The whole 64 MiB disk went over the migration link (NBD mirror).
+    assert!(st.disk_bytes.unwrap_or(0) >= 64 << 20, "{st:?}");
+    assert!(st.transferred >= st.disk_bytes.unwrap(), "{st:?}");
+    assert_eq!(bed.boot_id_now().await, bed.boot_id);
+    // Back with the disk again, switching to post-copy at once.
+    let mut req = request(Mode::Block, Copy::Postcopy, 120);
+    req.postcopy_after_passes = Some(0);
+    // QEMU switches only while more than bandwidth x downtime limit is left: on an
+    // unshaped link an idle guest is below that from the start and completes in
+    // pre-copy. 8 MiB/s x 300 ms = 2.4 MiB, well under the first pass.
+    req.bandwidth_bps = Some(64_000_000);
+    let (s, events) = sink();
+    let r = d.migrate(&req, s).await.unwrap();
+    assert_eq!(r.outcome, MigrationOutcome::Completed, "{r:?}");
+    let st = d.last_stats().unwrap().clone();
+    assert!(st.postcopy_t.is_some(), "{st:?}");
+    let ev = events.lock().unwrap().clone();
+    let EventKind::MigrationResumed(res) = &first(&ev, "migration_resumed").unwrap().kind else {
+        unreachable!()
+    };
+    assert_eq!(res.origin, "libvirt:RESUMED_POSTCOPY", "{ev:#?}");
+    assert_eq!(bed.tb.running(0).unwrap(), vec![bed.name.clone()]);
+    assert_eq!(bed.boot_id_now().await, bed.boot_id);
+    d.teardown().await.unwrap();
+    drop(bed);
+    assert_gone("t3");
+}

@@ -16,6 +16,7 @@ mod config;
 pub(crate) mod conn;
 pub mod events;
 pub mod factory;
+mod jobstats;
 mod run;
 pub mod testbed;
 

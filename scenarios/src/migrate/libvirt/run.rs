@@ -15,6 +15,7 @@
 use super::config::{LibvirtConfig, flags, parameters};
 use super::conn::Conn;
 use super::events::{DomainEvent, EventKind, Side, Subscription, channel};
+use super::jobstats::{self, JobStats};
 use crate::migrate::{Copy, EventSink, MigrationRequest};
 use probes::clock::Clock;
 use probes::record::{
@@ -24,7 +25,7 @@ use probes::record::{
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
-use virt::domain::{Domain, JobStats};
+use virt::domain::Domain;
 use virt_sys as sys;
 
 /// After the migration call returns, wait at most this long for the destination's
@@ -287,6 +288,11 @@ async fn on_event(r: &Round<'_>, st: &mut LibvirtStats, ev: DomainEvent, emitted
             st.passes = st.passes.max(n);
             *emitted = n;
             emit_pass(r, st, t, n);
+            // Switch as soon as the pass begins (a poll can be a whole pass late, and
+            // an idle guest converges at the start of its second pass).
+            if r.request.copy == Copy::Postcopy && st.postcopy_t.is_none() {
+                maybe_postcopy(r, st).await;
+            }
         }
         EventKind::Iteration(_) => {}
     }
@@ -383,11 +389,11 @@ async fn completed_stats(r: &Round<'_>, st: &mut LibvirtStats, dst_domain: Optio
 
 async fn job_stats(dom: &Arc<Domain>, flags: u32) -> Option<JobStats> {
     let dom = dom.clone();
-    blocking(move || dom.get_job_stats(flags).map_err(|e| e.to_string()))
+    blocking(move || jobstats::job_stats(&dom, flags))
         .await
         .ok()
         // VIR_DOMAIN_JOB_NONE: no job (not started yet, or over).
-        .filter(|s| s.r#type != sys::VIR_DOMAIN_JOB_NONE as i32)
+        .filter(|s| s.job_type != sys::VIR_DOMAIN_JOB_NONE as i32)
 }
 
 fn update(st: &mut LibvirtStats, s: &JobStats) {
