@@ -14,6 +14,7 @@ mod http;
 pub mod keystone;
 pub mod nova;
 pub mod outage;
+mod phases;
 mod run;
 pub mod secret;
 
