@@ -96,10 +96,11 @@ async fn a_missing_manifest_is_a_clear_error_after_the_retries() {
     let (s, _, fatal) = play(&url, 10).await;
     let err = fatal.expect("fatal").to_string();
     assert!(
-        err.contains("nothing.mpd") && err.contains("404") && err.contains("3 attempts"),
+        err.contains("nothing.mpd") && err.contains("404") && err.contains("4 attempts"),
         "{err}"
     );
-    assert_eq!(s.request_errors, 3);
+    // dash.js: the request plus retryAttempts.MPD (3) retries.
+    assert_eq!(s.request_errors, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

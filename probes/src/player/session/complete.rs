@@ -4,6 +4,7 @@
 
 use super::super::abr::DownloadSample;
 use super::super::manifest::{self, ManifestFormat, SegmentIndex, hls, sidx};
+use super::super::retry::AfterGivingUp;
 use super::{Attempt, FailureKind, Inflight, Job, Player, PlayerError, Slot, ms};
 use crate::clock::duration_ns;
 use crate::record::{self, EndReason, EventKind};
@@ -448,6 +449,11 @@ impl Player {
         self.emit(now, k);
         self.gave_up = true;
         self.media_slot = Slot::Idle { since_ns: now };
+        if self.cfg.retry.after_giving_up() == AfterGivingUp::StayStalled {
+            // dash.js: the server is blocklisted and no media request follows; the
+            // buffer drains into a stall that lasts until the session is stopped.
+            return;
+        }
         self.buffer.set_exhausted();
         if let Some(ev) = self.buffer.try_start_forced(true) {
             self.buffer_event(ev);
