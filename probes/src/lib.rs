@@ -5,6 +5,7 @@
 //! Nothing in this crate knows about migrations: a probe measures a service, the
 //! `scenarios` crate decides what happens to that service meanwhile.
 
+pub mod client;
 pub mod clock;
 pub mod download;
 pub mod game;

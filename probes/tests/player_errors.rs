@@ -31,10 +31,8 @@ async fn play(url: &str, secs: u64) -> (PlayerSummary, Vec<Event>, Option<Player
     let mut player = Player::new(cfg, abr::by_name("fixed:0").unwrap(), clock.now());
     let (_tx, rx) = watch::channel(false);
     let mut events = Vec::new();
-    run_session(&mut player, &clock, &reqwest::Client::new(), rx, |e| {
-        events.push(e)
-    })
-    .await;
+    let client = probes::client::default_client().unwrap();
+    run_session(&mut player, &clock, &client, rx, |e| events.push(e)).await;
     (
         summarize(&events, "probe:player"),
         events,

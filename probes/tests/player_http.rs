@@ -40,7 +40,7 @@ async fn play(url: &str, abr_name: &str, f: impl FnOnce(&mut PlayerConfig)) -> P
     f(&mut cfg);
     let mut player = Player::new(cfg, abr::by_name(abr_name).unwrap(), clock.now());
     let (_tx, rx) = watch::channel(false);
-    let client = reqwest::Client::new();
+    let client = probes::client::default_client().unwrap();
     let mut events = Vec::new();
     run_session(&mut player, &clock, &client, rx, |e| events.push(e)).await;
     Played {

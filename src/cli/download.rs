@@ -2,6 +2,7 @@
 //! `Range` + `If-Range`, retries with backoff), with live progress on a terminal,
 //! and reports throughput, stalls, resumes and integrity.
 
+use super::http_opts::HttpOpts;
 use super::output::{Progress, write_json};
 use probes::clock::{Clock, MonotonicClock};
 use probes::download::{self, DownloadConfig, head::parse_sha256_hex};
@@ -13,7 +14,7 @@ use std::time::Duration;
 /// `qoeprobe download`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// URL to download (http://).
+    /// URL to download (http:// or https://).
     pub url: String,
     /// Expected SHA-256 (64 hex digits); otherwise the one the server publishes, if any.
     #[arg(long, value_name = "HEX")]
@@ -42,6 +43,9 @@ pub struct Args {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// HTTP client settings.
+    #[command(flatten)]
+    pub http: HttpOpts,
 }
 
 fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
@@ -76,8 +80,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stop = async {
         let _ = fixtures::signal::shutdown().await;
     };
-    let events = download::run(
+    let events = download::run_with(
         cfg,
+        &args.http.options(),
         &clock,
         |e| {
             match &e.kind {

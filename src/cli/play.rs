@@ -1,6 +1,7 @@
 //! `qoeprobe play URL`: plays a DASH or HLS stream in real time like a player and
 //! reports its QoE; with `--clients N`, N sessions at once (a load and timing test).
 
+use super::http_opts::HttpOpts;
 use super::output::Progress;
 use super::player_opts::{PlayerOpts, parse_url};
 use super::player_report::{EventLog, human, progress_line, write_csv, write_output};
@@ -21,6 +22,9 @@ pub struct Args {
     /// Player settings.
     #[command(flatten)]
     pub player: PlayerOpts,
+    /// HTTP client settings.
+    #[command(flatten)]
+    pub http: HttpOpts,
     /// Write the summary and every event as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -57,9 +61,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let _ = stop_tx.send(true);
         }
     });
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(usize::MAX)
-        .build()?;
+    let client = args.http.options().client()?;
     if args.clients > 1 {
         return run_many(&args, cfg, &clock, client, stop_rx).await;
     }
@@ -110,7 +112,7 @@ async fn run_many(
     args: &Args,
     cfg: probes::player::session::PlayerConfig,
     clock: &MonotonicClock,
-    client: reqwest::Client,
+    client: probes::client::HttpClient,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<ExitCode> {
     let cpu_before = super::usage::cpu_seconds();

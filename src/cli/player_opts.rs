@@ -15,8 +15,9 @@ pub struct PlayerOpts {
     /// fixed:<index>.
     #[arg(long, default_value = "dynamic")]
     pub abr: String,
-    /// Retry policy: dashjs (3 attempts, then stop) or persistent (backoff until
-    /// --give-up-after).
+    /// Retry policy: dashjs (dash.js 5.2.1: a request plus 3 retries, then the server
+    /// is blocklisted and playback stays stalled) or persistent (backoff until
+    /// --give-up-after, then the session ends).
     #[arg(long, default_value = "dashjs", value_parser = ["dashjs", "persistent"])]
     pub retry: String,
     /// Persistent retry: give up on a request after this many seconds of failures.
@@ -77,15 +78,12 @@ impl PlayerOpts {
 /// Parses a manifest URL given on the command line.
 pub fn parse_url(s: &str) -> anyhow::Result<Url> {
     let url = Url::parse(s).map_err(|e| {
-        anyhow::anyhow!("{s:?} is not a valid URL ({e}); give the http:// URL of an MPD or M3U8")
+        anyhow::anyhow!(
+            "{s:?} is not a valid URL ({e}); give the http:// or https:// URL of an MPD or M3U8"
+        )
     })?;
     match url.scheme() {
-        "http" => Ok(url),
-        // The HTTP client is built without TLS (no C toolchain for aws-lc on the
-        // target machines); say so instead of failing with a connect error.
-        "https" => {
-            bail!("{s}: HTTPS is not supported by this build of qoeprobe; use an http:// URL")
-        }
-        other => bail!("{s}: unsupported scheme {other:?}; give an http:// URL"),
+        "http" | "https" => Ok(url),
+        other => bail!("{s}: unsupported scheme {other:?}; give an http:// or https:// URL"),
     }
 }

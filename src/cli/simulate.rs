@@ -1,6 +1,7 @@
 //! `qoeprobe simulate`: the player core on a virtual clock against a throughput trace
 //! and outages, far faster than real time. Output schema identical to `play`.
 
+use super::http_opts::HttpOpts;
 use super::player_opts::PlayerOpts;
 use super::player_report::{human, write_csv, write_output};
 use anyhow::Context;
@@ -32,6 +33,9 @@ pub struct Args {
     /// Player settings.
     #[command(flatten)]
     pub player: PlayerOpts,
+    /// HTTP client settings (for a manifest given by URL).
+    #[command(flatten)]
+    pub http: HttpOpts,
     /// Write the summary and every event as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -64,7 +68,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let events = sim::run(
         &mut player,
         &link,
-        &mut DefaultLoader::default(),
+        &mut DefaultLoader::with_client(args.http.options().client()?.inner),
         SimLimits::default(),
     )
     .await;

@@ -13,7 +13,7 @@ pub mod summary;
 
 pub use core::{Action, DownloadConfig, DownloadProbe, Failure};
 pub use head::ResponseHead;
-pub use http::{DownloadSetupError, run};
+pub use http::{DownloadSetupError, run, run_with};
 pub use summary::summarize;
 
 #[cfg(test)]

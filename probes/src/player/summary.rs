@@ -33,6 +33,9 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
             EventKind::Switch(_) => s.switch_count += 1,
             EventKind::Request(r) => {
                 s.bytes += r.bytes;
+                if r.http_version.is_some() {
+                    s.http_version.clone_from(&r.http_version);
+                }
                 if r.request_type == RequestType::Media {
                     s.segments += 1;
                     let kbps = r.bitrate_kbps.unwrap_or(0.0);
@@ -52,6 +55,7 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
             EventKind::RequestError(_) => s.request_errors += 1,
             EventKind::Retry(_) => s.retries += 1,
             EventKind::Reconnect(_) => s.reconnects += 1,
+            EventKind::Connection(c) => s.connections = s.connections.max(c.total),
             EventKind::GaveUp(_) => s.gave_up = true,
             EventKind::Ended(x) => {
                 end_ns = Some(e.t_ns);

@@ -86,6 +86,8 @@ pub enum EventKind {
     Retry(Retry),
     /// A request succeeded after transport errors: the service is reachable again.
     Reconnect(Reconnect),
+    /// The HTTP client opened a new connection.
+    Connection(Connection),
     /// Playback started.
     Startup(Startup),
     /// The buffer ran empty during playback (a rebuffering event).

@@ -112,6 +112,18 @@ pub struct RequestRecord {
     pub media_duration_ms: Option<f64>,
     /// Buffer level in ms right after this request completed.
     pub buffer_ms: f64,
+    /// HTTP version of the response (`HTTP/1.1`, `HTTP/2`), when the adapter knows
+    /// it (`null` in the simulator).
+    #[serde(default)]
+    pub http_version: Option<String>,
+}
+
+/// `connection`: the HTTP client opened a new connection (TCP, plus TLS for HTTPS).
+/// Under HTTP/2 one connection carries many requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Connection {
+    /// Connections opened so far in this session, this one included.
+    pub total: u64,
 }
 
 /// `request_error`: one failed attempt.
@@ -157,6 +169,10 @@ pub struct Reconnect {
     pub outage_ms: f64,
     /// Failed attempts in between.
     pub failed_attempts: u32,
+    /// Whether the client opened a new connection since the first failure (`false`
+    /// when, e.g., an HTTP/2 connection survived and only its streams failed).
+    #[serde(default)]
+    pub new_connection: bool,
 }
 
 /// `startup`.
@@ -279,8 +295,14 @@ pub struct PlayerSummary {
     pub request_errors: u64,
     /// Retries scheduled.
     pub retries: u64,
-    /// Recoveries after transport errors.
+    /// Recoveries after transport errors (`reconnect` events).
     pub reconnects: u64,
+    /// Connections the HTTP client opened (`connection` events; 0 in the simulator).
+    #[serde(default)]
+    pub connections: u64,
+    /// HTTP version of the last response (`HTTP/1.1`, `HTTP/2`), if known.
+    #[serde(default)]
+    pub http_version: Option<String>,
     /// Whether the player gave up on a request.
     pub gave_up: bool,
     /// Why the session ended (`null` if it has not).

@@ -64,9 +64,7 @@ async fn run(spec: &PlayerProbe, ctx: ProbeContext) -> Result<serde_json::Value,
     cfg.wall_anchor_unix_ns = ctx.clock.wall_anchor_unix_ns();
     cfg.source = probe_source(&spec.name);
     let abr = abr::by_name(spec.abr.name()).map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = probes::client::default_client().map_err(|e| e.to_string())?;
     let mut player = Player::new(cfg.clone(), abr, ctx.clock.now());
     let mut events = Vec::new();
     let sink = ctx.sink.clone();

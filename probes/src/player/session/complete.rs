@@ -5,13 +5,15 @@
 use super::super::abr::DownloadSample;
 use super::super::manifest::{self, ManifestFormat, SegmentIndex, hls, sidx};
 use super::super::retry::AfterGivingUp;
-use super::{Attempt, FailureKind, Inflight, Job, Player, PlayerError, Slot, ms};
+use super::{
+    Attempt, FailureKind, Inflight, Job, Outage, Player, PlayerError, ResponseHead, Slot, ms,
+};
 use crate::clock::duration_ns;
 use crate::record::{self, EndReason, EventKind};
 use std::time::Duration;
 
 impl Player {
-    /// The response head of request `id` arrived.
+    /// The response head of request `id` arrived (HTTP version unknown).
     pub fn on_response(
         &mut self,
         now: Duration,
@@ -19,16 +21,32 @@ impl Player {
         status: u16,
         content_length: Option<u64>,
     ) {
+        let head = ResponseHead {
+            status,
+            content_length,
+            http_version: None,
+        };
+        self.on_response_head(now, id, head);
+    }
+
+    /// The response head of request `id` arrived.
+    pub fn on_response_head(&mut self, now: Duration, id: u64, head: ResponseHead) {
+        let ResponseHead {
+            status,
+            content_length,
+            http_version,
+        } = head;
         let now = duration_ns(now);
         self.advance(now);
         let Some(i) = self.inflight.iter().position(|f| f.req.id == id) else {
             return;
         };
-        if let Some((since, failed)) = self.outage.take() {
+        if let Some(o) = self.outage.take() {
             let k = EventKind::Reconnect(record::Reconnect {
                 url: self.inflight[i].req.url.to_string(),
-                outage_ms: ms(now.saturating_sub(since)),
-                failed_attempts: failed,
+                outage_ms: ms(now.saturating_sub(o.since_ns)),
+                failed_attempts: o.failed,
+                new_connection: o.new_connection,
             });
             self.emit(now, k);
         }
@@ -36,6 +54,7 @@ impl Player {
         f.t_response_ns = Some(now);
         f.status = status;
         f.content_length = content_length;
+        f.http_version = http_version;
         if !(200..300).contains(&status) {
             let f = self.inflight.remove(i);
             self.actions.push_back(super::Action::Abort(id));
@@ -151,6 +170,7 @@ impl Player {
             media_start_ms,
             media_duration_ms,
             buffer_ms: ms(self.buffer.level_ns()),
+            http_version: f.http_version.map(str::to_string),
         });
         self.emit(now, k);
         if !self.ended {
@@ -397,7 +417,13 @@ impl Player {
         });
         self.emit(now, k);
         if kind.is_transport() {
-            self.outage.get_or_insert((now, 0)).1 += 1;
+            self.outage
+                .get_or_insert(Outage {
+                    since_ns: now,
+                    failed: 0,
+                    new_connection: false,
+                })
+                .failed += 1;
         }
         let first = f.attempt.first_failure_ns.unwrap_or(now);
         let since = Duration::from_nanos(now.saturating_sub(first));

@@ -50,8 +50,10 @@ pub struct Player {
     next_id: u64,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
-    /// First transport failure of the current outage, and failures since.
-    outage: Option<(u64, u32)>,
+    /// The current outage: since the first transport failure until a response.
+    outage: Option<Outage>,
+    /// Connections the adapter reported opening.
+    connections: u64,
     gave_up: bool,
     fatal: Option<PlayerError>,
     ended: bool,
@@ -96,6 +98,7 @@ impl Player {
             actions: VecDeque::new(),
             events: VecDeque::new(),
             outage: None,
+            connections: 0,
             gave_up: false,
             fatal: None,
             ended: false,
@@ -153,6 +156,23 @@ impl Player {
     /// waits, session end).
     pub fn handle_timeout(&mut self, now: Duration) {
         self.drive(duration_ns(now));
+    }
+
+    /// The adapter's HTTP client opened a new connection.
+    pub fn on_connection(&mut self, now: Duration) {
+        let now = duration_ns(now);
+        self.advance(now);
+        if self.ended {
+            return;
+        }
+        self.connections += 1;
+        if let Some(o) = &mut self.outage {
+            o.new_connection = true;
+        }
+        let k = EventKind::Connection(record::Connection {
+            total: self.connections,
+        });
+        self.emit(now, k);
     }
 
     /// Stops the session from outside (Ctrl-C, the runner's stop).

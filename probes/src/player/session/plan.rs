@@ -428,6 +428,7 @@ impl Player {
             t_response_ns: None,
             status: 0,
             content_length: None,
+            http_version: None,
             received: 0,
             body: text.then(Vec::new),
             deadline_ns: now + duration_ns(timeout),

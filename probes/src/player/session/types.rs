@@ -209,6 +209,28 @@ pub(crate) enum Slot {
     },
 }
 
+/// Transport failures since the service was last reachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outage {
+    /// First failure.
+    pub since_ns: u64,
+    /// Failed attempts since.
+    pub failed: u32,
+    /// Whether a connection was opened since.
+    pub new_connection: bool,
+}
+
+/// What the adapter saw of a response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Length`, if given.
+    pub content_length: Option<u64>,
+    /// `HTTP/1.1`, `HTTP/2`, ..., if known.
+    pub http_version: Option<&'static str>,
+}
+
 /// A request on the wire.
 #[derive(Debug, Clone)]
 pub(crate) struct Inflight {
@@ -220,6 +242,7 @@ pub(crate) struct Inflight {
     pub t_response_ns: Option<u64>,
     pub status: u16,
     pub content_length: Option<u64>,
+    pub http_version: Option<&'static str>,
     pub received: u64,
     pub body: Option<Vec<u8>>,
     pub deadline_ns: u64,
