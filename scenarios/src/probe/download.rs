@@ -41,7 +41,8 @@ impl Attachment for DownloadAttachment {
 
 async fn run(spec: &DownloadProbe, ctx: ProbeContext) -> Result<serde_json::Value, String> {
     let addr = ctx.endpoint.http.ok_or("the service has no HTTP address")?;
-    let mut cfg = DownloadConfig::new(format!("http://{addr}{}", spec.path));
+    let scheme = if spec.tls { "https" } else { "http" };
+    let mut cfg = DownloadConfig::new(format!("{scheme}://{addr}{}", spec.path));
     cfg.resume = spec.resume;
     cfg.max_attempts = spec.attempts.max(1);
     cfg.backoff_base = spec.backoff_ms.duration();
@@ -49,8 +50,14 @@ async fn run(spec: &DownloadProbe, ctx: ProbeContext) -> Result<serde_json::Valu
     cfg.timeout = spec.timeout_s.duration();
     cfg.source = probe_source(&spec.name);
     let sink = ctx.sink.clone();
-    let events = download::run(
+    // The campaign's own services use a self-signed certificate.
+    let http = probes::client::HttpOptions {
+        insecure: spec.tls,
+        ..Default::default()
+    };
+    let events = download::run_with(
         cfg,
+        &http,
         &ctx.clock,
         |e| sink(e.clone()),
         stopped(ctx.stop.clone()),

@@ -42,7 +42,8 @@ impl Attachment for PlayerAttachment {
 
 async fn run(spec: &PlayerProbe, ctx: ProbeContext) -> Result<serde_json::Value, String> {
     let addr = ctx.endpoint.http.ok_or("the service has no HTTP address")?;
-    let url = url::Url::parse(&format!("http://{addr}{}", spec.path))
+    let scheme = if spec.tls { "https" } else { "http" };
+    let url = url::Url::parse(&format!("{scheme}://{addr}{}", spec.path))
         .map_err(|e| format!("bad manifest path {}: {e}", spec.path))?;
     let mut cfg = PlayerConfig::new(url);
     cfg.retry = RetryPolicy::by_name(
@@ -64,7 +65,12 @@ async fn run(spec: &PlayerProbe, ctx: ProbeContext) -> Result<serde_json::Value,
     cfg.wall_anchor_unix_ns = ctx.clock.wall_anchor_unix_ns();
     cfg.source = probe_source(&spec.name);
     let abr = abr::by_name(spec.abr.name()).map_err(|e| e.to_string())?;
-    let client = probes::client::default_client().map_err(|e| e.to_string())?;
+    // The campaign's own services use a self-signed certificate.
+    let http = probes::client::HttpOptions {
+        insecure: spec.tls,
+        ..Default::default()
+    };
+    let client = http.client().map_err(|e| e.to_string())?;
     let mut player = Player::new(cfg.clone(), abr, ctx.clock.now());
     let mut events = Vec::new();
     let sink = ctx.sink.clone();

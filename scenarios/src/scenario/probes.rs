@@ -38,7 +38,7 @@ impl AbrName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RetryName {
-    /// dash.js: 3 attempts, then stop.
+    /// dash.js 5.2.1: the request plus 3 retries, then blocklisted and stalled.
     Dashjs,
     /// Backoff until `give_up_after_s`.
     Persistent,
@@ -72,6 +72,10 @@ pub struct PlayerProbe {
     /// Buffer needed to resume after a stall (0: the first segment).
     #[serde(default)]
     pub resume_threshold_s: Option<Secs>,
+    /// The service speaks HTTPS (`service_args = ["--tls"]`): connect with
+    /// `https://`, HTTP/2 by ALPN, accepting its self-signed certificate.
+    #[serde(default)]
+    pub tls: bool,
 }
 
 fn player_name() -> String {
@@ -118,6 +122,10 @@ pub struct DownloadProbe {
     /// No byte for this long aborts the attempt (and resumes).
     #[serde(default = "default_timeout")]
     pub timeout_s: PositiveSecs,
+    /// The service speaks HTTPS (`service_args = ["--tls"]`): connect with
+    /// `https://`, HTTP/2 by ALPN, accepting its self-signed certificate.
+    #[serde(default)]
+    pub tls: bool,
     /// After the cool-down, wait at most this long for the download to end.
     #[serde(default = "default_finish")]
     pub finish_within_s: Secs,
