@@ -169,7 +169,11 @@ async fn an_http2_server_pause_recovers_without_a_new_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn download_https_resumes_over_http2_and_http1() {
-    let srv = FileServer::start_with("127.0.0.1:0".parse().unwrap(), None, true)
+    let opts = fixtures::file::FileOptions {
+        tls: true,
+        ..Default::default()
+    };
+    let srv = FileServer::start_with("127.0.0.1:0".parse().unwrap(), None, opts)
         .await
         .expect("TLS file server");
     let ca = ca_file(srv.certificate().unwrap().cert_pem(), "file");
