@@ -144,28 +144,32 @@ pub enum PlayerError {
     },
 }
 
-/// What a request is for.
+/// What a request is for. `track` indexes the session's tracks (0 = video).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Job {
     Manifest {
         refresh: bool,
     },
     Playlist {
+        track: usize,
         period: usize,
         quality: usize,
         url: Url,
         refresh: bool,
     },
     Index {
+        track: usize,
         period: usize,
         quality: usize,
     },
     Init {
+        track: usize,
         key: String,
         url: Url,
         range: Option<ByteRange>,
     },
     Media {
+        track: usize,
         period: usize,
         quality: usize,
         segment: Segment,
@@ -180,6 +184,17 @@ impl Job {
             Job::Index { .. } => RequestType::Index,
             Job::Init { .. } => RequestType::Init,
             Job::Media { .. } => RequestType::Media,
+        }
+    }
+
+    /// The track the job fetches for (`None` for the manifest).
+    pub(crate) fn track(&self) -> Option<usize> {
+        match self {
+            Job::Manifest { .. } => None,
+            Job::Playlist { track, .. }
+            | Job::Index { track, .. }
+            | Job::Init { track, .. }
+            | Job::Media { track, .. } => Some(*track),
         }
     }
 }
@@ -231,12 +246,21 @@ pub struct ResponseHead {
     pub http_version: Option<&'static str>,
 }
 
+/// Which slot a request occupies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SlotId {
+    /// The media slot of a track.
+    Track(usize),
+    /// The live refresh slot.
+    Refresh,
+}
+
 /// A request on the wire.
 #[derive(Debug, Clone)]
 pub(crate) struct Inflight {
     pub req: Request,
     pub attempt: Attempt,
-    pub refresh_slot: bool,
+    pub slot: SlotId,
     pub t_scheduled_ns: u64,
     pub t_request_ns: u64,
     pub t_response_ns: Option<u64>,
