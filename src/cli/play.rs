@@ -9,7 +9,7 @@ use probes::clock::{Clock, MonotonicClock};
 use probes::player::http::run_session;
 use probes::player::session::Player;
 use probes::player::summary::{percentile, summarize};
-use probes::record::{Event, EventKind, RequestType, probe_source};
+use probes::record::{Event, EventKind, MediaType, RequestType, probe_source};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio::sync::watch;
@@ -78,7 +78,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             log_error.get_or_insert(err);
         }
         match &e.kind {
-            EventKind::Request(r) if r.request_type == RequestType::Media => segments += 1,
+            EventKind::Request(r)
+                if r.request_type == RequestType::Media
+                    && r.media_type != Some(MediaType::Audio) =>
+            {
+                segments += 1
+            }
             EventKind::StallStart(_) => stalls += 1,
             _ => {}
         }
