@@ -6,7 +6,7 @@
 #   ffmpeg-hls-fmp4 ffmpeg hls muxer, fMP4 segments, master playlist with an audio rendition
 #   ffmpeg-hls-ts   ffmpeg hls muxer, MPEG-TS segments (audio muxed in)
 #   shaka-base      Shaka Packager on-demand: SegmentBase + sidx, video + audio
-#   shaka-multiperiod  two Shaka Packager presentations joined as two DASH periods
+#   shaka-multiperiod  Shaka Packager live profile split into two periods by an ad cue at 12 s
 #   shaka-hls       Shaka Packager HLS: fMP4 video and an EXT-X-MEDIA audio rendition
 # The source clips are ffmpeg test patterns (testsrc2 + a sine tone), H.264 + AAC.
 # Idempotent: a folder that already holds its manifest is left alone.
@@ -95,17 +95,12 @@ make_one() {
         ;;
     shaka-multiperiod)
         need_packager
-        # Two presentations packaged alike, then joined as two periods of one MPD.
-        for p in 1 2; do
-            source_clip "$tmp/src$p.mp4" 12 640x360 800 25
-            mkdir -p "$tmp/p$p"
-            (cd "$tmp/p$p" && "$packager" --quiet \
-                "in=../src$p.mp4,stream=video,init_segment=video/init.mp4,segment_template=video/\$Number%05d\$.m4s" \
-                "in=../src$p.mp4,stream=audio,init_segment=audio/init.mp4,segment_template=audio/\$Number%05d\$.m4s" \
-                --segment_duration 2 --generate_static_live_mpd --mpd_output part.mpd)
-            rm "$tmp/src$p.mp4"
-        done
-        python3 "$root/scripts/join-periods.py" "$tmp/p1/part.mpd" p1/ "$tmp/p2/part.mpd" p2/ >"$tmp/manifest.mpd"
+        source_clip "$tmp/src.mp4" 24 640x360 800 25
+        (cd "$tmp" && "$packager" --quiet \
+            "in=src.mp4,stream=video,init_segment=video/init.mp4,segment_template=video/\$Number%05d\$.m4s" \
+            "in=src.mp4,stream=audio,init_segment=audio/init.mp4,segment_template=audio/\$Number%05d\$.m4s" \
+            --segment_duration 2 --ad_cues 12 --generate_static_live_mpd --mpd_output manifest.mpd)
+        rm "$tmp/src.mp4"
         ;;
     shaka-hls)
         need_packager
