@@ -48,12 +48,12 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
                 if r.request_type == RequestType::Media && r.media_type == Some(MediaType::Audio) {
                     s.audio_segments += 1;
                     let dur = r.media_duration_ms.unwrap_or(0.0) / 1000.0;
-                    audio_weighted_kbps += r.bitrate_kbps.unwrap_or(0.0) * dur;
+                    audio_weighted_kbps += segment_kbps(r) * dur;
                     audio_s += dur;
                     lateness.push(r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6);
                 } else if r.request_type == RequestType::Media {
                     s.segments += 1;
-                    let kbps = r.bitrate_kbps.unwrap_or(0.0);
+                    let kbps = segment_kbps(r);
                     let dur = r.media_duration_ms.unwrap_or(0.0) / 1000.0;
                     weighted_kbps += kbps * dur;
                     media_s += dur;
@@ -101,6 +101,23 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
         s.request_lateness_max_ms = lateness[lateness.len() - 1];
     }
     s
+}
+
+/// A media segment's bitrate: the announced one, or, when the manifest announces
+/// none (an HLS audio rendition, a bare media playlist), the segment's own size over
+/// its duration.
+fn segment_kbps(r: &crate::record::RequestRecord) -> f64 {
+    match r.bitrate_kbps {
+        Some(k) if k > 0.0 => k,
+        _ => {
+            let dur_s = r.media_duration_ms.unwrap_or(0.0) / 1000.0;
+            if dur_s > 0.0 {
+                r.bytes as f64 * 8.0 / dur_s / 1000.0
+            } else {
+                0.0
+            }
+        }
+    }
 }
 
 /// Nearest-rank percentile of sorted values (`q` in 0..=1).

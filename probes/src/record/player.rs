@@ -314,7 +314,9 @@ pub struct PlayerSummary {
     pub stall_longest_ms: f64,
     /// stall_total / (play_time + stall_total).
     pub rebuffer_ratio: f64,
-    /// Time-average bitrate of the video downloaded, kbit/s (weighted by duration).
+    /// Time-average bitrate of the video downloaded, kbit/s (weighted by duration;
+    /// announced bitrates, or a segment's size over its duration when none is
+    /// announced).
     pub avg_bitrate_kbps: f64,
     /// Sum of |bitrate change| between consecutive video segments, kbit/s.
     pub bitrate_change_sum_kbps: f64,
@@ -329,7 +331,8 @@ pub struct PlayerSummary {
     /// Audio media segments downloaded.
     #[serde(default)]
     pub audio_segments: u64,
-    /// Time-average bitrate of the audio downloaded, kbit/s.
+    /// Time-average bitrate of the audio downloaded, kbit/s (as for video; HLS
+    /// renditions announce none, so their segments' own bitrate).
     #[serde(default)]
     pub audio_avg_bitrate_kbps: f64,
     /// Stalls that started because the video buffer ran dry.
