@@ -146,10 +146,9 @@ async fn vod_from_ffmpeg_and_shaka_packager_plays_to_the_end_without_a_stall() {
     }
 }
 
-/// ffmpeg writing a live stream in real time into `dir`; killed on drop.
-struct LiveEncoder(tokio::process::Child);
-
-fn live_encoder(dir: &Path, hls: bool) -> LiveEncoder {
+/// ffmpeg writing a live stream in real time into `dir`; killed when dropped
+/// (`kill_on_drop`).
+fn live_encoder(dir: &Path, hls: bool) -> tokio::process::Child {
     std::fs::create_dir_all(dir).unwrap();
     let mut cmd = tokio::process::Command::new("ffmpeg");
     cmd.current_dir(dir)
@@ -192,12 +191,10 @@ fn live_encoder(dir: &Path, hls: bool) -> LiveEncoder {
             ])
             .arg("manifest.mpd");
     }
-    LiveEncoder(
-        cmd.kill_on_drop(true)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start ffmpeg"),
-    )
+    cmd.kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start ffmpeg")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
