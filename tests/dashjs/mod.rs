@@ -181,14 +181,19 @@ impl Measured {
 
 /// Stalls from the video element: after the first `playing`, every `waiting` starts
 /// one and the next `playing` ends it; one still open at `session_ms` is unresolved.
-pub fn measure(events: &[PageEvent], session_ms: f64) -> Measured {
+/// A `waiting` shorter than `min_stall_ms` holds no frame longer than usual (Chromium
+/// reports such blips, e.g. 6 ms while dash.js's request hangs with 18 s buffered) and
+/// is not a stall: give one frame interval of the content.
+pub fn measure(events: &[PageEvent], session_ms: f64, min_stall_ms: f64) -> Measured {
     let mut m = Measured::default();
     let mut open: Option<f64> = None;
     for e in events.iter().filter(|e| e.t_ms <= session_ms) {
         match e.kind.as_str() {
             "video_playing" => match (m.startup_ms, open.take()) {
                 (None, _) => m.startup_ms = Some(e.t_ms),
-                (Some(_), Some(start)) => m.stalls.push((start, e.t_ms - start, true)),
+                (Some(_), Some(start)) if e.t_ms - start >= min_stall_ms => {
+                    m.stalls.push((start, e.t_ms - start, true))
+                }
                 _ => {}
             },
             "video_waiting" if m.startup_ms.is_some() && open.is_none() => open = Some(e.t_ms),
