@@ -36,7 +36,8 @@ pub struct PlayerOpts {
     /// suggestion, else 3 segments).
     #[arg(long, value_name = "SECS")]
     pub live_delay: Option<f64>,
-    /// Stop after this many seconds of session time (default: end of content).
+    /// Stop after this many seconds of session time (default: end of content; with
+    /// --retry dashjs a session that gave up stays stalled until this or Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
 }

@@ -171,9 +171,11 @@ pub fn progress_line(e: &Event, segments: u64, stalls: u64) -> String {
             MediaType::Audio => "STALLED (audio buffer empty)".into(),
             MediaType::Video => "STALLED".into(),
         },
-        EventKind::GaveUp(g) => {
-            format!("gave up on {:?} after {} tries", g.request_type, g.attempts).to_lowercase()
-        }
+        EventKind::GaveUp(g) => format!(
+            "gave up on {} after {} tries",
+            format!("{:?}", g.request_type).to_lowercase(),
+            g.attempts
+        ),
         EventKind::StallEnd(s) => format!("resumed after {:.3} s", s.duration_ms / 1000.0),
         EventKind::RequestError(r) => format!("error {} (attempt {})", r.error, r.attempt),
         EventKind::Startup(s) => format!("playing after {:.3} s", s.delay_ms / 1000.0),
