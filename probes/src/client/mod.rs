@@ -60,11 +60,6 @@ pub enum ClientError {
         /// What went wrong.
         detail: String,
     },
-    /// No root certificate at all: HTTPS could verify nothing.
-    #[error(
-        "no trusted root certificate found: install the system's CA certificates (Debian package ca-certificates), give --ca FILE, or --insecure for a test server"
-    )]
-    NoRoots,
     /// rustls refused the configuration.
     #[error("cannot set up TLS: {0}")]
     Tls(String),
