@@ -2,6 +2,7 @@
 //! `Range` + `If-Range`, retries with backoff), with live progress on a terminal,
 //! and reports throughput, stalls, resumes and integrity.
 
+use super::http_opts::HttpOpts;
 use super::output::{Progress, write_json};
 use probes::download::{self, DownloadOptions};
 use record::clock::{Clock, MonotonicClock};
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 /// `qoeprobe download`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// URL to download (http://).
+    /// URL to download (http:// or https://).
     pub url: String,
     /// How to download and what to check.
     #[command(flatten)]
@@ -23,6 +24,9 @@ pub struct Args {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// HTTP client settings.
+    #[command(flatten)]
+    pub http: HttpOpts,
 }
 
 /// Runs `qoeprobe download`.
@@ -34,8 +38,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stop = async {
         let _ = fixtures::signal::shutdown().await;
     };
-    let events = download::run(
+    let events = download::run_with(
         cfg,
+        &args.http.options(),
         &clock,
         |e| {
             match &e.kind {

@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod download;
 pub mod game;
+pub mod http_opts;
 pub mod lab;
 pub mod output;
 pub mod play;

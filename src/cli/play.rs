@@ -1,6 +1,7 @@
 //! `qoeprobe play URL`: plays a DASH or HLS stream in real time like a player and
 //! reports its QoE; with `--clients N`, N sessions at once (a load and timing test).
 
+use super::http_opts::HttpOpts;
 use super::output::Progress;
 use super::player_report::{EventLog, human, progress_line, write_csv, write_output};
 use anyhow::bail;
@@ -10,7 +11,7 @@ use probes::player::session::Player;
 use probes::player::summary::{percentile, summarize};
 use probes::values::Secs;
 use record::clock::{Clock, MonotonicClock};
-use record::{Event, EventKind, RequestType, probe_source};
+use record::{Event, EventKind, MediaType, RequestType, probe_source};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio::sync::watch;
@@ -24,7 +25,11 @@ pub struct Args {
     /// Player settings.
     #[command(flatten)]
     pub player: PlayerOptions,
-    /// Stop after this many seconds of session time (default: end of content).
+    /// HTTP client settings.
+    #[command(flatten)]
+    pub http: HttpOpts,
+    /// Stop after this many seconds of session time (default: end of content; with
+    /// --retry dashjs a session that gave up stays stalled until this or Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<Secs>,
     /// Write the summary and every event as JSON to this file.
@@ -63,9 +68,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let _ = stop_tx.send(true);
         }
     });
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(usize::MAX)
-        .build()?;
+    let client = args.http.options().client()?;
     if args.clients > 1 {
         return run_many(&args, cfg, &clock, client, stop_rx).await;
     }
@@ -82,7 +85,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             log_error.get_or_insert(err);
         }
         match &e.kind {
-            EventKind::Request(r) if r.request_type == RequestType::Media => segments += 1,
+            EventKind::Request(r)
+                if r.request_type == RequestType::Media
+                    && r.media_type != Some(MediaType::Audio) =>
+            {
+                segments += 1
+            }
             EventKind::StallStart(_) => stalls += 1,
             _ => {}
         }
@@ -116,7 +124,7 @@ async fn run_many(
     args: &Args,
     cfg: probes::player::session::PlayerConfig,
     clock: &MonotonicClock,
-    client: reqwest::Client,
+    client: probes::client::HttpClient,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<ExitCode> {
     let cpu_before = super::usage::cpu_seconds();
@@ -213,15 +221,12 @@ fn lateness(events: &[Event]) -> Vec<f64> {
 /// Parses a manifest URL given on the command line.
 pub fn parse_url(s: &str) -> anyhow::Result<Url> {
     let url = Url::parse(s).map_err(|e| {
-        anyhow::anyhow!("{s:?} is not a valid URL ({e}); give the http:// URL of an MPD or M3U8")
+        anyhow::anyhow!(
+            "{s:?} is not a valid URL ({e}); give the http:// or https:// URL of an MPD or M3U8"
+        )
     })?;
     match url.scheme() {
-        "http" => Ok(url),
-        // The HTTP client is built without TLS (no C toolchain for aws-lc on the
-        // target machines); say so instead of failing with a connect error.
-        "https" => {
-            bail!("{s}: HTTPS is not supported by this build of qoeprobe; use an http:// URL")
-        }
-        other => bail!("{s}: unsupported scheme {other:?}; give an http:// URL"),
+        "http" | "https" => Ok(url),
+        other => bail!("{s}: unsupported scheme {other:?}; give an http:// or https:// URL"),
     }
 }

@@ -3,7 +3,7 @@
 //! segment), `--events` (JSONL as it happens).
 
 use super::output::write_json;
-use record::{Event, EventKind, PlayerSummary, ProbeOutput, RequestType};
+use record::{Event, EventKind, MediaType, PlayerSummary, ProbeOutput, RequestType};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -55,13 +55,25 @@ pub fn human(s: &PlayerSummary) -> String {
         s.bytes as f64 / 1e6,
         s.play_time_ms / 1000.0
     );
+    if s.audio {
+        let _ = writeln!(
+            o,
+            "  audio      {} segments, {:.0} kbit/s average; stalls by video {}, by audio {}",
+            s.audio_segments, s.audio_avg_bitrate_kbps, s.video_stalls, s.audio_stalls
+        );
+    }
+    if let Some(v) = &s.http_version {
+        let _ = writeln!(o, "  http       {v}, {} connections", s.connections);
+    }
+    let gave_up = match (s.gave_up, s.retry.as_str()) {
+        (false, _) => "",
+        (true, "dashjs") => ", GAVE UP (server blocklisted as dash.js does: stalled until the end)",
+        (true, _) => ", GAVE UP",
+    };
     let _ = writeln!(
         o,
-        "  errors     {} request errors, {} retries, {} reconnects{}",
-        s.request_errors,
-        s.retries,
-        s.reconnects,
-        if s.gave_up { ", GAVE UP" } else { "" }
+        "  errors     {} request errors, {} retries, {} reconnects{gave_up}",
+        s.request_errors, s.retries, s.reconnects,
     );
     o
 }
@@ -95,12 +107,17 @@ pub fn write_csv(path: &Path, events: &[Event]) -> anyhow::Result<()> {
         "attempt",
         "media_start_ms",
         "url",
+        "media",
     ])?;
     let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
     for e in events {
         if let EventKind::Request(r) = &e.kind
             && r.request_type == RequestType::Media
         {
+            let media = match r.media_type {
+                Some(MediaType::Audio) => "audio",
+                _ => "video",
+            };
             w.write_record([
                 ms(e.t_ns),
                 r.number.unwrap_or(0).to_string(),
@@ -115,6 +132,7 @@ pub fn write_csv(path: &Path, events: &[Event]) -> anyhow::Result<()> {
                 r.attempt.to_string(),
                 format!("{:.3}", r.media_start_ms.unwrap_or(0.0)),
                 r.url.clone(),
+                media.to_string(),
             ])?;
         }
     }
@@ -153,7 +171,7 @@ impl EventLog {
 pub fn progress_line(e: &Event, segments: u64, stalls: u64) -> String {
     let what = match &e.kind {
         EventKind::Request(r) => match (r.request_type, r.quality) {
-            (RequestType::Media, Some(q)) => {
+            (RequestType::Media, Some(q)) if r.media_type != Some(MediaType::Audio) => {
                 format!(
                     "seg {} q{} {:.0} kbit/s, buffer {:.1} s",
                     r.number.unwrap_or(0),
@@ -162,9 +180,18 @@ pub fn progress_line(e: &Event, segments: u64, stalls: u64) -> String {
                     r.buffer_ms / 1000.0
                 )
             }
+            (RequestType::Media, _) => return String::new(),
             _ => format!("{:?} loaded", r.request_type).to_lowercase(),
         },
-        EventKind::StallStart(_) => "STALLED".into(),
+        EventKind::StallStart(x) => match x.cause {
+            MediaType::Audio => "STALLED (audio buffer empty)".into(),
+            MediaType::Video => "STALLED".into(),
+        },
+        EventKind::GaveUp(g) => format!(
+            "gave up on {} after {} tries",
+            format!("{:?}", g.request_type).to_lowercase(),
+            g.attempts
+        ),
         EventKind::StallEnd(s) => format!("resumed after {:.3} s", s.duration_ms / 1000.0),
         EventKind::RequestError(r) => format!("error {} (attempt {})", r.error, r.attempt),
         EventKind::Startup(s) => format!("playing after {:.3} s", s.delay_ms / 1000.0),

@@ -1,6 +1,7 @@
 //! `qoeprobe simulate`: the player core on a virtual clock against a throughput trace
 //! and outages, far faster than real time. Output schema identical to `play`.
 
+use super::http_opts::HttpOpts;
 use super::player_report::{human, write_csv, write_output};
 use anyhow::Context;
 use probes::player::PlayerOptions;
@@ -33,7 +34,11 @@ pub struct Args {
     /// Player settings.
     #[command(flatten)]
     pub player: PlayerOptions,
-    /// Stop after this many seconds of session time (default: end of content).
+    /// HTTP client settings (for a manifest given by URL).
+    #[command(flatten)]
+    pub http: HttpOpts,
+    /// Stop after this many seconds of session time (default: end of content; with
+    /// --retry dashjs a session that gave up stays stalled until this or Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<Secs>,
     /// Write the summary and every event as JSON to this file.
@@ -68,7 +73,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let events = sim::run(
         &mut player,
         &link,
-        &mut DefaultLoader::default(),
+        &mut DefaultLoader::with_client(args.http.options().client()?.inner),
         SimLimits::default(),
     )
     .await;
