@@ -2,11 +2,10 @@
 //! `Range` + `If-Range`, retries with backoff), with live progress on a terminal,
 //! and reports throughput, stalls, resumes and integrity.
 
-use super::output::{Progress, write_json};
+use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use probes::clock::{Clock, MonotonicClock};
 use probes::download::{self, DownloadConfig, head::parse_sha256_hex};
 use probes::record::{DownloadOutcome, DownloadSummary, EventKind, ProbeOutput};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -36,9 +35,9 @@ pub struct Args {
     /// No byte for this long aborts the attempt (and resumes), in seconds.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub json: Option<Output>,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -53,6 +52,7 @@ fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
 
 /// Runs `qoeprobe download`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     let mut cfg = DownloadConfig::new(args.url.clone());
     cfg.resume = !args.no_resume;
     if args.attempts == 0 {
@@ -103,7 +103,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     .await?;
     progress.finish();
     let summary = download::summarize(&events);
-    print!("{}", human(&summary));
+    print_human(&human(&summary), taken);
     if let Some(p) = &args.json {
         let out = ProbeOutput::new(
             "download",

@@ -3,11 +3,10 @@
 //! to a session reflector, and reports RTT, freezes, loss, jitter, session continuity
 //! and playability.
 
-use super::output::{Progress, write_json};
+use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use probes::clock::{Clock, MonotonicClock};
 use probes::game::{self, GameConfig, Protocol};
 use probes::record::{EventKind, GameSummary, ProbeOutput};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -37,9 +36,9 @@ pub struct Args {
     /// A snapshot gap above this is a freeze, in ms (default: max(3 ticks, 100 ms)).
     #[arg(long, value_name = "MS")]
     pub freeze_threshold: Option<f64>,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub json: Option<Output>,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -47,6 +46,7 @@ pub struct Args {
 
 /// Runs `qoeprobe game`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     if !(args.duration.is_finite() && args.duration > 0.0 && args.duration <= 86_400.0) {
         anyhow::bail!(
             "--duration {}: expected 0 < seconds <= 86400",
@@ -118,7 +118,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.server
         );
     }
-    print!("{}", human(&summary));
+    print_human(&human(&summary), taken);
     if let Some(p) = &args.json {
         let out = ProbeOutput::new("game", clock.wall_anchor_unix_ns(), summary, events);
         write_json(p, &out)?;

@@ -1,6 +1,7 @@
 //! `qoeprobe simulate`: the player core on a virtual clock against a throughput trace
 //! and outages, far faster than real time. Output schema identical to `play`.
 
+use super::output::{Output, print_human, stdout_taken};
 use super::player_opts::PlayerOpts;
 use super::player_report::{human, write_csv, write_output};
 use anyhow::Context;
@@ -32,12 +33,12 @@ pub struct Args {
     /// Player settings.
     #[command(flatten)]
     pub player: PlayerOpts,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write one CSV row per media segment to this file.
+    pub json: Option<Output>,
+    /// Write one CSV row per media segment to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    pub csv: Option<Output>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -45,6 +46,7 @@ pub struct Args {
 
 /// Runs `qoeprobe simulate`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let taken = stdout_taken(&[("--json", args.json.as_ref()), ("--csv", args.csv.as_ref())])?;
     let url = manifest_url(&args.manifest)?;
     let name = args.trace.display().to_string();
     let text = std::fs::read_to_string(&args.trace)
@@ -74,13 +76,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let summary = summarize(&events, &cfg.source);
     if !args.quiet {
-        print!("{}", human(&summary));
-        println!(
-            "  simulated  {:.1} s of session in {:.3} ms ({:.0} x real time)",
+        let speed = format!(
+            "  simulated  {:.1} s of session in {:.3} ms ({:.0} x real time)\n",
             summary.session_ms / 1000.0,
             took.as_secs_f64() * 1000.0,
             summary.session_ms / 1000.0 / took.as_secs_f64().max(1e-9)
         );
+        print_human(&(human(&summary) + &speed), taken);
     }
     if let Some(p) = &args.json {
         write_output(p, anchor, &summary, &events)?;

@@ -1,0 +1,73 @@
+//! [`Output`]: where a user-named output goes, a file or standard output (`-`).
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// An output named on the command line: `-` is standard output, anything else a
+/// path written with [`crate::write`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Standard output (`-`).
+    Stdout,
+    /// A file.
+    File(PathBuf),
+}
+
+impl Output {
+    /// `-` is standard output; anything else a path.
+    pub fn new(arg: &OsStr) -> Self {
+        if arg == "-" {
+            Self::Stdout
+        } else {
+            Self::File(PathBuf::from(arg))
+        }
+    }
+
+    /// `true` for standard output.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, Self::Stdout)
+    }
+
+    /// The path, if it is a file.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Self::Stdout => None,
+            Self::File(p) => Some(p),
+        }
+    }
+
+    /// Writes `bytes` (standard output: written and flushed).
+    pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Self::Stdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(bytes)?;
+                out.flush()
+            }
+            Self::File(p) => crate::write(p, bytes).map(|_| ()),
+        }
+    }
+}
+
+impl From<OsString> for Output {
+    fn from(s: OsString) -> Self {
+        Self::new(&s)
+    }
+}
+
+impl From<&Path> for Output {
+    fn from(p: &Path) -> Self {
+        Self::new(p.as_os_str())
+    }
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stdout => f.write_str("standard output"),
+            Self::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}

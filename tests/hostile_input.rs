@@ -1,0 +1,136 @@
+//! Hostile and unusual files around the command line, as a user (or an attacker)
+//! sets them up: outputs that are devices, symlinks or standard output; inputs that
+//! are FIFOs; a standard output that is closed or full; absurd values in a results
+//! folder. Every case must end, with a clear message, and replace nothing.
+//!
+//! The device-node test needs root (`mknod`) and makes its own node in a temporary
+//! folder; nothing here touches the real `/dev/null`.
+
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_qoeprobe");
+
+const MPD: &str = r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT20S">
+ <Period><AdaptationSet contentType="video" mimeType="video/mp4">
+  <SegmentTemplate media="$RepresentationID$/$Number$.m4s" duration="2" startNumber="1"/>
+  <Representation id="v0" bandwidth="1000000"/>
+ </AdaptationSet></Period></MPD>"#;
+
+/// A manifest and a trace for `simulate` in `dir`.
+fn sim_inputs(dir: &Path) -> (PathBuf, PathBuf) {
+    let m = dir.join("m.mpd");
+    std::fs::write(&m, MPD).unwrap();
+    let t = dir.join("t.csv");
+    std::fs::write(&t, "duration_ms,kbps\n1000,8000\n").unwrap();
+    (m, t)
+}
+
+fn simulate(dir: &Path, extra: &[&str]) -> Output {
+    let (m, t) = sim_inputs(dir);
+    let mut c = Command::new(BIN);
+    c.args(["simulate", "--manifest", m.to_str().unwrap()])
+        .args(["--trace", t.to_str().unwrap(), "--abr", "fixed:0"])
+        .args(extra);
+    run_bounded(c, Duration::from_secs(60))
+}
+
+/// Runs a command with a deadline: a hang fails the test instead of blocking it.
+fn run_bounded(mut c: Command, limit: Duration) -> Output {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().expect("qoeprobe starts");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("qoeprobe ran"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("qoeprobe did not finish within {limit:?}: it hangs");
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn simulate_writes_json_through_a_symlink_and_keeps_the_link() {
+    let d = tempfile::tempdir().unwrap();
+    let target = d.path().join("real.json");
+    std::fs::write(&target, "old").unwrap();
+    let link = d.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = simulate(d.path(), &["--json", link.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m = std::fs::symlink_metadata(&link).unwrap();
+    assert!(
+        m.file_type().is_symlink(),
+        "--json replaced the symlink by a regular file"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(doc["probe"], "player");
+}
+
+#[test]
+fn root_simulate_json_to_a_device_node_writes_through_it() {
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    assert_eq!(
+        euid, 0,
+        "this test needs root: it creates its own null device node with mknod"
+    );
+    let d = tempfile::tempdir().unwrap();
+    let dev = d.path().join("null");
+    let st = Command::new("mknod")
+        .args([dev.to_str().unwrap(), "c", "1", "3"])
+        .status()
+        .unwrap();
+    assert!(st.success(), "mknod failed");
+    let out = simulate(
+        d.path(),
+        &[
+            "--json",
+            dev.to_str().unwrap(),
+            "--csv",
+            dev.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m = std::fs::symlink_metadata(&dev).unwrap();
+    assert!(
+        m.file_type().is_char_device(),
+        "the device node was replaced by a regular file: {m:?}"
+    );
+}
+
+#[test]
+fn a_dash_sends_one_output_to_stdout_and_the_summary_to_stderr() {
+    let d = tempfile::tempdir().unwrap();
+    let out = simulate(d.path(), &["--json", "-"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout holds only the JSON");
+    assert_eq!(doc["probe"], "player");
+    assert!(
+        text(&out.stderr).contains("session"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!d.path().join("-").exists(), "no file named `-`");
+    let out = simulate(d.path(), &["--json", "-", "--csv", "-"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--json and --csv would both write to standard output"),
+        "{}",
+        text(&out.stderr)
+    );
+}
