@@ -134,3 +134,56 @@ fn a_dash_sends_one_output_to_stdout_and_the_summary_to_stderr() {
         text(&out.stderr)
     );
 }
+
+fn mkfifo(p: &Path) {
+    let st = Command::new("mkfifo").arg(p).status().unwrap();
+    assert!(st.success(), "mkfifo {} failed", p.display());
+}
+
+#[test]
+fn a_fifo_as_trace_manifest_or_campaign_file_is_refused_at_once() {
+    let d = tempfile::tempdir().unwrap();
+    let (m, t) = sim_inputs(d.path());
+    let fifo = d.path().join("in.fifo");
+    mkfifo(&fifo);
+    for (manifest, trace) in [(&m, &fifo), (&fifo, &t)] {
+        let mut c = Command::new(BIN);
+        c.args(["simulate", "--manifest", manifest.to_str().unwrap()])
+            .args(["--trace", trace.to_str().unwrap()]);
+        let out = run_bounded(c, Duration::from_secs(30));
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("is a FIFO (named pipe), not a regular file"),
+            "{err}"
+        );
+    }
+    let mut c = Command::new(BIN);
+    c.args(["run", fifo.to_str().unwrap()]);
+    let out = run_bounded(c, Duration::from_secs(30));
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot read scenario file") && err.contains("FIFO"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_fifo_as_a_runs_timeline_is_reported_and_the_rest_analysed() {
+    let d = tempfile::tempdir().unwrap();
+    let c = d.path().join("c");
+    analysis::synth::write_campaign(&c, &analysis::synth::SynthSpec::table2(1)).unwrap();
+    let tl = c.join("download/S1/run-1/timeline.jsonl");
+    std::fs::remove_file(&tl).unwrap();
+    mkfifo(&tl);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["report", c.to_str().unwrap(), "-o", "-"]);
+    let out = run_bounded(cmd, Duration::from_secs(120));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("<html"),
+        "the report is on stdout"
+    );
+    assert!(text(&out.stderr).contains("FIFO"), "{}", text(&out.stderr));
+}

@@ -49,7 +49,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let taken = stdout_taken(&[("--json", args.json.as_ref()), ("--csv", args.csv.as_ref())])?;
     let url = manifest_url(&args.manifest)?;
     let name = args.trace.display().to_string();
-    let text = std::fs::read_to_string(&args.trace)
+    let text = userfile::read_to_string(&args.trace, userfile::limit::TRACE)
         .with_context(|| format!("cannot read trace {name}"))?;
     let trace = Trace::parse(&text, &name)?;
     let outages = args

@@ -8,6 +8,9 @@ pub const MANIFEST: u64 = 64 << 20;
 /// A throughput trace (`simulate --trace`, mahimahi or CSV).
 pub const TRACE: u64 = 256 << 20;
 
+/// The MPEG-TS clip `serve live` loops (held in memory).
+pub const CLIP: u64 = 1 << 30;
+
 /// A campaign (scenario) file.
 pub const SCENARIO: u64 = 16 << 20;
 

@@ -19,7 +19,8 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> std::io
 
 /// Whether `dir` holds a finished run (`summary.json` with `complete: true`).
 pub fn is_finished(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join("summary.json")) else {
+    let Ok(text) = userfile::read_to_string(&dir.join("summary.json"), userfile::limit::RECORD)
+    else {
         return false;
     };
     serde_json::from_str::<serde_json::Value>(&text)
