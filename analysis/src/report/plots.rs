@@ -18,6 +18,27 @@ const COOLDOWN: RGBColor = RGBColor(150, 190, 230);
 const LINE: RGBColor = RGBColor(31, 119, 180);
 const STALL: RGBColor = RGBColor(214, 39, 40);
 
+/// The largest magnitude an axis shows (seconds, ms, kbit/s...: 1e12 s is 30,000
+/// years). plotters' tick computation never ends on an infinite or astronomically
+/// wide range (a `downtime_ms` of 1e155 in a summary made `report` spin forever: its
+/// variance overflows to infinity); values beyond the axis are drawn at its edge.
+const AXIS_LIMIT: f64 = 1e12;
+
+/// `v` within the axis limit (NaN as 0).
+fn on_axis(v: f64) -> f64 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-AXIS_LIMIT, AXIS_LIMIT)
+    }
+}
+
+/// A finite, non-empty axis range within [`AXIS_LIMIT`].
+fn axis(lo: f64, hi: f64) -> (f64, f64) {
+    let (lo, hi) = (on_axis(lo), on_axis(hi));
+    if hi > lo { (lo, hi) } else { (lo, lo + 1.0) }
+}
+
 fn plot_err(what: &str) -> impl Fn(String) -> AnalysisError + '_ {
     move |detail| AnalysisError::Plot {
         what: what.to_string(),
@@ -54,6 +75,7 @@ pub fn phase_bars(
             .fold(0.0f64, f64::max)
             .max(1e-3)
             * 1.1;
+        let (_, ymax) = axis(0.0, ymax);
         let n = groups.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 16))
@@ -80,12 +102,15 @@ pub fn phase_bars(
                 let (x1, xm) = (x0 + bw * 0.9, x0 + bw * 0.45);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(x0, 0.0), (x1, st.mean / 1000.0)],
+                        [(x0, 0.0), (x1, on_axis(st.mean / 1000.0))],
                         color.filled(),
                     )))
                     .map_err(|e| err(e.to_string()))?;
                 if st.ci95.is_some() {
-                    let (lo, hi) = (st.ci_low().max(0.0) / 1000.0, st.ci_high() / 1000.0);
+                    let (lo, hi) = (
+                        on_axis(st.ci_low().max(0.0) / 1000.0),
+                        on_axis(st.ci_high() / 1000.0),
+                    );
                     let cap = bw * 0.2;
                     let whisker = vec![
                         PathElement::new(vec![(xm, lo), (xm, hi)], BLACK.stroke_width(1)),
@@ -144,6 +169,7 @@ pub fn timeline(
             })
             .chain(window.map(|w| w.end_ns as f64 / 1e9))
             .fold(1.0f64, f64::max);
+        let (_, xmax) = axis(0.0, xmax);
         let areas = root.split_evenly((panels.len().max(1), 1));
         for (panel, area) in panels.iter().zip(areas.iter()) {
             let (lo, hi) = panel
@@ -158,6 +184,7 @@ pub fn timeline(
             } else {
                 lo + 1.0
             };
+            let (lo, hi) = axis(lo, hi);
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, ("sans-serif", 13))
                 .margin(6)
