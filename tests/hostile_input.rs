@@ -187,3 +187,36 @@ fn a_fifo_as_a_runs_timeline_is_reported_and_the_rest_analysed() {
     );
     assert!(text(&out.stderr).contains("FIFO"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_closed_or_full_stdout_ends_with_a_status_not_a_panic() {
+    // A reader that has gone (`qoeprobe schema | head -c1`): quietly 141.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut c = Command::new(BIN);
+    c.arg("schema");
+    c.stdout(writer).stderr(Stdio::piped()).stdin(Stdio::null());
+    let out = c.output().unwrap();
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert!(err.is_empty(), "a closed pipe is not reported: {err}");
+    // A full device (`> /dev/full`): one line and exit 1.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(BIN)
+        .arg("schema")
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("Error: cannot write to standard output: No space left on device"),
+        "{err}"
+    );
+}

@@ -66,13 +66,14 @@ pub enum Command {
 /// Parses `std::env::args`, runs the command, prints `Error: ...` on failure.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("Error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    crate::console::exit_code(code)
 }
 
 /// Runs a parsed command line.

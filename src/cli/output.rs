@@ -16,10 +16,18 @@ pub fn write_json(out: &Output, value: &impl Serialize) -> anyhow::Result<()> {
     write_bytes(out, text.as_bytes())
 }
 
-/// Writes bytes to `out` (see [`write_json`]).
+/// Writes bytes to `out` (see [`write_json`]; standard output through
+/// [`crate::console`], whose errors become the exit status).
 pub fn write_bytes(out: &Output, bytes: &[u8]) -> anyhow::Result<()> {
-    out.write(bytes)
-        .with_context(|| format!("cannot write {out}"))
+    match out {
+        Output::Stdout => {
+            crate::console::out_bytes(bytes);
+            Ok(())
+        }
+        Output::File(path) => userfile::write(path, bytes)
+            .map(|_| ())
+            .with_context(|| format!("cannot write {out}")),
+    }
 }
 
 /// Checks that at most one of the named outputs (`(flag, value)`) is standard output

@@ -117,7 +117,7 @@ impl EventLog {
     /// opened where it is (a symlink or a device is written through, not replaced).
     pub fn create(out: &Output) -> anyhow::Result<Self> {
         let w: Box<dyn Write + Send> = match out.path() {
-            None => Box::new(std::io::stdout()),
+            None => Box::new(crate::console::Stdout),
             Some(path) => Box::new(std::fs::File::create(path).map_err(|e| {
                 anyhow::anyhow!(
                     "cannot create {}: {e}; check the folder exists",

@@ -2,11 +2,10 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// An output named on the command line: `-` is standard output, anything else a
-/// path written with [`crate::write`].
+/// path (to write with [`crate::write`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     /// Standard output (`-`).
@@ -35,18 +34,6 @@ impl Output {
         match self {
             Self::Stdout => None,
             Self::File(p) => Some(p),
-        }
-    }
-
-    /// Writes `bytes` (standard output: written and flushed).
-    pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
-        match self {
-            Self::Stdout => {
-                let mut out = io::stdout().lock();
-                out.write_all(bytes)?;
-                out.flush()
-            }
-            Self::File(p) => crate::write(p, bytes).map(|_| ()),
         }
     }
 }
