@@ -220,3 +220,74 @@ fn a_closed_or_full_stdout_ends_with_a_status_not_a_panic() {
         "{err}"
     );
 }
+
+/// Ring files in /dev/shm named after `pid` (how rings were named before they
+/// became unnamed files).
+fn named_rings(pid: u32) -> Vec<PathBuf> {
+    let prefix = format!("qoeprobe-live-{pid}-");
+    std::fs::read_dir("/dev/shm")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `serve live` (encoder, default 16 MiB ring), once it has said where it listens.
+fn serve_live() -> std::process::Child {
+    let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("build/media/clip.ts");
+    assert!(
+        clip.exists(),
+        "needs {} (scripts/make-clip.sh, run by make test)",
+        clip.display()
+    );
+    let mut child = Command::new(BIN)
+        .args(["serve", "live", "--bind", "127.0.0.1:0", "--clip"])
+        .arg(&clip)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert!(line.starts_with("live: http://"), "{line}");
+    child
+}
+
+#[test]
+fn serve_live_leaves_no_ring_in_dev_shm_after_kill_9() {
+    let mut child = serve_live();
+    let pid = child.id();
+    child.kill().unwrap(); // SIGKILL, as the emulated driver stops its services
+    child.wait().unwrap();
+    let left = named_rings(pid);
+    for p in &left {
+        let _ = std::fs::remove_file(p);
+    }
+    assert!(left.is_empty(), "ring files left in /dev/shm: {left:?}");
+}
+
+#[test]
+fn serve_live_removes_the_rings_of_dead_servers() {
+    let dead = {
+        let mut c = Command::new("true").spawn().unwrap();
+        let pid = c.id();
+        c.wait().unwrap();
+        pid
+    };
+    let stale = PathBuf::from(format!("/dev/shm/qoeprobe-live-{dead}-0.ts"));
+    std::fs::write(&stale, vec![0u8; 4096]).unwrap();
+    let mut child = serve_live();
+    let removed = !stale.exists();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&stale);
+    assert!(
+        removed,
+        "{} of a dead server was not removed",
+        stale.display()
+    );
+}
