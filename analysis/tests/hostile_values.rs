@@ -11,7 +11,7 @@ fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
 }
 
 #[test]
-fn a_huge_downtime_or_sample_value_does_not_make_the_report_spin() {
+fn huge_values_do_not_make_the_report_spin_or_overflow() {
     let d = tempfile::tempdir().unwrap();
     let c = d.path().join("c");
     analysis::synth::write_campaign(&c, &analysis::synth::SynthSpec::table2(2)).unwrap();
@@ -29,6 +29,21 @@ fn a_huge_downtime_or_sample_value_does_not_make_the_report_spin() {
     );
     text.push('\n');
     std::fs::write(&tl, text).unwrap();
+    // A sample far below any real value: drawn at the axis edge, not at an
+    // overflowing pixel offset.
+    let tl = c.join("dash/S2/run-1/timeline.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&tl)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v.get("buffer_ms").is_some() {
+                v["buffer_ms"] = serde_json::json!(-1e308);
+            }
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(&tl, lines.join("\n") + "\n").unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let dir = c.clone();
     std::thread::spawn(move || {
