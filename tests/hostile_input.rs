@@ -291,3 +291,45 @@ fn serve_live_removes_the_rings_of_dead_servers() {
         stale.display()
     );
 }
+
+#[test]
+fn a_campaign_with_a_full_stderr_still_finishes_and_writes_its_results() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let campaign = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/emulated-smoke.toml");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut c = Command::new(BIN);
+    c.arg("run")
+        .arg(&campaign)
+        .args(["--only", "download", "--runs", "1", "--out"])
+        .arg(&out);
+    c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(full);
+    let pid_status = {
+        let child = c.spawn().unwrap();
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut child = child;
+            let _ = tx.send(child.wait());
+        });
+        match rx.recv_timeout(Duration::from_secs(180)) {
+            Ok(s) => s.unwrap(),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                panic!("the campaign did not finish within 180 s");
+            }
+        }
+    };
+    assert_eq!(
+        pid_status.code(),
+        Some(0),
+        "the progress line on a full stderr must not stop the campaign"
+    );
+    assert!(
+        out.join("table.md").exists(),
+        "the campaign wrote its table"
+    );
+}

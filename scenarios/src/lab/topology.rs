@@ -17,6 +17,7 @@
 
 use super::{LabError, Result};
 use crate::net::{self, DelayBackend, LinkCondition, NetError, ShapedLink, ShapedLinkSpec};
+use std::io::Write as _;
 use std::net::Ipv4Addr;
 
 /// The guest's address on the service network (`qoeprobe lab up` prints it).
@@ -274,7 +275,7 @@ impl Topology {
         if let Some(net) = self.net.take()
             && let Err(e) = net.teardown()
         {
-            eprintln!("qoeprobe: lab {} teardown: {e}", self.id);
+            let _ = writeln!(std::io::stderr(), "qoeprobe: lab {} teardown: {e}", self.id);
         }
     }
 }
