@@ -1,6 +1,6 @@
 //! Files qoeprobe writes and reads for its user, handled one way everywhere.
 //!
-//! - [`write`]: an output file (`--json`, `--csv`, `-o`, a run folder's
+//! - [`write()`]: an output file (`--json`, `--csv`, `-o`, a run folder's
 //!   `summary.json`, the analysis outputs). A new path or an existing regular file is
 //!   written atomically (a fresh temporary file next to it, fsync, rename, fsync of
 //!   the folder), so a crash never leaves half a file. Anything else that already
