@@ -10,11 +10,11 @@
 mod dashjs;
 
 use fixtures::file::FileServer;
-use record::clock::{Clock, MonotonicClock};
 use probes::player::abr;
 use probes::player::http::run_session;
 use probes::player::session::{Player, PlayerConfig};
 use probes::player::summary::summarize;
+use record::clock::{Clock, MonotonicClock};
 use record::{EndReason, Event, EventKind, PlayerSummary};
 use std::path::Path;
 use std::time::Duration;

@@ -6,12 +6,12 @@
 use fixtures::dash::{DashConfig, Origin};
 use fixtures::file::FileServer;
 use probes::client::HttpOptions;
-use record::clock::{Clock, MonotonicClock};
 use probes::download::{self, DownloadConfig};
 use probes::player::abr;
 use probes::player::http::run_session;
 use probes::player::session::{Player, PlayerConfig, PlayerError};
 use probes::player::summary::summarize;
+use record::clock::{Clock, MonotonicClock};
 use record::{DownloadOutcome, EventKind, PlayerSummary};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -3,11 +3,10 @@
 //! and reports throughput, stalls, resumes and integrity.
 
 use super::http_opts::HttpOpts;
-use super::output::{Progress, write_json};
+use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use probes::download::{self, DownloadOptions};
 use record::clock::{Clock, MonotonicClock};
 use record::{DownloadOutcome, DownloadSummary, EventKind, ProbeOutput};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `qoeprobe download`.
@@ -18,9 +17,9 @@ pub struct Args {
     /// How to download and what to check.
     #[command(flatten)]
     pub options: DownloadOptions,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub json: Option<Output>,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -31,6 +30,7 @@ pub struct Args {
 
 /// Runs `qoeprobe download`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     let cfg = args.options.config(args.url.clone());
     let clock = MonotonicClock::start();
     let mut progress = Progress::new(args.quiet);
@@ -66,7 +66,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     .await?;
     progress.finish();
     let summary = download::summarize(&events);
-    print!("{}", human(&summary));
+    print_human(&human(&summary), taken);
     if let Some(p) = &args.json {
         let out = ProbeOutput::new(
             "download",

@@ -2,11 +2,10 @@
 //! summary fields, schema version, anchor and events), `--csv` (one row per media
 //! segment), `--events` (JSONL as it happens).
 
-use super::output::write_json;
+use super::output::{Output, write_bytes, write_json};
 use record::{Event, EventKind, MediaType, PlayerSummary, ProbeOutput, RequestType};
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 
 /// The human-readable summary.
 pub fn human(s: &PlayerSummary) -> String {
@@ -80,18 +79,18 @@ pub fn human(s: &PlayerSummary) -> String {
 
 /// Writes the `--json` file.
 pub fn write_output(
-    path: &Path,
+    out: &Output,
     wall_anchor_unix_ns: u64,
     summary: &PlayerSummary,
     events: &[Event],
 ) -> anyhow::Result<()> {
-    let out = ProbeOutput::new("player", wall_anchor_unix_ns, summary, events.to_vec());
-    write_json(path, &out)
+    let value = ProbeOutput::new("player", wall_anchor_unix_ns, summary, events.to_vec());
+    write_json(out, &value)
 }
 
 /// Writes the `--csv` file: one row per media segment (RFC 4180: a field with a
 /// comma, a quote or a line break, such as some URLs, is quoted).
-pub fn write_csv(path: &Path, events: &[Event]) -> anyhow::Result<()> {
+pub fn write_csv(out: &Output, events: &[Event]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "t_ms",
@@ -137,25 +136,29 @@ pub fn write_csv(path: &Path, events: &[Event]) -> anyhow::Result<()> {
         }
     }
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    super::output::write_atomic(path, &bytes)
+    write_bytes(out, &bytes)
 }
 
 /// An append-only JSONL event log, flushed after every line.
 pub struct EventLog {
-    file: std::io::BufWriter<std::fs::File>,
+    file: std::io::BufWriter<Box<dyn Write + Send>>,
 }
 
 impl EventLog {
-    /// Creates (truncates) the file.
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let f = std::fs::File::create(path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create {}: {e}; check the folder exists",
-                path.display()
-            )
-        })?;
+    /// Creates (truncates) the file, or writes to standard output for `-`. A file is
+    /// opened where it is (a symlink or a device is written through, not replaced).
+    pub fn create(out: &Output) -> anyhow::Result<Self> {
+        let w: Box<dyn Write + Send> = match out.path() {
+            None => Box::new(crate::console::Stdout),
+            Some(path) => Box::new(std::fs::File::create(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create {}: {e}; check the folder exists",
+                    path.display()
+                )
+            })?),
+        };
         Ok(Self {
-            file: std::io::BufWriter::new(f),
+            file: std::io::BufWriter::new(w),
         })
     }
 

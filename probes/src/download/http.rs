@@ -166,6 +166,7 @@ fn head_of(resp: &reqwest::Response) -> ResponseHead {
             .as_deref()
             .and_then(parse_content_range),
         etag: text("etag"),
+        last_modified: text("last-modified"),
         published_sha256: text(SHA256_HEADER),
     }
 }

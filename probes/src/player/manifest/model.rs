@@ -222,7 +222,9 @@ impl NumberTemplate {
     /// for earlier times).
     pub fn number_at(&self, t: f64) -> u64 {
         let k = ((t - self.first_start_s) / self.duration_s + 1e-9).floor();
-        self.start_number + if k > 0.0 { k as u64 } else { 0 }
+        // A far time saturates (`as` does, and so must the sum) instead of overflowing.
+        self.start_number
+            .saturating_add(if k > 0.0 { k as u64 } else { 0 })
     }
 }
 
@@ -347,5 +349,7 @@ mod tests {
         assert_eq!(s.resource.url.as_str(), "http://h/v/s-3.m4s");
         assert!(tpl.segment(4).is_none());
         assert!(tpl.segment(0).is_none());
+        assert_eq!(tpl.number_at(2.3e270), u64::MAX, "saturates, no overflow");
+        assert!(tpl.segment(tpl.number_at(f64::MAX)).is_none());
     }
 }

@@ -49,7 +49,9 @@ impl Loader for DefaultLoader {
                 let path = url
                     .to_file_path()
                     .map_err(|()| format!("{url}: not a local path"))?;
-                std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?
+                // A regular file only, bounded: a FIFO would block the simulation.
+                userfile::read(&path, userfile::limit::MANIFEST)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
             }
             "http" | "https" => {
                 let client = match &mut self.client {
