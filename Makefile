@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: demo test deps build release lint bench clean
+.PHONY: demo test deps build release lint bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -28,6 +28,13 @@ lint: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --workspace --no-deps
+
+# The property harnesses (tests/fuzz_*.rs of probes, campaign, analysis) with many
+# more cases than `make test` runs (PROPTEST_CASES, default 256 there), optimized but
+# with overflow checks. `make fuzz FUZZ_CASES=N` to change the count.
+FUZZ_CASES ?= 100000
+fuzz: deps
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --locked --profile fuzz -p probes -p campaign -p analysis --test 'fuzz_*'
 
 bench: release
 	scripts/bench.sh

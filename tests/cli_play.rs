@@ -124,8 +124,15 @@ fn play_writes_json_csv_and_events_that_match_the_schema() {
     }
     let segments = doc["segments"].as_u64().unwrap();
     assert!(segments >= 2);
+    // One row per media segment, video and audio (the origin serves both).
+    let audio = doc["audio_segments"].as_u64().unwrap();
+    assert!(doc["audio"].as_bool().unwrap() && audio >= 2, "{doc}");
     let csv = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(csv.lines().count() as u64, segments + 1, "{csv}");
+    assert_eq!(csv.lines().count() as u64, segments + audio + 1, "{csv}");
+    assert_eq!(
+        csv.lines().filter(|l| l.ends_with(",audio")).count() as u64,
+        audio
+    );
     let ev = validator("Event");
     let lines = std::fs::read_to_string(&events).unwrap();
     let n = lines.lines().count();
@@ -163,7 +170,19 @@ fn fails_with(args: &[&str], needle: &str) {
 fn bad_input_gives_clear_errors() {
     fails_with(&["play", "not a url"], "is not a valid URL");
     fails_with(&["play", "ftp://x/m.mpd"], "unsupported scheme");
-    fails_with(&["play", "https://x/m.mpd"], "HTTPS is not supported");
+    fails_with(
+        &[
+            "play",
+            "https://127.0.0.1:9/m.mpd",
+            "--ca",
+            "/nonexistent/ca.pem",
+        ],
+        "--ca /nonexistent/ca.pem",
+    );
+    fails_with(
+        &["play", "http://127.0.0.1:9/m.mpd", "--header", "no colon"],
+        "expected `Name: value`",
+    );
     fails_with(
         &["play", "http://127.0.0.1:9/m.mpd", "--abr", "nope"],
         "valid: throughput, bba",
@@ -281,4 +300,93 @@ fn simulate_reports_the_outage_stall_in_the_play_schema() {
 fn cli_definition_is_consistent() {
     use clap::CommandFactory;
     qoeprobe::cli::Cli::command().debug_assert();
+}
+
+/// `qoeprobe serve dash --tls` as a child: its HTTPS URLs and the certificate it
+/// printed, saved to a file as a user would.
+fn serve_tls(dir: &Path) -> (Server, std::path::PathBuf) {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "dash",
+            "--tls",
+            "--segment-duration",
+            "1",
+            "--length",
+            "4",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("qoeprobe serve dash --tls starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    let dash = next();
+    let hls = next();
+    assert!(dash.starts_with("dash: https://127.0.0.1:"), "{dash}");
+    let banner = next();
+    assert!(
+        banner.starts_with("tls: self-signed certificate for localhost, 127.0.0.1"),
+        "{banner}"
+    );
+    let mut pem = String::new();
+    loop {
+        let l = next();
+        pem.push_str(&l);
+        pem.push('\n');
+        if l.starts_with("-----END CERTIFICATE") {
+            break;
+        }
+    }
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let server = Server {
+        child,
+        dash: dash["dash: ".len()..].to_string(),
+        hls: hls["hls: ".len()..].to_string(),
+    };
+    (server, ca)
+}
+
+#[test]
+fn play_https_with_the_printed_certificate_over_http2_and_http1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, ca) = serve_tls(tmp.path());
+    for (extra, version) in [(None, "HTTP/2"), (Some("--http1"), "HTTP/1.1")] {
+        let json = tmp.path().join("out.json");
+        let out = Command::new(BIN)
+            .args(["play", &s.dash, "--abr", "fixed:0", "-q", "--ca"])
+            .arg(&ca)
+            .args(["--user-agent", "qoeprobe-test", "--header", "X-Test: 1"])
+            .args(extra)
+            .arg("--json")
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(&format!("http       {version}")),
+            "{stdout}"
+        );
+        let doc = read_json(&json);
+        assert_eq!(doc["http_version"], version, "{doc}");
+        assert_eq!(doc["segments"], 4);
+        assert_eq!(doc["audio_segments"], 4);
+        assert_eq!(doc["stall_count"], 0);
+    }
+    // Without the certificate: refused, and the error says why.
+    fails_with(&["play", &s.hls], "certificate");
+    let out = Command::new(BIN)
+        .args(["play", &s.hls, "--insecure", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

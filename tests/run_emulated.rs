@@ -97,6 +97,11 @@ fn emulated_smoke_campaign_end_to_end() {
                     "a 20 s buffer rides out a 2 s downtime: {probe}"
                 );
                 assert!(f(probe, "/segments") >= 5.0, "{probe}");
+                // The service runs with --tls: HTTPS, HTTP/2, audio and video on one
+                // connection.
+                assert_eq!(probe["http_version"], "HTTP/2", "{probe}");
+                assert_eq!(probe["audio"], true, "{probe}");
+                assert!(f(probe, "/audio_segments") >= 5.0, "{probe}");
             }
             "game" => {
                 let freeze = f(probe, "/freeze_longest_ms");

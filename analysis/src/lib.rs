@@ -45,11 +45,15 @@ pub struct Outputs {
     pub warnings: Vec<String>,
 }
 
+/// Writes an output file (atomically, never replacing a symlink or a special file:
+/// [`userfile::write`]).
 fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
-    std::fs::write(path, text).map_err(|source| AnalysisError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    userfile::write(path, text.as_bytes())
+        .map(|_| ())
+        .map_err(|source| AnalysisError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Warnings of a loaded campaign: each problem (`path: reason`) and note.

@@ -183,7 +183,7 @@ enum RunRead {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Problem> {
-    let text = std::fs::read_to_string(path).map_err(|e| Problem {
+    let text = userfile::read_to_string(path, userfile::limit::RECORD).map_err(|e| Problem {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;

@@ -42,9 +42,13 @@ impl Timeline {
         t
     }
 
-    /// Reads and parses a file.
+    /// Reads and parses a file (a regular file of at most
+    /// [`userfile::limit::TIMELINE`] bytes; a FIFO or a device is refused).
     pub fn read(path: &Path) -> std::io::Result<Self> {
-        Ok(Self::parse(&std::fs::read_to_string(path)?))
+        Ok(Self::parse(&userfile::read_to_string(
+            path,
+            userfile::limit::TIMELINE,
+        )?))
     }
 }
 

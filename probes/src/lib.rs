@@ -13,6 +13,7 @@
 // writes placeholders as `<N>`; rustdoc must not read those as HTML tags.
 #![allow(rustdoc::invalid_html_tags)]
 
+pub mod client;
 pub mod download;
 pub mod game;
 pub mod player;

@@ -194,15 +194,15 @@ async fn not_found_and_refused_give_clear_errors() {
 
     let clock = MonotonicClock::start();
     let err = download::run(
-        DownloadConfig::new("https://example.invalid/"),
+        DownloadConfig::new("ftp://example.invalid/"),
         &clock,
         |_| {},
         std::future::pending(),
     )
     .await
-    .expect_err("https is refused up front");
+    .expect_err("ftp is refused up front");
     assert!(
-        err.to_string().contains("https is not supported yet"),
+        err.to_string().contains("give an http:// or https:// URL"),
         "{err}"
     );
 }

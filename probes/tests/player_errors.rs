@@ -31,10 +31,8 @@ async fn play(url: &str, secs: u64) -> (PlayerSummary, Vec<Event>, Option<Player
     let mut player = Player::new(cfg, abr::by_name("fixed:0").unwrap(), clock.now());
     let (_tx, rx) = watch::channel(false);
     let mut events = Vec::new();
-    run_session(&mut player, &clock, &reqwest::Client::new(), rx, |e| {
-        events.push(e)
-    })
-    .await;
+    let client = probes::client::default_client().unwrap();
+    run_session(&mut player, &clock, &client, rx, |e| events.push(e)).await;
     (
         summarize(&events, "probe:player"),
         events,
@@ -96,10 +94,11 @@ async fn a_missing_manifest_is_a_clear_error_after_the_retries() {
     let (s, _, fatal) = play(&url, 10).await;
     let err = fatal.expect("fatal").to_string();
     assert!(
-        err.contains("nothing.mpd") && err.contains("404") && err.contains("3 attempts"),
+        err.contains("nothing.mpd") && err.contains("404") && err.contains("4 attempts"),
         "{err}"
     );
-    assert_eq!(s.request_errors, 3);
+    // dash.js: the request plus retryAttempts.MPD (3) retries.
+    assert_eq!(s.request_errors, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

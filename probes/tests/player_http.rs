@@ -10,7 +10,7 @@ use probes::player::retry::RetryPolicy;
 use probes::player::session::{Player, PlayerConfig, PlayerError};
 use probes::player::summary::summarize;
 use record::clock::{Clock, MonotonicClock};
-use record::{EndReason, Event, EventKind, PlayerSummary, RequestType};
+use record::{EndReason, Event, EventKind, MediaType, PlayerSummary, RequestType};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -40,7 +40,7 @@ async fn play(url: &str, abr_name: &str, f: impl FnOnce(&mut PlayerConfig)) -> P
     f(&mut cfg);
     let mut player = Player::new(cfg, abr::by_name(abr_name).unwrap(), clock.now());
     let (_tx, rx) = watch::channel(false);
-    let client = reqwest::Client::new();
+    let client = probes::client::default_client().unwrap();
     let mut events = Vec::new();
     run_session(&mut player, &clock, &client, rx, |e| events.push(e)).await;
     Played {
@@ -159,20 +159,27 @@ async fn hls_vod_live_and_byte_ranges() {
     assert_clean(&p, 4);
 }
 
-/// Buffer level (ms) after the last media segment that completed before `t_ns`, and
-/// when it completed.
-fn buffer_before(p: &Played, t_ns: u64) -> (u64, f64) {
-    p.events
-        .iter()
-        .rev()
-        .filter(|e| e.t_ns < t_ns)
-        .filter_map(|e| match &e.kind {
-            EventKind::Request(r) if r.request_type == RequestType::Media => {
-                Some((e.t_ns, r.buffer_ms))
-            }
-            _ => None,
+/// When the buffer runs dry if nothing arrives after `t_ns`: for each track, the
+/// completion time of its last media segment before `t_ns` plus its level then;
+/// playback needs both tracks, so the earlier of the two.
+fn dry_at_ns(p: &Played, t_ns: u64) -> u64 {
+    [MediaType::Video, MediaType::Audio]
+        .into_iter()
+        .filter_map(|m| {
+            p.events
+                .iter()
+                .rev()
+                .filter(|e| e.t_ns < t_ns)
+                .find_map(|e| match &e.kind {
+                    EventKind::Request(r)
+                        if r.request_type == RequestType::Media && r.media_type == Some(m) =>
+                    {
+                        Some(e.t_ns + (r.buffer_ms * 1e6) as u64)
+                    }
+                    _ => None,
+                })
         })
-        .next()
+        .min()
         .expect("a segment completed before")
 }
 
@@ -232,9 +239,8 @@ async fn a_server_pause_longer_than_the_buffer_stalls_as_predicted_with_retries(
         .iter()
         .find(|e| matches!(e.kind, EventKind::StallEnd(_)))
         .unwrap();
-    // The stall starts exactly when the buffer of the last completed segment runs out.
-    let (t_last, buf_ms) = buffer_before(&p, start.t_ns);
-    let predicted_start = t_last + (buf_ms * 1e6) as u64;
+    // The stall starts exactly when the buffer of the last completed segments runs out.
+    let predicted_start = dry_at_ns(&p, start.t_ns);
     let diff_ms = (start.t_ns as f64 - predicted_start as f64).abs() / 1e6;
     assert!(
         diff_ms < 1.0,
@@ -248,4 +254,51 @@ async fn a_server_pause_longer_than_the_buffer_stalls_as_predicted_with_retries(
         end_ms >= pause_end_ms - 100.0 && end_ms <= pause_end_ms + 1300.0,
         "stall ended at {end_ms} ms, pause ended at {pause_end_ms} ms"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_plays_in_its_own_buffer_and_an_audio_outage_stalls_playback() {
+    let o = origin(|_| {}).await;
+    let p = play(&o.dash_url(), "fixed:0", |c| {
+        c.duration = Some(Duration::from_secs(5))
+    })
+    .await;
+    assert_clean(&p, 4);
+    let s = &p.summary;
+    assert!(s.audio, "{s:?}");
+    assert!(s.audio_segments >= 4, "{s:?}");
+    assert!((s.audio_avg_bitrate_kbps - 128.0).abs() < 1e-9, "{s:?}");
+    // HLS: the EXT-X-MEDIA rendition.
+    let p = play(&o.hls_url(), "fixed:0", |c| {
+        c.duration = Some(Duration::from_secs(5))
+    })
+    .await;
+    assert_clean(&p, 4);
+    assert!(
+        p.summary.audio && p.summary.audio_segments >= 4,
+        "{:?}",
+        p.summary
+    );
+
+    // Audio segment 6 fails five times (persistent backoff 0.5 + 1 + 2 + 4 + 8 s):
+    // the audio buffer runs dry while the video buffer is full.
+    let o = origin(|_| {}).await;
+    o.faults().fail_next("/a0/6.m4s", 503, 5);
+    let p = play(&o.dash_url(), "fixed:0", |c| {
+        c.max_buffer = Duration::from_secs(4);
+        c.retry = RetryPolicy::persistent(Duration::from_secs(60));
+        c.duration = Some(Duration::from_secs(14));
+    })
+    .await;
+    let s = &p.summary;
+    assert_eq!(
+        (s.stall_count, s.audio_stalls, s.video_stalls),
+        (1, 1, 0),
+        "{s:?}"
+    );
+    let cause = p.events.iter().find_map(|e| match &e.kind {
+        EventKind::StallStart(x) => Some(x.cause),
+        _ => None,
+    });
+    assert_eq!(cause, Some(MediaType::Audio));
 }

@@ -127,19 +127,58 @@ fn a_25_s_outage_gives_one_stall_of_the_analytic_length() {
 }
 
 #[test]
-fn dashjs_gives_up_when_the_outage_outlasts_three_attempts() {
-    // T = m + 30.25; attempts at T, T+21, T+42 each time out after 20 s; after the
-    // third (T + 62 s) dash.js gives up. The buffer ran out at T + 18 s.
+fn dashjs_recovers_on_its_fourth_try() {
+    // T = m + 30.25 s; dash.js tries at T, T+21, T+42 and T+63 s (the request plus
+    // retryAttempts 3, each cut by the 20 s fragment timeout, 1 s apart). An outage
+    // of 75 s (30 s to 105 s) holds the first three; the fourth (m + 93.25 s) is
+    // answered when it ends: one stall from T + 18 s to 105.25 s, no give-up.
+    let ev = run("fixed:0", &[(30.0, 75.0)], 150, RetryPolicy::dashjs());
+    let s = summarize(&ev, "probe:player");
+    assert!(!s.gave_up, "{s:?}");
+    assert_eq!(s.request_errors, 3);
+    assert_eq!(s.retries, 3);
+    let st = stalls(&ev);
+    assert_eq!(st.len(), 1, "{st:?}");
+    assert_eq!(st[0].0, 105_250 * MS);
+    let expected_ms = (105_250 * MS - (m() + 48_250 * MS)) as f64 / 1e6;
+    assert!((st[0].1 - expected_ms).abs() < 1e-6, "{}", st[0].1);
+}
+
+#[test]
+fn dashjs_gives_up_after_four_tries_and_stays_stalled() {
+    // T = m + 30.25 s; tries at T, T+21, T+42, T+63 each time out after 20 s; after
+    // the fourth (T + 83 s) dash.js gives up, blocklists the server and sends
+    // nothing more. The buffer ran out at T + 18 s; the stall lasts to the end of
+    // the session (200 s), unresolved, and the session ends by its duration.
     let ev = run("fixed:0", &[(30.0, 100.0)], 200, RetryPolicy::dashjs());
     let s = summarize(&ev, "probe:player");
     assert!(s.gave_up);
-    assert_eq!(s.request_errors, 3);
-    assert_eq!(s.end_reason, Some(record::EndReason::GaveUp));
-    let ended = ev
+    assert_eq!(s.request_errors, 4);
+    assert_eq!(s.retries, 3);
+    assert_eq!(s.end_reason, Some(record::EndReason::Duration));
+    let gave_up = ev
         .iter()
-        .find(|e| matches!(e.kind, EventKind::Ended(_)))
+        .find(|e| matches!(e.kind, EventKind::GaveUp(_)))
         .unwrap();
-    assert_eq!(ended.t_ns, m() + 30_250 * MS + 62 * S);
+    assert_eq!(gave_up.t_ns, m() + 30_250 * MS + 83 * S);
+    let last_request = ev
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Request(_) | EventKind::RequestError(_)))
+        .map(|e| e.t_ns)
+        .max()
+        .unwrap();
+    assert_eq!(last_request, gave_up.t_ns, "no request after giving up");
+    assert_eq!(s.stall_count, 1);
+    let expected_ms = (200 * S - (m() + 48_250 * MS)) as f64 / 1e6;
+    assert!((s.stall_total_ms - expected_ms).abs() < 1e-6, "{s:?}");
+    let end = ev
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::StallEnd(x) => Some(x.unresolved),
+            _ => None,
+        })
+        .unwrap();
+    assert!(end, "the stall is still open when the session ends");
 }
 
 #[test]

@@ -2,31 +2,35 @@
 //! `Range` + `If-Range`, retries with backoff), with live progress on a terminal,
 //! and reports throughput, stalls, resumes and integrity.
 
-use super::output::{Progress, write_json};
+use super::http_opts::HttpOpts;
+use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use probes::download::{self, DownloadOptions};
 use record::clock::{Clock, MonotonicClock};
 use record::{DownloadOutcome, DownloadSummary, EventKind, ProbeOutput};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `qoeprobe download`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// URL to download (http://).
+    /// URL to download (http:// or https://).
     pub url: String,
     /// How to download and what to check.
     #[command(flatten)]
     pub options: DownloadOptions,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub json: Option<Output>,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// HTTP client settings.
+    #[command(flatten)]
+    pub http: HttpOpts,
 }
 
 /// Runs `qoeprobe download`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     let cfg = args.options.config(args.url.clone());
     let clock = MonotonicClock::start();
     let mut progress = Progress::new(args.quiet);
@@ -34,8 +38,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stop = async {
         let _ = fixtures::signal::shutdown().await;
     };
-    let events = download::run(
+    let events = download::run_with(
         cfg,
+        &args.http.options(),
         &clock,
         |e| {
             match &e.kind {
@@ -61,7 +66,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     .await?;
     progress.finish();
     let summary = download::summarize(&events);
-    print!("{}", human(&summary));
+    print_human(&human(&summary), taken);
     if let Some(p) = &args.json {
         let out = ProbeOutput::new(
             "download",

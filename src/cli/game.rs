@@ -3,12 +3,11 @@
 //! to a session reflector, and reports RTT, freezes, loss, jitter, session continuity
 //! and playability.
 
-use super::output::{Progress, write_json};
+use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use probes::game::{self, GameOptions};
 use probes::values::PositiveSecs;
 use record::clock::{Clock, MonotonicClock};
 use record::{EventKind, GameSummary, ProbeOutput};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `qoeprobe game`.
@@ -22,9 +21,9 @@ pub struct Args {
     /// What to send and how to judge the answers.
     #[command(flatten)]
     pub options: GameOptions,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub json: Option<Output>,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -32,6 +31,7 @@ pub struct Args {
 
 /// Runs `qoeprobe game`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     let addr = game::resolve(&args.server).await?;
     let clock = MonotonicClock::start();
     let cfg = args.options.config(
@@ -81,7 +81,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.server
         );
     }
-    print!("{}", human(&summary));
+    print_human(&human(&summary), taken);
     if let Some(p) = &args.json {
         let out = ProbeOutput::new("game", clock.wall_anchor_unix_ns(), summary, events);
         write_json(p, &out)?;

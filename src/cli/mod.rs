@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod download;
 pub mod game;
+pub mod http_opts;
 pub mod lab;
 pub mod output;
 pub mod play;
@@ -82,13 +83,14 @@ pub fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
-    match run(cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("Error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    crate::console::exit_code(code)
 }
 
 /// Runs a parsed command line.

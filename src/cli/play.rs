@@ -1,7 +1,8 @@
 //! `qoeprobe play URL`: plays a DASH or HLS stream in real time like a player and
 //! reports its QoE; with `--clients N`, N sessions at once (a load and timing test).
 
-use super::output::Progress;
+use super::http_opts::HttpOpts;
+use super::output::{Output, Progress, print_human, stdout_taken};
 use super::player_report::{EventLog, human, progress_line, write_csv, write_output};
 use anyhow::bail;
 use probes::player::PlayerOptions;
@@ -10,8 +11,8 @@ use probes::player::session::Player;
 use probes::player::summary::{percentile, summarize};
 use probes::values::Secs;
 use record::clock::{Clock, MonotonicClock};
-use record::{Event, EventKind, RequestType, probe_source};
-use std::path::PathBuf;
+use record::{Event, EventKind, MediaType, RequestType, probe_source};
+use std::fmt::Write as _;
 use std::process::ExitCode;
 use tokio::sync::watch;
 use url::Url;
@@ -24,18 +25,22 @@ pub struct Args {
     /// Player settings.
     #[command(flatten)]
     pub player: PlayerOptions,
-    /// Stop after this many seconds of session time (default: end of content).
+    /// HTTP client settings.
+    #[command(flatten)]
+    pub http: HttpOpts,
+    /// Stop after this many seconds of session time (default: end of content; with
+    /// --retry dashjs a session that gave up stays stalled until this or Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<Secs>,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write one CSV row per media segment to this file.
+    pub json: Option<Output>,
+    /// Write one CSV row per media segment to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Append every event to this JSONL file as it happens.
+    pub csv: Option<Output>,
+    /// Append every event to this JSONL file as it happens (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub events: Option<PathBuf>,
+    pub events: Option<Output>,
     /// Run this many sessions at once in this process and report them together.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub clients: usize,
@@ -50,6 +55,14 @@ pub struct Args {
 
 /// Runs `qoeprobe play`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let taken = stdout_taken(&[
+        ("--json", args.json.as_ref()),
+        ("--csv", args.csv.as_ref()),
+        ("--events", args.events.as_ref()),
+    ])?;
+    if args.clients > 1 && (args.csv.is_some() || args.events.is_some()) {
+        anyhow::bail!("--csv and --events record one session: use --json with --clients");
+    }
     let url = parse_url(&args.url)?;
     if args.clients == 0 || args.clients > 100_000 {
         bail!("--clients {}: expected 1 to 100000", args.clients);
@@ -63,13 +76,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let _ = stop_tx.send(true);
         }
     });
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(usize::MAX)
-        .build()?;
+    let client = args.http.options().client()?;
     if args.clients > 1 {
-        return run_many(&args, cfg, &clock, client, stop_rx).await;
+        return run_many(&args, cfg, &clock, client, stop_rx, taken).await;
     }
-    let mut log = args.events.as_deref().map(EventLog::create).transpose()?;
+    let mut log = args.events.as_ref().map(EventLog::create).transpose()?;
     let mut player = Player::new(cfg.clone(), args.player.abr.build(), clock.now());
     let mut events: Vec<Event> = Vec::new();
     let mut progress = Progress::new(args.quiet);
@@ -82,7 +93,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             log_error.get_or_insert(err);
         }
         match &e.kind {
-            EventKind::Request(r) if r.request_type == RequestType::Media => segments += 1,
+            EventKind::Request(r)
+                if r.request_type == RequestType::Media
+                    && r.media_type != Some(MediaType::Audio) =>
+            {
+                segments += 1
+            }
             EventKind::StallStart(_) => stalls += 1,
             _ => {}
         }
@@ -101,7 +117,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("warning: the event log could not be written completely: {err}");
     }
     let summary = summarize(&events, &cfg.source);
-    print!("{}", human(&summary));
+    print_human(&human(&summary), taken);
     if let Some(p) = &args.json {
         write_output(p, clock.wall_anchor_unix_ns(), &summary, &events)?;
     }
@@ -116,8 +132,9 @@ async fn run_many(
     args: &Args,
     cfg: probes::player::session::PlayerConfig,
     clock: &MonotonicClock,
-    client: reqwest::Client,
+    client: probes::client::HttpClient,
     stop: watch::Receiver<bool>,
+    stdout_taken: bool,
 ) -> anyhow::Result<ExitCode> {
     let cpu_before = super::usage::cpu_seconds();
     let mut tasks = Vec::with_capacity(args.clients);
@@ -154,29 +171,39 @@ async fn run_many(
     let errors: u64 = summaries.iter().map(|s| s.request_errors).sum();
     let wall = clock.now().as_secs_f64();
     let rss = super::usage::max_rss_bytes();
-    println!("{n} sessions of {} ({} failed to start)", args.url, fatal);
-    println!(
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{n} sessions of {} ({} failed to start)",
+        args.url, fatal
+    );
+    let _ = writeln!(
+        text,
         "  segments   {segs} ({:.0}/s), {errors} request errors, {stalls} stalls",
         segs as f64 / wall
     );
-    println!(
+    let _ = writeln!(
+        text,
         "  request timing error (sent - scheduled): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         percentile(&late, 0.5),
         percentile(&late, 0.99),
         late.last().copied().unwrap_or(0.0)
     );
-    println!(
+    let _ = writeln!(
+        text,
         "  cpu        {:.2} s over {:.1} s wall ({:.1} % of one core), {:.3} ms cpu per session-second",
         cpu,
         wall,
         100.0 * cpu / wall,
         1000.0 * cpu / (wall * n as f64)
     );
-    println!(
+    let _ = writeln!(
+        text,
         "  memory     max RSS {:.1} MB, {:.1} KB per session",
         rss as f64 / 1e6,
         rss as f64 / 1e3 / n as f64
     );
+    print_human(&text, stdout_taken);
     if let Some(p) = &args.json {
         let out = serde_json::json!({
             "sessions": n,
@@ -213,15 +240,12 @@ fn lateness(events: &[Event]) -> Vec<f64> {
 /// Parses a manifest URL given on the command line.
 pub fn parse_url(s: &str) -> anyhow::Result<Url> {
     let url = Url::parse(s).map_err(|e| {
-        anyhow::anyhow!("{s:?} is not a valid URL ({e}); give the http:// URL of an MPD or M3U8")
+        anyhow::anyhow!(
+            "{s:?} is not a valid URL ({e}); give the http:// or https:// URL of an MPD or M3U8"
+        )
     })?;
     match url.scheme() {
-        "http" => Ok(url),
-        // The HTTP client is built without TLS (no C toolchain for aws-lc on the
-        // target machines); say so instead of failing with a connect error.
-        "https" => {
-            bail!("{s}: HTTPS is not supported by this build of qoeprobe; use an http:// URL")
-        }
-        other => bail!("{s}: unsupported scheme {other:?}; give an http:// URL"),
+        "http" | "https" => Ok(url),
+        other => bail!("{s}: unsupported scheme {other:?}; give an http:// or https:// URL"),
     }
 }

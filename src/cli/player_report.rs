@@ -2,11 +2,10 @@
 //! summary fields, schema version, anchor and events), `--csv` (one row per media
 //! segment), `--events` (JSONL as it happens).
 
-use super::output::write_json;
-use record::{Event, EventKind, PlayerSummary, ProbeOutput, RequestType};
+use super::output::{Output, write_bytes, write_json};
+use record::{Event, EventKind, MediaType, PlayerSummary, ProbeOutput, RequestType};
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 
 /// The human-readable summary.
 pub fn human(s: &PlayerSummary) -> String {
@@ -55,31 +54,43 @@ pub fn human(s: &PlayerSummary) -> String {
         s.bytes as f64 / 1e6,
         s.play_time_ms / 1000.0
     );
+    if s.audio {
+        let _ = writeln!(
+            o,
+            "  audio      {} segments, {:.0} kbit/s average; stalls by video {}, by audio {}",
+            s.audio_segments, s.audio_avg_bitrate_kbps, s.video_stalls, s.audio_stalls
+        );
+    }
+    if let Some(v) = &s.http_version {
+        let _ = writeln!(o, "  http       {v}, {} connections", s.connections);
+    }
+    let gave_up = match (s.gave_up, s.retry.as_str()) {
+        (false, _) => "",
+        (true, "dashjs") => ", GAVE UP (server blocklisted as dash.js does: stalled until the end)",
+        (true, _) => ", GAVE UP",
+    };
     let _ = writeln!(
         o,
-        "  errors     {} request errors, {} retries, {} reconnects{}",
-        s.request_errors,
-        s.retries,
-        s.reconnects,
-        if s.gave_up { ", GAVE UP" } else { "" }
+        "  errors     {} request errors, {} retries, {} reconnects{gave_up}",
+        s.request_errors, s.retries, s.reconnects,
     );
     o
 }
 
 /// Writes the `--json` file.
 pub fn write_output(
-    path: &Path,
+    out: &Output,
     wall_anchor_unix_ns: u64,
     summary: &PlayerSummary,
     events: &[Event],
 ) -> anyhow::Result<()> {
-    let out = ProbeOutput::new("player", wall_anchor_unix_ns, summary, events.to_vec());
-    write_json(path, &out)
+    let value = ProbeOutput::new("player", wall_anchor_unix_ns, summary, events.to_vec());
+    write_json(out, &value)
 }
 
 /// Writes the `--csv` file: one row per media segment (RFC 4180: a field with a
 /// comma, a quote or a line break, such as some URLs, is quoted).
-pub fn write_csv(path: &Path, events: &[Event]) -> anyhow::Result<()> {
+pub fn write_csv(out: &Output, events: &[Event]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "t_ms",
@@ -95,12 +106,17 @@ pub fn write_csv(path: &Path, events: &[Event]) -> anyhow::Result<()> {
         "attempt",
         "media_start_ms",
         "url",
+        "media",
     ])?;
     let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
     for e in events {
         if let EventKind::Request(r) = &e.kind
             && r.request_type == RequestType::Media
         {
+            let media = match r.media_type {
+                Some(MediaType::Audio) => "audio",
+                _ => "video",
+            };
             w.write_record([
                 ms(e.t_ns),
                 r.number.unwrap_or(0).to_string(),
@@ -115,29 +131,34 @@ pub fn write_csv(path: &Path, events: &[Event]) -> anyhow::Result<()> {
                 r.attempt.to_string(),
                 format!("{:.3}", r.media_start_ms.unwrap_or(0.0)),
                 r.url.clone(),
+                media.to_string(),
             ])?;
         }
     }
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    super::output::write_atomic(path, &bytes)
+    write_bytes(out, &bytes)
 }
 
 /// An append-only JSONL event log, flushed after every line.
 pub struct EventLog {
-    file: std::io::BufWriter<std::fs::File>,
+    file: std::io::BufWriter<Box<dyn Write + Send>>,
 }
 
 impl EventLog {
-    /// Creates (truncates) the file.
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let f = std::fs::File::create(path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create {}: {e}; check the folder exists",
-                path.display()
-            )
-        })?;
+    /// Creates (truncates) the file, or writes to standard output for `-`. A file is
+    /// opened where it is (a symlink or a device is written through, not replaced).
+    pub fn create(out: &Output) -> anyhow::Result<Self> {
+        let w: Box<dyn Write + Send> = match out.path() {
+            None => Box::new(crate::console::Stdout),
+            Some(path) => Box::new(std::fs::File::create(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create {}: {e}; check the folder exists",
+                    path.display()
+                )
+            })?),
+        };
         Ok(Self {
-            file: std::io::BufWriter::new(f),
+            file: std::io::BufWriter::new(w),
         })
     }
 
@@ -153,7 +174,7 @@ impl EventLog {
 pub fn progress_line(e: &Event, segments: u64, stalls: u64) -> String {
     let what = match &e.kind {
         EventKind::Request(r) => match (r.request_type, r.quality) {
-            (RequestType::Media, Some(q)) => {
+            (RequestType::Media, Some(q)) if r.media_type != Some(MediaType::Audio) => {
                 format!(
                     "seg {} q{} {:.0} kbit/s, buffer {:.1} s",
                     r.number.unwrap_or(0),
@@ -162,9 +183,18 @@ pub fn progress_line(e: &Event, segments: u64, stalls: u64) -> String {
                     r.buffer_ms / 1000.0
                 )
             }
+            (RequestType::Media, _) => return String::new(),
             _ => format!("{:?} loaded", r.request_type).to_lowercase(),
         },
-        EventKind::StallStart(_) => "STALLED".into(),
+        EventKind::StallStart(x) => match x.cause {
+            MediaType::Audio => "STALLED (audio buffer empty)".into(),
+            MediaType::Video => "STALLED".into(),
+        },
+        EventKind::GaveUp(g) => format!(
+            "gave up on {} after {} tries",
+            format!("{:?}", g.request_type).to_lowercase(),
+            g.attempts
+        ),
         EventKind::StallEnd(s) => format!("resumed after {:.3} s", s.duration_ms / 1000.0),
         EventKind::RequestError(r) => format!("error {} (attempt {})", r.error, r.attempt),
         EventKind::Startup(s) => format!("playing after {:.3} s", s.delay_ms / 1000.0),

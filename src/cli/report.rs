@@ -2,6 +2,7 @@
 //! campaign's results folder (table, phase bars with confidence intervals,
 //! statistics, per-run timelines).
 
+use super::output::{Output, write_bytes};
 use analysis::{LoadOptions, Table};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,9 +12,10 @@ use std::process::ExitCode;
 pub struct Args {
     /// The campaign's results folder (results/<campaign>/, or a folder holding one).
     pub dir: PathBuf,
-    /// Where to write the report (default: report.html in the campaign folder).
+    /// Where to write the report (default: report.html in the campaign folder; `-`:
+    /// standard output).
     #[arg(short, long)]
-    pub output: Option<PathBuf>,
+    pub output: Option<Output>,
 }
 
 /// Runs `qoeprobe report`.
@@ -22,11 +24,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     super::table::print_warnings(&analysis::warnings(&campaign));
     let table = Table::from_campaign(&campaign);
     let html = analysis::report::render(&campaign, &table)?;
-    let path = args
+    let out = args
         .output
-        .unwrap_or_else(|| campaign.root.join("report.html"));
-    std::fs::write(&path, html)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    println!("report written to {}", path.display());
+        .unwrap_or_else(|| Output::File(campaign.root.join("report.html")));
+    write_bytes(&out, html.as_bytes())?;
+    if !out.is_stdout() {
+        println!("report written to {out}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,8 @@
 //! `qoeprobe simulate`: the player core on a virtual clock against a throughput trace
 //! and outages, far faster than real time. Output schema identical to `play`.
 
+use super::http_opts::HttpOpts;
+use super::output::{Output, print_human, stdout_taken};
 use super::player_report::{human, write_csv, write_output};
 use anyhow::Context;
 use probes::player::PlayerOptions;
@@ -33,15 +35,19 @@ pub struct Args {
     /// Player settings.
     #[command(flatten)]
     pub player: PlayerOptions,
-    /// Stop after this many seconds of session time (default: end of content).
+    /// HTTP client settings (for a manifest given by URL).
+    #[command(flatten)]
+    pub http: HttpOpts,
+    /// Stop after this many seconds of session time (default: end of content; with
+    /// --retry dashjs a session that gave up stays stalled until this or Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<Secs>,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write one CSV row per media segment to this file.
+    pub json: Option<Output>,
+    /// Write one CSV row per media segment to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    pub csv: Option<Output>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -51,7 +57,8 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let url = manifest_url(&args.manifest)?;
     let name = args.trace.display().to_string();
-    let text = std::fs::read_to_string(&args.trace)
+    let taken = stdout_taken(&[("--json", args.json.as_ref()), ("--csv", args.csv.as_ref())])?;
+    let text = userfile::read_to_string(&args.trace, userfile::limit::TRACE)
         .with_context(|| format!("cannot read trace {name}"))?;
     let trace = Trace::parse(&text, &name)?;
     let outages = args
@@ -68,7 +75,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let events = sim::run(
         &mut player,
         &link,
-        &mut DefaultLoader::default(),
+        &mut DefaultLoader::with_client(args.http.options().client()?.inner),
         SimLimits::default(),
     )
     .await;
@@ -78,13 +85,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let summary = summarize(&events, &cfg.source);
     if !args.quiet {
-        print!("{}", human(&summary));
-        println!(
-            "  simulated  {:.1} s of session in {:.3} ms ({:.0} x real time)",
+        let speed = format!(
+            "  simulated  {:.1} s of session in {:.3} ms ({:.0} x real time)\n",
             summary.session_ms / 1000.0,
             took.as_secs_f64() * 1000.0,
             summary.session_ms / 1000.0 / took.as_secs_f64().max(1e-9)
         );
+        print_human(&(human(&summary) + &speed), taken);
     }
     if let Some(p) = &args.json {
         write_output(p, anchor, &summary, &events)?;

@@ -2,14 +2,13 @@
 //! with real decoding (GStreamer) and MPlayer's cache semantics, and reports stalls,
 //! cache level, frames rendered/dropped, disconnects and reconnects.
 
-use super::output::{Progress, write_json};
+use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use super::player_report::EventLog;
 use probes::stream::{self, StreamOptions};
 use probes::values::Secs;
 use record::clock::{Clock, MonotonicClock};
 use record::{Event, EventKind, ProbeOutput, StreamSummary, probe_source};
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,12 +24,12 @@ pub struct Args {
     /// Stop after this many seconds (default: until the stream ends or Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<Secs>,
-    /// Write the summary and every event as JSON to this file.
+    /// Write the summary and every event as JSON to this file (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Append every event to this JSONL file as it happens.
+    pub json: Option<Output>,
+    /// Append every event to this JSONL file as it happens (`-`: standard output).
     #[arg(long, value_name = "FILE")]
-    pub events: Option<PathBuf>,
+    pub events: Option<Output>,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -42,7 +41,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = args.options.config(&args.url, source.clone());
     let start_timeout = args.options.start_timeout();
     let duration = args.duration.map(Secs::duration);
-    let mut log = args.events.as_deref().map(EventLog::create).transpose()?;
+    let taken = stdout_taken(&[
+        ("--json", args.json.as_ref()),
+        ("--events", args.events.as_ref()),
+    ])?;
+    let mut log = args.events.as_ref().map(EventLog::create).transpose()?;
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
     tokio::spawn(async move {
@@ -89,7 +92,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("warning: the event log could not be written completely: {err}");
     }
     let summary = stream::summarize(&events, &source);
-    print!("{}", human(&summary));
+    print_human(&human(&summary), taken);
     if let Some(p) = &args.json {
         write_json(p, &ProbeOutput::new("stream", anchor, &summary, events))?;
     }

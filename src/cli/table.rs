@@ -1,6 +1,7 @@
 //! `qoeprobe table DIR [--format md|csv|latex|html|json] [-o FILE]`: the
 //! migratability table (the study's Table 2) of a campaign's results folder.
 
+use super::output::{Output, write_bytes};
 use analysis::{Format, LoadOptions, Table};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,9 +41,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
     pub format: TableFormatArg,
-    /// Write to this file instead of standard output.
+    /// Write to this file instead of standard output (`-`: standard output).
     #[arg(short, long)]
-    pub output: Option<PathBuf>,
+    pub output: Option<Output>,
 }
 
 /// Prints a loaded campaign's warnings on stderr (at most 20, then a count).
@@ -61,13 +62,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     print_warnings(&analysis::warnings(&campaign));
     let table = Table::from_campaign(&campaign);
     let text = Format::from(args.format).render(&table);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, &text)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            eprintln!("table written to {}", path.display());
-        }
-        None => print!("{text}"),
+    let out = args.output.unwrap_or(Output::Stdout);
+    write_bytes(&out, text.as_bytes())?;
+    if !out.is_stdout() {
+        eprintln!("table written to {out}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,45 @@ const COOLDOWN: RGBColor = RGBColor(150, 190, 230);
 const LINE: RGBColor = RGBColor(31, 119, 180);
 const STALL: RGBColor = RGBColor(214, 39, 40);
 
+/// The largest magnitude an axis shows (seconds, ms, kbit/s...: 1e12 s is 30,000
+/// years). plotters' tick computation never ends on an infinite or astronomically
+/// wide range (a `downtime_ms` of 1e155 in a summary made `report` spin forever: its
+/// variance overflows to infinity), and it maps a value far outside the axis to a
+/// pixel with an overflowing `i32` addition; so every axis is bounded and every value
+/// drawn is first brought onto its axis ([`Axis::clip`]): beyond it, at its edge.
+const AXIS_LIMIT: f64 = 1e12;
+
+/// A finite, non-empty axis range within [`AXIS_LIMIT`].
+#[derive(Debug, Clone, Copy)]
+struct Axis {
+    lo: f64,
+    hi: f64,
+}
+
+impl Axis {
+    fn new(lo: f64, hi: f64) -> Self {
+        let bound = |v: f64| {
+            if v.is_nan() {
+                0.0
+            } else {
+                v.clamp(-AXIS_LIMIT, AXIS_LIMIT)
+            }
+        };
+        let (lo, hi) = (bound(lo), bound(hi));
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        Self { lo, hi }
+    }
+
+    /// `v` on the axis (NaN at its low end).
+    fn clip(self, v: f64) -> f64 {
+        if v.is_nan() {
+            self.lo
+        } else {
+            v.clamp(self.lo, self.hi)
+        }
+    }
+}
+
 fn plot_err(what: &str) -> impl Fn(String) -> AnalysisError + '_ {
     move |detail| AnalysisError::Plot {
         what: what.to_string(),
@@ -54,6 +93,8 @@ pub fn phase_bars(
             .fold(0.0f64, f64::max)
             .max(1e-3)
             * 1.1;
+        let y = Axis::new(0.0, ymax);
+        let ymax = y.hi;
         let n = groups.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 16))
@@ -80,12 +121,12 @@ pub fn phase_bars(
                 let (x1, xm) = (x0 + bw * 0.9, x0 + bw * 0.45);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(x0, 0.0), (x1, st.mean / 1000.0)],
+                        [(x0, 0.0), (x1, y.clip(st.mean / 1000.0))],
                         color.filled(),
                     )))
                     .map_err(|e| err(e.to_string()))?;
                 if st.ci95.is_some() {
-                    let (lo, hi) = (st.ci_low().max(0.0) / 1000.0, st.ci_high() / 1000.0);
+                    let (lo, hi) = (y.clip(st.ci_low() / 1000.0), y.clip(st.ci_high() / 1000.0));
                     let cap = bw * 0.2;
                     let whisker = vec![
                         PathElement::new(vec![(xm, lo), (xm, hi)], BLACK.stroke_width(1)),
@@ -144,6 +185,8 @@ pub fn timeline(
             })
             .chain(window.map(|w| w.end_ns as f64 / 1e9))
             .fold(1.0f64, f64::max);
+        let x = Axis::new(0.0, xmax);
+        let xmax = x.hi;
         let areas = root.split_evenly((panels.len().max(1), 1));
         for (panel, area) in panels.iter().zip(areas.iter()) {
             let (lo, hi) = panel
@@ -158,6 +201,9 @@ pub fn timeline(
             } else {
                 lo + 1.0
             };
+            let y = Axis::new(lo, hi);
+            let (lo, hi) = (y.lo, y.hi);
+            let at = |p: &(f64, f64)| (x.clip(p.0), y.clip(p.1));
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, ("sans-serif", 13))
                 .margin(6)
@@ -197,16 +243,15 @@ pub fn timeline(
                 }
                 chart
                     .draw_series(shades.into_iter().map(|(a, b, c)| {
-                        Rectangle::new([(a, lo), (b.max(a + xmax * 0.002), hi)], c.filled())
+                        let (a, b) = (x.clip(a), x.clip(b.max(a + xmax * 0.002)));
+                        Rectangle::new([(a, lo), (b, hi)], c.filled())
                     }))
                     .map_err(|e| err(e.to_string()))?;
             }
             chart
-                .draw_series(panel.bands.iter().map(|(a, b)| {
-                    Rectangle::new(
-                        [(*a, lo), (b.max(a + xmax * 0.002), hi)],
-                        STALL.mix(0.25).filled(),
-                    )
+                .draw_series(panel.bands.iter().map(|&(a, b)| {
+                    let (a, b) = (x.clip(a), x.clip(b.max(a + xmax * 0.002)));
+                    Rectangle::new([(a, lo), (b, hi)], STALL.mix(0.25).filled())
                 }))
                 .map_err(|e| err(e.to_string()))?;
             if panel.dots {
@@ -215,13 +260,13 @@ pub fn timeline(
                         panel
                             .points
                             .iter()
-                            .map(|p| Circle::new(*p, 2, LINE.filled())),
+                            .map(|p| Circle::new(at(p), 2, LINE.filled())),
                     )
                     .map_err(|e| err(e.to_string()))?;
             } else {
                 chart
                     .draw_series(LineSeries::new(
-                        panel.points.iter().copied(),
+                        panel.points.iter().map(at),
                         LINE.stroke_width(2),
                     ))
                     .map_err(|e| err(e.to_string()))?;

@@ -50,6 +50,7 @@ pub(super) fn player(
             src,
             EventKind::Request(RequestRecord {
                 request_type: RequestType::Media,
+                media_type: Some(MediaType::Video),
                 url: format!("http://10.77.0.2/dash/v0/{i}.m4s"),
                 range: None,
                 status: 200,
@@ -66,6 +67,7 @@ pub(super) fn player(
                 media_start_ms: Some((i - 1) as f64 * seconds * 1000.0),
                 media_duration_ms: Some(seconds * 1000.0),
                 buffer_ms: buf * 1000.0,
+                http_version: None,
             }),
         );
     }
@@ -74,7 +76,10 @@ pub(super) fn player(
         g.ev(
             gap.1,
             src,
-            EventKind::StallStart(StallStart { media_ms: 12000.0 }),
+            EventKind::StallStart(StallStart {
+                media_ms: 12000.0,
+                cause: MediaType::Video,
+            }),
         );
         g.ev(
             gap.1 + (stall_ms * 1e6) as u64,
@@ -122,6 +127,13 @@ pub(super) fn player(
         request_lateness_p50_ms: 0.2,
         request_lateness_p99_ms: 1.0,
         request_lateness_max_ms: 2.0,
+        audio: false,
+        audio_segments: 0,
+        audio_avg_bitrate_kbps: 0.0,
+        video_stalls: stall as u64,
+        audio_stalls: 0,
+        connections: 0,
+        http_version: None,
     }
 }
 

@@ -74,7 +74,7 @@ pub struct DownloadStallEnd {
 pub struct DownloadError {
     /// Attempt number.
     pub attempt: u32,
-    /// `connect`, `reset`, `timeout`, `status`, `bad_range`, `invalid`.
+    /// `connect`, `reset`, `timeout`, `status`, `bad_range`, `changed`, `invalid`.
     pub error: String,
     /// HTTP status, when the error is one.
     pub status: Option<u16>,

@@ -51,9 +51,9 @@ pub use migration::{
 pub use output::ProbeOutput;
 pub use phases::MigrationSummary;
 pub use player::{
-    EndReason, Ended, GaveUp, ManifestLoaded, ManifestRefresh, PlayerSummary, Reconnect,
-    RepresentationInfo, RequestError, RequestRecord, RequestType, Retry, SessionStart, StallEnd,
-    StallStart, Startup, Switch,
+    Connection, EndReason, Ended, GaveUp, ManifestLoaded, ManifestRefresh, MediaType,
+    PlayerSummary, Reconnect, RepresentationInfo, RequestError, RequestRecord, RequestType, Retry,
+    SessionStart, StallEnd, StallStart, Startup, Switch,
 };
 pub use probe::{FailedProbe, MeasuredProbe, ProbeKind, ProbeResult, ProbeSummary, UnknownProbe};
 pub use profile::{AppKind, Profile};
@@ -125,6 +125,8 @@ pub enum EventKind {
     Retry(Retry),
     /// A request succeeded after transport errors: the service is reachable again.
     Reconnect(Reconnect),
+    /// The HTTP client opened a new connection.
+    Connection(Connection),
     /// Playback started.
     Startup(Startup),
     /// The buffer ran empty during playback (a rebuffering event).

@@ -19,6 +19,16 @@ pub enum RequestType {
     Media,
 }
 
+/// Which buffer a request or a stall concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaType {
+    /// The video track (the ABR ladder).
+    Video,
+    /// The audio track (DASH audio adaptation set, HLS audio rendition).
+    Audio,
+}
+
 /// `session_start`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SessionStart {
@@ -60,6 +70,10 @@ pub struct ManifestLoaded {
     pub periods: usize,
     /// Video representations of the first period, lowest bandwidth first.
     pub representations: Vec<RepresentationInfo>,
+    /// Audio representations of the first period that play in their own buffer
+    /// (empty when the audio is muxed into the video or absent).
+    #[serde(default)]
+    pub audio_representations: Vec<RepresentationInfo>,
     /// Presentation duration for VoD, if known.
     pub duration_ms: Option<f64>,
 }
@@ -80,6 +94,9 @@ pub struct RequestRecord {
     /// What was fetched.
     #[serde(rename = "type")]
     pub request_type: RequestType,
+    /// Track the request is for (`null` for the manifest).
+    #[serde(default)]
+    pub media_type: Option<MediaType>,
     /// URL requested.
     pub url: String,
     /// Byte range requested (`first-last`, inclusive), if any.
@@ -110,8 +127,21 @@ pub struct RequestRecord {
     pub media_start_ms: Option<f64>,
     /// Media segments: duration in ms.
     pub media_duration_ms: Option<f64>,
-    /// Buffer level in ms right after this request completed.
+    /// Level in ms of the request's track buffer (the video buffer for the manifest)
+    /// right after this request completed.
     pub buffer_ms: f64,
+    /// HTTP version of the response (`HTTP/1.1`, `HTTP/2`), when the adapter knows
+    /// it (`null` in the simulator).
+    #[serde(default)]
+    pub http_version: Option<String>,
+}
+
+/// `connection`: the HTTP client opened a new connection (TCP, plus TLS for HTTPS).
+/// Under HTTP/2 one connection carries many requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Connection {
+    /// Connections opened so far in this session, this one included.
+    pub total: u64,
 }
 
 /// `request_error`: one failed attempt.
@@ -120,6 +150,9 @@ pub struct RequestError {
     /// What was being fetched.
     #[serde(rename = "type")]
     pub request_type: RequestType,
+    /// Track (`null` for the manifest).
+    #[serde(default)]
+    pub media_type: Option<MediaType>,
     /// URL requested.
     pub url: String,
     /// Attempt number (1 = first try).
@@ -140,6 +173,9 @@ pub struct Retry {
     /// What will be fetched again.
     #[serde(rename = "type")]
     pub request_type: RequestType,
+    /// Track (`null` for the manifest).
+    #[serde(default)]
+    pub media_type: Option<MediaType>,
     /// URL.
     pub url: String,
     /// The attempt about to be made.
@@ -157,6 +193,10 @@ pub struct Reconnect {
     pub outage_ms: f64,
     /// Failed attempts in between.
     pub failed_attempts: u32,
+    /// Whether the client opened a new connection since the first failure (`false`
+    /// when, e.g., an HTTP/2 connection survived and only its streams failed).
+    #[serde(default)]
+    pub new_connection: bool,
 }
 
 /// `startup`.
@@ -173,6 +213,13 @@ pub struct Startup {
 pub struct StallStart {
     /// Media position (ms of content played) where playback stopped.
     pub media_ms: f64,
+    /// The buffer that ran dry (playback needs every track).
+    #[serde(default = "video")]
+    pub cause: MediaType,
+}
+
+fn video() -> MediaType {
+    MediaType::Video
 }
 
 /// `stall_end`.
@@ -189,6 +236,9 @@ pub struct StallEnd {
 /// `switch` (Annex D RepresentationSwitch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Switch {
+    /// Track that switched.
+    #[serde(default = "video")]
+    pub media_type: MediaType,
     /// Previous quality index.
     pub from: usize,
     /// New quality index.
@@ -207,6 +257,9 @@ pub struct GaveUp {
     /// What could not be fetched.
     #[serde(rename = "type")]
     pub request_type: RequestType,
+    /// Track (`null` for the manifest).
+    #[serde(default)]
+    pub media_type: Option<MediaType>,
     /// URL.
     pub url: String,
     /// Attempts made.
@@ -261,14 +314,33 @@ pub struct PlayerSummary {
     pub stall_longest_ms: f64,
     /// stall_total / (play_time + stall_total).
     pub rebuffer_ratio: f64,
-    /// Time-average bitrate of the media downloaded, kbit/s (weighted by duration).
+    /// Time-average bitrate of the video downloaded, kbit/s (weighted by duration;
+    /// announced bitrates, or a segment's size over its duration when none is
+    /// announced).
     pub avg_bitrate_kbps: f64,
-    /// Sum of |bitrate change| between consecutive segments, kbit/s.
+    /// Sum of |bitrate change| between consecutive video segments, kbit/s.
     pub bitrate_change_sum_kbps: f64,
-    /// Quality switches.
+    /// Video quality switches.
     pub switch_count: u64,
-    /// Media segments downloaded.
+    /// Video media segments downloaded.
     pub segments: u64,
+    /// Whether audio played from its own segments and buffer (DASH audio set, HLS
+    /// audio rendition); `false` when it is muxed into the video or absent.
+    #[serde(default)]
+    pub audio: bool,
+    /// Audio media segments downloaded.
+    #[serde(default)]
+    pub audio_segments: u64,
+    /// Time-average bitrate of the audio downloaded, kbit/s (as for video; HLS
+    /// renditions announce none, so their segments' own bitrate).
+    #[serde(default)]
+    pub audio_avg_bitrate_kbps: f64,
+    /// Stalls that started because the video buffer ran dry.
+    #[serde(default)]
+    pub video_stalls: u64,
+    /// Stalls that started because the audio buffer ran dry.
+    #[serde(default)]
+    pub audio_stalls: u64,
     /// Content played, ms.
     pub play_time_ms: f64,
     /// Session start to end, ms.
@@ -279,8 +351,14 @@ pub struct PlayerSummary {
     pub request_errors: u64,
     /// Retries scheduled.
     pub retries: u64,
-    /// Recoveries after transport errors.
+    /// Recoveries after transport errors (`reconnect` events).
     pub reconnects: u64,
+    /// Connections the HTTP client opened (`connection` events; 0 in the simulator).
+    #[serde(default)]
+    pub connections: u64,
+    /// HTTP version of the last response (`HTTP/1.1`, `HTTP/2`), if known.
+    #[serde(default)]
+    pub http_version: Option<String>,
     /// Whether the player gave up on a request.
     pub gave_up: bool,
     /// Why the session ended (`null` if it has not).

@@ -113,6 +113,7 @@ pub struct DownloadProbe {
     pub(super) hasher: Sha256,
     pub(super) discarded: bool,
     pub(super) etag: Option<String>,
+    pub(super) last_modified: Option<String>,
     pub(super) total_size: Option<u64>,
     pub(super) published: Option<String>,
     pub(super) last_byte: Duration,
@@ -135,6 +136,7 @@ impl DownloadProbe {
             hasher: Sha256::new(),
             discarded: false,
             etag: None,
+            last_modified: None,
             total_size: None,
             published: None,
             last_byte: now,
@@ -190,7 +192,10 @@ impl DownloadProbe {
             self.discarded = true;
         }
         let range_start = (self.bytes > 0).then_some(self.bytes);
-        let if_range = range_start.and(self.etag.clone());
+        // If-Range takes a strong ETag, else the Last-Modified date (RFC 9110 13.1.5:
+        // never a weak ETag).
+        let strong = self.etag.clone().filter(|t| !t.starts_with("W/"));
+        let if_range = range_start.and(strong.or_else(|| self.last_modified.clone()));
         self.push(
             now,
             EventKind::DownloadAttempt(DownloadAttempt {

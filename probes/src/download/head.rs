@@ -12,6 +12,8 @@ pub struct ResponseHead {
     pub content_range: Option<(u64, Option<u64>)>,
     /// `ETag`.
     pub etag: Option<String>,
+    /// `Last-Modified`, as sent.
+    pub last_modified: Option<String>,
     /// SHA-256 published by the server (`X-Content-SHA256`, hex), if any.
     pub published_sha256: Option<String>,
 }

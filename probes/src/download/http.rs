@@ -1,11 +1,10 @@
 //! The tokio + reqwest adapter: drives a [`DownloadProbe`] with the real clock. Thin
-//! on purpose: every decision (resume, retry, stall, timeout) is the core's.
-//!
-//! HTTPS is not supported yet: reqwest is built without a TLS backend (the TLS crates
-//! it offers need cmake/nasm or a long native build on the lab guest's toolchain).
+//! on purpose: every decision (resume, retry, stall, timeout) is the core's. HTTP and
+//! HTTPS (HTTP/1.1 or HTTP/2), with the client options of [`crate::client`].
 
 use super::core::{Action, DownloadConfig, DownloadProbe, Failure};
 use super::head::{ResponseHead, SHA256_HEADER, parse_content_range};
+use crate::client::{ClientError, HttpOptions};
 use crate::clock::{Clock, MonotonicClock};
 use crate::record::Event;
 use std::future::Future;
@@ -22,10 +21,8 @@ pub enum DownloadSetupError {
         /// The parser's error.
         source: url::ParseError,
     },
-    /// Not `http://`.
-    #[error(
-        "unsupported URL scheme `{scheme}` in {url}: only http:// is supported (https is not supported yet)"
-    )]
+    /// Not `http://` or `https://`.
+    #[error("unsupported URL scheme `{scheme}` in {url}: give an http:// or https:// URL")]
     Scheme {
         /// The scheme.
         scheme: String,
@@ -33,8 +30,8 @@ pub enum DownloadSetupError {
         url: String,
     },
     /// The HTTP client could not be built.
-    #[error("cannot build the HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
+    #[error(transparent)]
+    Client(#[from] ClientError),
 }
 
 type HeadFuture = Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send>>;
@@ -53,9 +50,21 @@ enum Wake {
 }
 
 /// Downloads `cfg.url` until it completes or fails, or `stop` completes; calls
-/// `on_event` for every event as it happens and returns them all.
+/// `on_event` for every event as it happens and returns them all. Default client
+/// options ([`run_with`] takes them).
 pub async fn run(
     cfg: DownloadConfig,
+    clock: &MonotonicClock,
+    on_event: impl FnMut(&Event),
+    stop: impl Future<Output = ()>,
+) -> Result<Vec<Event>, DownloadSetupError> {
+    run_with(cfg, &HttpOptions::default(), clock, on_event, stop).await
+}
+
+/// [`run`] with client options (TLS trust, headers, user agent, cookies).
+pub async fn run_with(
+    cfg: DownloadConfig,
+    http: &HttpOptions,
     clock: &MonotonicClock,
     mut on_event: impl FnMut(&Event),
     stop: impl Future<Output = ()>,
@@ -64,15 +73,15 @@ pub async fn run(
         url: cfg.url.clone(),
         source,
     })?;
-    if url.scheme() != "http" {
+    if !matches!(url.scheme(), "http" | "https") {
         return Err(DownloadSetupError::Scheme {
             scheme: url.scheme().into(),
             url: cfg.url,
         });
     }
-    let client = reqwest::Client::builder()
-        .connect_timeout(cfg.timeout)
-        .build()?;
+    let mut http = http.clone();
+    http.connect_timeout.get_or_insert(cfg.timeout);
+    let client = http.client()?.inner;
     let mut probe = DownloadProbe::new(cfg, clock.now());
     let mut events = Vec::new();
     let mut inflight = InFlight::Idle;
@@ -157,6 +166,7 @@ fn head_of(resp: &reqwest::Response) -> ResponseHead {
             .as_deref()
             .and_then(parse_content_range),
         etag: text("etag"),
+        last_modified: text("last-modified"),
         published_sha256: text(SHA256_HEADER),
     }
 }

@@ -14,7 +14,7 @@ pub mod summary;
 
 pub use core::{Action, DownloadConfig, DownloadProbe, Failure};
 pub use head::ResponseHead;
-pub use http::{DownloadSetupError, run};
+pub use http::{DownloadSetupError, run, run_with};
 pub use options::{DownloadOptions, Sha256Hex};
 pub use summary::summarize;
 

@@ -100,6 +100,12 @@ pub struct DownloadOptions {
     #[serde(default = "default_finish")]
     #[cfg_attr(feature = "clap", arg(skip = default_finish()))]
     pub finish_within_s: Secs,
+    /// The service speaks HTTPS (`service_args = ["--tls"]`; scenario files only, the
+    /// command line takes a URL): connect with `https://`, HTTP/2 by ALPN, accepting
+    /// its self-signed certificate.
+    #[serde(default)]
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub tls: bool,
 }
 
 fn default_name() -> String {
@@ -140,6 +146,7 @@ impl Default for DownloadOptions {
             stall_threshold_s: default_stall(),
             timeout_s: default_timeout(),
             finish_within_s: default_finish(),
+            tls: false,
         }
     }
 }

@@ -42,6 +42,23 @@ impl DownloadProbe {
             let detail = format!("asked for byte {}, got a range from {offset}", self.bytes);
             return self.fail_attempt(now, "bad_range", Some(status), detail, true);
         }
+        if offset != 0
+            && let Some(why) = self.changed(&head)
+        {
+            // The held bytes are of another version of the file: never append the new
+            // one to them. Start over with a plain GET on the next attempt.
+            self.bytes = 0;
+            self.hasher = Sha256::new();
+            self.discarded = true;
+            self.etag = None;
+            self.last_modified = None;
+            self.total_size = None;
+            self.published = None;
+            let detail = format!(
+                "the file changed since the first response ({why}): its bytes are discarded and the download starts over"
+            );
+            return self.fail_attempt(now, "changed", Some(status), detail, true);
+        }
         let restarted = offset == 0 && (self.bytes > 0 || self.discarded);
         if offset == 0 && self.bytes > 0 {
             self.bytes = 0;
@@ -50,6 +67,9 @@ impl DownloadProbe {
         self.discarded = false;
         if head.etag.is_some() {
             self.etag = head.etag.clone();
+        }
+        if head.last_modified.is_some() {
+            self.last_modified = head.last_modified.clone();
         }
         let total = head
             .content_range
@@ -73,6 +93,43 @@ impl DownloadProbe {
             }),
         );
         self.phase = Phase::Receiving;
+    }
+
+    /// Why a resumed (206) response is not of the version whose bytes are held, if it
+    /// is not: a different or missing ETag or Last-Modified, total size or published
+    /// checksum than the first response's.
+    fn changed(&self, head: &ResponseHead) -> Option<String> {
+        let differs = |was: &Option<String>, now: &Option<String>| match (was, now) {
+            (Some(a), Some(b)) => a != b,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if differs(&self.etag, &head.etag) {
+            return Some(format!(
+                "ETag {} then {}",
+                self.etag.as_deref().unwrap_or("-"),
+                head.etag.as_deref().unwrap_or("none")
+            ));
+        }
+        if differs(&self.last_modified, &head.last_modified) {
+            return Some(format!(
+                "Last-Modified {} then {}",
+                self.last_modified.as_deref().unwrap_or("-"),
+                head.last_modified.as_deref().unwrap_or("none")
+            ));
+        }
+        let total = head.content_range.and_then(|(_, t)| t);
+        if let (Some(a), Some(b)) = (self.total_size, total)
+            && a != b
+        {
+            return Some(format!("size {a} then {b} bytes"));
+        }
+        if let (Some(a), Some(b)) = (&self.published, &head.published_sha256)
+            && !a.eq_ignore_ascii_case(b)
+        {
+            return Some("its published SHA-256 changed".into());
+        }
+        None
     }
 
     /// A body chunk arrived.

@@ -16,6 +16,7 @@ fn head(status: u16, len: u64, range: Option<(u64, Option<u64>)>) -> ResponseHea
         content_length: Some(len),
         content_range: range,
         etag: Some("\"e\"".into()),
+        last_modified: None,
         published_sha256: None,
     }
 }
@@ -107,4 +108,80 @@ fn timeout_aborts_the_attempt() {
         p.poll_action(ms(1000)),
         Some(Action::Request { attempt: 2, .. })
     ));
+}
+
+#[test]
+fn a_resumed_response_of_another_version_restarts_instead_of_mixing() {
+    let mut cfg = DownloadConfig::new("http://x/f");
+    cfg.backoff_base = ms(10);
+    let mut p = DownloadProbe::new(cfg, ms(0));
+    p.poll_action(ms(0));
+    p.on_response(ms(1), head(200, 1000, None));
+    p.on_body(ms(2), &[b'a'; 400]);
+    p.on_error(ms(3), Failure::Reset, "reset");
+    assert!(matches!(
+        p.poll_action(ms(20)),
+        Some(Action::Request {
+            range_start: Some(400),
+            ..
+        })
+    ));
+    // The server ignored If-Range and sent the rest of a changed file.
+    let mut changed = head(206, 600, Some((400, Some(1000))));
+    changed.etag = Some("\"f\"".into());
+    p.on_response(ms(21), changed);
+    p.on_body(ms(22), &[b'b'; 600]);
+    assert!(!p.is_done(), "the mismatched body is not taken");
+    assert_eq!(p.bytes(), 0, "the old version's bytes are discarded");
+    let a = p.poll_action(ms(100));
+    assert!(
+        matches!(
+            a,
+            Some(Action::Request {
+                range_start: None,
+                if_range: None,
+                ..
+            })
+        ),
+        "{a:?}"
+    );
+    let mut whole = head(200, 1000, None);
+    whole.etag = Some("\"f\"".into());
+    p.on_response(ms(101), whole);
+    p.on_body(ms(102), &[b'b'; 1000]);
+    p.on_done(ms(102));
+    let events = drain(&mut p);
+    let s = summarize(&events);
+    assert_eq!(
+        (s.outcome, s.bytes, s.attempts),
+        (DownloadOutcome::Completed, 1000, 3)
+    );
+    assert!(s.restarted_from_zero);
+    use sha2::Digest;
+    let want: [u8; 32] = sha2::Sha256::digest([b'b'; 1000]).into();
+    assert_eq!(
+        s.sha256.as_deref(),
+        Some(super::head::hex(&want).as_str()),
+        "only the new version's bytes"
+    );
+    assert!(events.iter().any(|e| matches!(&e.kind,
+        crate::record::EventKind::DownloadError(d) if d.error == "changed")));
+}
+
+#[test]
+fn without_a_strong_etag_if_range_carries_the_last_modified_date() {
+    let mut p = DownloadProbe::new(DownloadConfig::new("http://x/f"), ms(0));
+    p.poll_action(ms(0));
+    let mut h = head(200, 1000, None);
+    h.etag = Some("W/\"weak\"".into());
+    h.last_modified = Some("Mon, 01 Jan 2024 00:00:00 GMT".into());
+    p.on_response(ms(1), h);
+    p.on_body(ms(2), &[0u8; 10]);
+    p.on_error(ms(3), Failure::Reset, "reset");
+    match p.poll_action(ms(10_000)) {
+        Some(Action::Request { if_range, .. }) => {
+            assert_eq!(if_range.as_deref(), Some("Mon, 01 Jan 2024 00:00:00 GMT"))
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,10 +1,12 @@
 //! The real I/O adapter: drives a [`Player`] with reqwest on tokio and the monotonic
 //! clock. Each request runs in its own task and reports its head, each body chunk as
 //! it arrives, and its end, stamped with the clock at that moment; the session task
-//! feeds them to the core in order and sleeps until the core's next timer. Media
-//! bodies are counted, not kept.
+//! feeds them to the core in order, tells it when the client opens a connection, and
+//! sleeps until the core's next timer. Media bodies are counted, not kept; manifests,
+//! playlists and indexes are kept whole up to [`MAX_TEXT_BODY_BYTES`].
 
-use super::session::{Action, FailureKind, Player, Request};
+use super::session::{Action, FailureKind, Player, Request, ResponseHead};
+use crate::client::{HttpClient, version_name};
 use crate::clock::{Clock, MonotonicClock};
 use crate::record::{EndReason, Event, RequestType};
 use std::collections::HashMap;
@@ -12,14 +14,17 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+/// Largest manifest, playlist or index body the player keeps (a 10-hour
+/// SegmentTimeline MPD is a few MB): a longer body fails as `invalid`.
+pub const MAX_TEXT_BODY_BYTES: u64 = 64 << 20;
+
 /// What a request task reports.
 #[derive(Debug)]
 enum NetInput {
     Head {
         id: u64,
         at: Duration,
-        status: u16,
-        length: Option<u64>,
+        head: ResponseHead,
     },
     Data {
         id: u64,
@@ -40,22 +45,26 @@ enum NetInput {
 }
 
 /// Runs `player` until it ends or `stop` turns true, sending each event to `sink`
-/// as soon as it is produced.
+/// as soon as it is produced. Every connection `client` opens meanwhile is reported
+/// to the player (give each session its own client to count its connections).
 pub async fn run_session(
     player: &mut Player,
     clock: &MonotonicClock,
-    client: &reqwest::Client,
+    client: &HttpClient,
     mut stop: watch::Receiver<bool>,
     mut sink: impl FnMut(Event),
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<NetInput>();
     let mut tasks: HashMap<u64, JoinHandle<()>> = HashMap::new();
+    let mut conns = client.connections.subscribe();
+    let mut seen = *conns.borrow_and_update();
     loop {
         while let Some(action) = player.poll_action(clock.now()) {
             match action {
                 Action::Send(req) => {
                     let id = req.id;
-                    let task = tokio::spawn(fetch(req, client.clone(), clock.clone(), tx.clone()));
+                    let task =
+                        tokio::spawn(fetch(req, client.inner.clone(), clock.clone(), tx.clone()));
                     tasks.insert(id, task);
                 }
                 Action::Abort(id) => {
@@ -84,6 +93,14 @@ pub async fn run_session(
                 }
             }
             _ = sleep_until(deadline) => player.handle_timeout(clock.now()),
+            Ok(()) = conns.changed() => {
+                let now = clock.now();
+                let total = *conns.borrow_and_update();
+                for _ in seen..total {
+                    player.on_connection(now);
+                }
+                seen = seen.max(total);
+            }
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
                     player.stop(clock.now(), EndReason::Interrupted);
@@ -108,12 +125,7 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 
 fn apply(player: &mut Player, msg: NetInput, tasks: &mut HashMap<u64, JoinHandle<()>>) {
     match msg {
-        NetInput::Head {
-            id,
-            at,
-            status,
-            length,
-        } => player.on_response(at, id, status, length),
+        NetInput::Head { id, at, head } => player.on_response_head(at, id, head),
         NetInput::Data { id, at, len, bytes } => match bytes {
             Some(b) => player.on_data(at, id, &b),
             None => player.on_bytes(at, id, len),
@@ -186,16 +198,34 @@ async fn fetch(
     let _ = tx.send(NetInput::Head {
         id,
         at: clock.now(),
-        status: resp.status().as_u16(),
-        length: resp.content_length(),
+        head: ResponseHead {
+            status: resp.status().as_u16(),
+            content_length: resp.content_length(),
+            http_version: Some(version_name(resp.version())),
+        },
     });
     if !resp.status().is_success() {
         return;
     }
+    let mut kept = 0u64;
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 let len = chunk.len() as u64;
+                if keep {
+                    kept += len;
+                    if kept > MAX_TEXT_BODY_BYTES {
+                        let _ = tx.send(NetInput::Failed {
+                            id,
+                            at: clock.now(),
+                            kind: FailureKind::Invalid,
+                            detail: format!(
+                                "body larger than {MAX_TEXT_BODY_BYTES} bytes: not a manifest, playlist or index"
+                            ),
+                        });
+                        return;
+                    }
+                }
                 let _ = tx.send(NetInput::Data {
                     id,
                     at: clock.now(),

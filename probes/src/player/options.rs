@@ -69,7 +69,8 @@ impl fmt::Display for AbrName {
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum RetryName {
-    /// dash.js: 3 attempts, then stop.
+    /// dash.js 5.2.1: the request plus 3 retries, then the server is blocklisted and
+    /// playback stays stalled.
     #[default]
     Dashjs,
     /// Backoff until the give-up time (`--give-up-after`, `give_up_after_s`).
@@ -95,8 +96,9 @@ pub struct PlayerOptions {
     #[serde(default)]
     #[cfg_attr(feature = "clap", arg(long, default_value = "dynamic"))]
     pub abr: AbrName,
-    /// Retry policy: dashjs (3 attempts, then stop) or persistent (backoff until
-    /// --give-up-after).
+    /// Retry policy: dashjs (dash.js 5.2.1: a request plus 3 retries, then the server
+    /// is blocklisted and playback stays stalled) or persistent (backoff until
+    /// --give-up-after, then the session ends).
     #[serde(default)]
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = RetryName::Dashjs))]
     pub retry: RetryName,
@@ -127,6 +129,12 @@ pub struct PlayerOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "clap", arg(long = "live-delay", value_name = "SECS"))]
     pub live_delay_s: Option<Secs>,
+    /// The service speaks HTTPS (`service_args = ["--tls"]`; scenario files only, the
+    /// command line takes a URL): connect with `https://`, HTTP/2 by ALPN, accepting
+    /// its self-signed certificate.
+    #[serde(default)]
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub tls: bool,
 }
 
 fn default_name() -> String {
@@ -154,6 +162,7 @@ impl Default for PlayerOptions {
             startup_threshold_s: None,
             resume_threshold_s: None,
             live_delay_s: None,
+            tls: false,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The player summary as a pure function of the session's events.
 
-use crate::record::{Event, EventKind, PlayerSummary, RequestType};
+use crate::record::{Event, EventKind, MediaType, PlayerSummary, RequestType};
 
 /// Computes the summary of one player session from its events (events of other
 /// sources are ignored).
@@ -11,6 +11,8 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
     let mut weighted_kbps = 0.0;
     let mut media_s = 0.0;
     let mut last_kbps: Option<f64> = None;
+    let mut audio_weighted_kbps = 0.0;
+    let mut audio_s = 0.0;
     let mut lateness: Vec<f64> = Vec::new();
     for e in events.iter().filter(|e| e.source == source) {
         match &e.kind {
@@ -23,19 +25,35 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
             EventKind::ManifestLoaded(x) => {
                 s.format = x.format.clone();
                 s.live = x.live;
+                s.audio |= !x.audio_representations.is_empty();
             }
             EventKind::Startup(x) => s.startup_delay_ms = Some(x.delay_ms),
-            EventKind::StallStart(_) => s.stall_count += 1,
+            EventKind::StallStart(x) => {
+                s.stall_count += 1;
+                match x.cause {
+                    MediaType::Video => s.video_stalls += 1,
+                    MediaType::Audio => s.audio_stalls += 1,
+                }
+            }
             EventKind::StallEnd(x) => {
                 s.stall_total_ms += x.duration_ms;
                 s.stall_longest_ms = s.stall_longest_ms.max(x.duration_ms);
             }
-            EventKind::Switch(_) => s.switch_count += 1,
+            EventKind::Switch(x) if x.media_type == MediaType::Video => s.switch_count += 1,
             EventKind::Request(r) => {
                 s.bytes += r.bytes;
-                if r.request_type == RequestType::Media {
+                if r.http_version.is_some() {
+                    s.http_version.clone_from(&r.http_version);
+                }
+                if r.request_type == RequestType::Media && r.media_type == Some(MediaType::Audio) {
+                    s.audio_segments += 1;
+                    let dur = r.media_duration_ms.unwrap_or(0.0) / 1000.0;
+                    audio_weighted_kbps += segment_kbps(r) * dur;
+                    audio_s += dur;
+                    lateness.push(r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6);
+                } else if r.request_type == RequestType::Media {
                     s.segments += 1;
-                    let kbps = r.bitrate_kbps.unwrap_or(0.0);
+                    let kbps = segment_kbps(r);
                     let dur = r.media_duration_ms.unwrap_or(0.0) / 1000.0;
                     weighted_kbps += kbps * dur;
                     media_s += dur;
@@ -52,6 +70,7 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
             EventKind::RequestError(_) => s.request_errors += 1,
             EventKind::Retry(_) => s.retries += 1,
             EventKind::Reconnect(_) => s.reconnects += 1,
+            EventKind::Connection(c) => s.connections = s.connections.max(c.total),
             EventKind::GaveUp(_) => s.gave_up = true,
             EventKind::Ended(x) => {
                 end_ns = Some(e.t_ns);
@@ -63,6 +82,9 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
     }
     if media_s > 0.0 {
         s.avg_bitrate_kbps = weighted_kbps / media_s;
+    }
+    if audio_s > 0.0 {
+        s.audio_avg_bitrate_kbps = audio_weighted_kbps / audio_s;
     }
     let denom = s.play_time_ms + s.stall_total_ms;
     if denom > 0.0 {
@@ -79,6 +101,23 @@ pub fn summarize(events: &[Event], source: &str) -> PlayerSummary {
         s.request_lateness_max_ms = lateness[lateness.len() - 1];
     }
     s
+}
+
+/// A media segment's bitrate: the announced one, or, when the manifest announces
+/// none (an HLS audio rendition, a bare media playlist), the segment's own size over
+/// its duration.
+fn segment_kbps(r: &crate::record::RequestRecord) -> f64 {
+    match r.bitrate_kbps {
+        Some(k) if k > 0.0 => k,
+        _ => {
+            let dur_s = r.media_duration_ms.unwrap_or(0.0) / 1000.0;
+            if dur_s > 0.0 {
+                r.bytes as f64 * 8.0 / dur_s / 1000.0
+            } else {
+                0.0
+            }
+        }
+    }
 }
 
 /// Nearest-rank percentile of sorted values (`q` in 0..=1).

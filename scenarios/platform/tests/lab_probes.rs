@@ -34,7 +34,7 @@ async fn probes_in(
         cfg.wall_anchor_unix_ns = clock.wall_anchor_unix_ns();
         let mut player = Player::new(cfg, abr::by_name("dynamic").expect("abr"), clock.now());
         let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let client = reqwest::Client::new();
+        let client = probes::client::default_client().expect("client");
         let mut gcfg = GameConfig::new(Protocol::Qgt, game.to_string());
         gcfg.duration = SESSION;
         gcfg.freeze_threshold = Some(Duration::from_millis(250));

@@ -8,10 +8,13 @@
 //! Supported:
 //! - `BaseURL` at MPD, Period, AdaptationSet and Representation level (the first one of
 //!   each level; alternatives are ignored), resolved against the manifest URL;
-//! - video only: an AdaptationSet or Representation is video by `@contentType`, else
-//!   `@mimeType`, else its codecs, else the presence of `@width`/`@height`; trick-mode
-//!   sets are skipped; when video sets use different codec families (e.g. AVC and HEVC),
-//!   only the family of the main (`Role` main, else first) set is kept;
+//! - video and audio: an AdaptationSet or Representation is video or audio by
+//!   `@contentType`, else `@mimeType`, else its codecs (audio: only audio codecs),
+//!   else (video) the presence of `@width`/`@height`; text and other sets are ignored;
+//!   trick-mode sets are skipped; when video sets use different codec families (e.g.
+//!   AVC and HEVC), only the family of the main (`Role` main, else first) set is kept;
+//!   of the audio sets only the main one (`Role` main, else first) is played, as a
+//!   player picks one audio track;
 //! - `SegmentTemplate` with `$Number$` and a fixed `@duration` ([`SegmentIndex::Template`]),
 //!   or with a `SegmentTimeline` (`S@t`, `@d`, `@r` including `-1`, `@n`) and `$Time$`
 //!   and/or `$Number$` ([`SegmentIndex::List`]); `$RepresentationID$`, `$Bandwidth$`,
@@ -40,8 +43,8 @@ use dash_mpd_core as mpd;
 use url::Url;
 
 use super::{
-    ByteRange, Manifest, ManifestError, ManifestFormat, NumberTemplate, Period, Representation,
-    Resource, Segment, SegmentIndex,
+    ByteRange, Manifest, ManifestError, ManifestFormat, MediaKind, NumberTemplate, Period,
+    Representation, Resource, Segment, SegmentIndex,
 };
 
 /// Most segments one representation may list: beyond this a manifest is refused
@@ -394,16 +397,44 @@ fn codec_family(codecs: &str) -> Option<String> {
     (!family.is_empty()).then_some(family)
 }
 
-fn rep_is_video(set: &mpd::AdaptationSet, rep: &mpd::Representation) -> bool {
-    if let Some(kind) = declared_kind(&rep.contentType, &rep.mimeType)
+/// Codec prefixes (RFC 6381 sample entries) that carry audio.
+const AUDIO_CODECS: &[&str] = &[
+    "mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "alac", "dtsc", "dtse", "dtsh", "dtsl", "mha1",
+    "mhm1", "vorbis",
+];
+
+fn codecs_have_audio_only(codecs: &str) -> bool {
+    let list: Vec<String> = codecs
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    !list.is_empty()
+        && list
+            .iter()
+            .all(|c| AUDIO_CODECS.iter().any(|p| c.starts_with(p)))
+}
+
+/// Whether a representation is of `kind`: by `@contentType`, else `@mimeType`, else
+/// its codecs, else (video) the presence of `@width`/`@height`.
+fn rep_is(kind: MediaKind, set: &mpd::AdaptationSet, rep: &mpd::Representation) -> bool {
+    let want = match kind {
+        MediaKind::Video => "video",
+        MediaKind::Audio => "audio",
+    };
+    if let Some(declared) = declared_kind(&rep.contentType, &rep.mimeType)
         .or_else(|| declared_kind(&set.contentType, &set.mimeType))
     {
-        return kind.eq_ignore_ascii_case("video");
+        return declared.eq_ignore_ascii_case(want);
     }
     if let Some(codecs) = rep.codecs.as_deref().or(set.codecs.as_deref()) {
-        return codecs_have_video(codecs);
+        return match kind {
+            MediaKind::Video => codecs_have_video(codecs),
+            MediaKind::Audio => codecs_have_audio_only(codecs),
+        };
     }
-    rep.width.or(set.width).is_some() || rep.height.or(set.height).is_some()
+    kind == MediaKind::Video
+        && (rep.width.or(set.width).is_some() || rep.height.or(set.height).is_some())
 }
 
 fn set_codec_family(set: &mpd::AdaptationSet) -> Option<String> {
@@ -413,8 +444,10 @@ fn set_codec_family(set: &mpd::AdaptationSet) -> Option<String> {
         .and_then(codec_family)
 }
 
-/// The video adaptation sets of a period that form its ladder (see the module docs).
-fn video_sets(period: &mpd::Period) -> Vec<&mpd::AdaptationSet> {
+/// The adaptation sets of `kind` a player plays in a period: for video every set of
+/// the main set's codec family (see the module docs); for audio the main set only
+/// (`Role` main, else the first), as a player picks one audio track.
+fn sets_of(period: &mpd::Period, kind: MediaKind) -> Vec<&mpd::AdaptationSet> {
     let candidates: Vec<&mpd::AdaptationSet> = period
         .adaptations
         .iter()
@@ -423,7 +456,7 @@ fn video_sets(period: &mpd::Period) -> Vec<&mpd::AdaptationSet> {
                 .iter()
                 .any(|p| p.schemeIdUri.trim() == TRICKMODE)
         })
-        .filter(|s| s.representations.iter().any(|r| rep_is_video(s, r)))
+        .filter(|s| s.representations.iter().any(|r| rep_is(kind, s, r)))
         .collect();
     let main = candidates
         .iter()
@@ -433,6 +466,9 @@ fn video_sets(period: &mpd::Period) -> Vec<&mpd::AdaptationSet> {
     let Some(main) = main else {
         return Vec::new();
     };
+    if kind == MediaKind::Audio {
+        return vec![main];
+    }
     let family = set_codec_family(main);
     candidates
         .into_iter()
@@ -481,13 +517,15 @@ impl Builder<'_> {
         let base = self.base(self.url, &doc.base_url)?;
         let mut periods = Vec::new();
         for (i, (p, timing)) in doc.periods.iter().zip(&timings).enumerate() {
-            let video = self.period_video(p, timing, &base, i)?;
+            let video = self.period_reps(p, timing, &base, i, MediaKind::Video)?;
             if !video.is_empty() {
+                let audio = self.period_reps(p, timing, &base, i, MediaKind::Audio)?;
                 periods.push(Period {
                     id: p.id.clone(),
                     start_s: timing.start_s,
                     duration_s: timing.duration_s,
                     video,
+                    audio,
                 });
             }
         }
@@ -566,14 +604,15 @@ impl Builder<'_> {
         Ok(timings)
     }
 
-    fn period_video(
+    fn period_reps(
         &self,
         p: &mpd::Period,
         timing: &PeriodTiming,
         mpd_base: &Url,
         index: usize,
+        kind: MediaKind,
     ) -> Result<Vec<Representation>, ManifestError> {
-        let sets = video_sets(p);
+        let sets = sets_of(p, kind);
         if sets.is_empty() {
             return Ok(Vec::new());
         }
@@ -582,7 +621,7 @@ impl Builder<'_> {
         for (si, set) in sets.into_iter().enumerate() {
             let abase = self.base(&pbase, &set.BaseURL)?;
             for (ri, rep) in set.representations.iter().enumerate() {
-                if !rep_is_video(set, rep) {
+                if !rep_is(kind, set, rep) {
                     continue;
                 }
                 let levels = [
@@ -1057,7 +1096,15 @@ mod tests {
         assert_eq!(p.start_s, 0.0);
         assert_eq!(p.duration_s, Some(60.5));
         let ids: Vec<&str> = p.video.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["v360", "v720", "v1080"], "video only, by bandwidth");
+        assert_eq!(ids, ["v360", "v720", "v1080"], "video by bandwidth");
+        let audio: Vec<&str> = p.audio.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(audio, ["a128"], "the audio set, not the text set");
+        let a = template(&p.audio[0]);
+        assert_eq!(a.duration_s, 4.0);
+        assert_eq!(
+            a.segment(2).unwrap().resource.url.as_str(),
+            "http://cdn.example/content/audio/2.m4s"
+        );
         let low = &p.video[0];
         assert_eq!((low.width, low.height), (Some(640), Some(360)));
         assert_eq!(low.codecs.as_deref(), Some("avc1.4d401e"));

@@ -5,12 +5,14 @@
 //! [`parse_media`]. A media playlist given directly becomes a one-representation
 //! manifest.
 //!
-//! Supported: variant streams (I-frame and audio-only variants skipped), `EXTINF`
-//! durations, media sequence numbers, `EXT-X-ENDLIST` / `EXT-X-PLAYLIST-TYPE:VOD`,
-//! `EXT-X-BYTERANGE` with and without offset, `EXT-X-MAP` (the first one applies to the
-//! whole playlist). Not supported: alternative renditions (`EXT-X-MEDIA`, audio is
-//! ignored), encryption keys, discontinuities beyond keeping times continuous, low
-//! latency parts.
+//! Supported: variant streams (I-frame and audio-only variants skipped), the audio
+//! rendition (`EXT-X-MEDIA:TYPE=AUDIO` with a `URI`) of the first variant's `AUDIO`
+//! group (`DEFAULT=YES`, else `AUTOSELECT=YES`, else the first), played from its own
+//! media playlist into its own buffer, `EXTINF` durations, media sequence numbers,
+//! `EXT-X-ENDLIST` / `EXT-X-PLAYLIST-TYPE:VOD`, `EXT-X-BYTERANGE` with and without
+//! offset, `EXT-X-MAP` (the first one applies to the whole playlist). Not supported:
+//! other rendition types (subtitles, alternative video angles), encryption keys,
+//! discontinuities beyond keeping times continuous, low latency parts.
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -159,6 +161,7 @@ fn parse_master(bytes: &[u8], url: &Url) -> Result<Manifest, ManifestError> {
         });
     }
     video.sort_by_key(|r| r.bandwidth_bps);
+    let audio = audio_rendition(&master, url)?.into_iter().collect();
     Ok(Manifest {
         format: ManifestFormat::Hls,
         url: url.clone(),
@@ -172,8 +175,52 @@ fn parse_master(bytes: &[u8], url: &Url) -> Result<Manifest, ManifestError> {
             start_s: 0.0,
             duration_s: None,
             video,
+            audio,
         }],
     })
+}
+
+/// The audio rendition a player picks: in the `AUDIO` group of the first variant
+/// that names one, the `DEFAULT=YES` rendition, else the `AUTOSELECT=YES` one, else
+/// the first; `None` when the group has no rendition with its own playlist (the audio
+/// is then muxed into the variant streams).
+fn audio_rendition(
+    master: &m3u8_rs::MasterPlaylist,
+    url: &Url,
+) -> Result<Option<Representation>, ManifestError> {
+    let Some(group) = master
+        .variants
+        .iter()
+        .filter(|v| !v.is_i_frame)
+        .find_map(|v| v.audio.as_deref())
+    else {
+        return Ok(None);
+    };
+    let in_group: Vec<&m3u8_rs::AlternativeMedia> = master
+        .alternatives
+        .iter()
+        .filter(|a| {
+            a.media_type == m3u8_rs::AlternativeMediaType::Audio
+                && a.group_id == group
+                && a.uri.as_deref().is_some_and(|u| !u.trim().is_empty())
+        })
+        .collect();
+    let chosen = in_group
+        .iter()
+        .find(|a| a.default)
+        .or_else(|| in_group.iter().find(|a| a.autoselect))
+        .or(in_group.first());
+    let Some(a) = chosen else { return Ok(None) };
+    let uri = a.uri.clone().unwrap_or_default();
+    Ok(Some(Representation {
+        id: uri.clone(),
+        bandwidth_bps: 0,
+        width: None,
+        height: None,
+        codecs: None,
+        init: None,
+        segments: SegmentIndex::Playlist(join(url, &uri)?),
+    }))
 }
 
 fn secs(s: f64) -> Option<Duration> {
@@ -206,6 +253,7 @@ fn media_manifest(media: MediaPlaylist, url: &Url) -> Manifest {
                 init: media.init,
                 segments: SegmentIndex::List(media.segments),
             }],
+            audio: Vec::new(),
         }],
     }
 }
@@ -389,6 +437,12 @@ audio-only/index.m3u8
         assert_eq!(v[0].width, Some(640));
         assert_eq!(v[0].height, Some(360));
         assert_eq!(v[0].codecs.as_deref(), Some("avc1.4d401e,mp4a.40.2"));
+        let a = &m.periods[0].audio;
+        assert_eq!(a.len(), 1, "the default audio rendition");
+        assert_eq!(
+            a[0].segments,
+            SegmentIndex::Playlist(url("http://h/vod/audio/en.m3u8"))
+        );
         assert_eq!(
             v[0].segments,
             SegmentIndex::Playlist(url("http://h/vod/v360/index.m3u8"))

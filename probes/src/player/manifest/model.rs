@@ -46,6 +46,15 @@ pub struct Manifest {
     pub periods: Vec<Period>,
 }
 
+/// The two kinds of media the player fetches, each into its own buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaKind {
+    /// Video (the ladder the ABR chooses from).
+    Video,
+    /// Audio: a DASH audio adaptation set or an HLS `EXT-X-MEDIA` audio rendition.
+    Audio,
+}
+
 /// One period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Period {
@@ -57,9 +66,31 @@ pub struct Period {
     pub duration_s: Option<f64>,
     /// Video representations sorted by bandwidth, lowest first. Never empty.
     pub video: Vec<Representation>,
+    /// Representations of the audio the player plays alongside the video (one
+    /// adaptation set or rendition group), lowest bandwidth first; empty when the
+    /// audio, if any, is muxed into the video segments.
+    pub audio: Vec<Representation>,
 }
 
-/// One video representation (DASH Representation, HLS variant stream).
+impl Period {
+    /// The representations of one kind.
+    pub fn reps(&self, kind: MediaKind) -> &[Representation] {
+        match kind {
+            MediaKind::Video => &self.video,
+            MediaKind::Audio => &self.audio,
+        }
+    }
+
+    /// The representations of one kind, mutable.
+    pub fn reps_mut(&mut self, kind: MediaKind) -> &mut Vec<Representation> {
+        match kind {
+            MediaKind::Video => &mut self.video,
+            MediaKind::Audio => &mut self.audio,
+        }
+    }
+}
+
+/// One representation (DASH Representation, HLS variant stream or rendition).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Representation {
     /// DASH `@id`, or the HLS variant's URI.
@@ -191,7 +222,9 @@ impl NumberTemplate {
     /// for earlier times).
     pub fn number_at(&self, t: f64) -> u64 {
         let k = ((t - self.first_start_s) / self.duration_s + 1e-9).floor();
-        self.start_number + if k > 0.0 { k as u64 } else { 0 }
+        // A far time saturates (`as` does, and so must the sum) instead of overflowing.
+        self.start_number
+            .saturating_add(if k > 0.0 { k as u64 } else { 0 })
     }
 }
 
@@ -316,5 +349,7 @@ mod tests {
         assert_eq!(s.resource.url.as_str(), "http://h/v/s-3.m4s");
         assert!(tpl.segment(4).is_none());
         assert!(tpl.segment(0).is_none());
+        assert_eq!(tpl.number_at(2.3e270), u64::MAX, "saturates, no overflow");
+        assert!(tpl.segment(tpl.number_at(f64::MAX)).is_none());
     }
 }

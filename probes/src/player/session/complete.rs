@@ -4,13 +4,18 @@
 
 use super::super::abr::DownloadSample;
 use super::super::manifest::{self, ManifestFormat, SegmentIndex, hls, sidx};
-use super::{Attempt, FailureKind, Inflight, Job, Player, PlayerError, Slot, ms};
+use super::super::manifest::{MediaKind, Representation};
+use super::super::retry::AfterGivingUp;
+use super::{
+    Attempt, FailureKind, Inflight, Job, Outage, Player, PlayerError, ResponseHead, Slot, SlotId,
+    Track, VIDEO, ms,
+};
 use crate::clock::duration_ns;
 use crate::record::{self, EndReason, EventKind};
 use std::time::Duration;
 
 impl Player {
-    /// The response head of request `id` arrived.
+    /// The response head of request `id` arrived (HTTP version unknown).
     pub fn on_response(
         &mut self,
         now: Duration,
@@ -18,16 +23,32 @@ impl Player {
         status: u16,
         content_length: Option<u64>,
     ) {
+        let head = ResponseHead {
+            status,
+            content_length,
+            http_version: None,
+        };
+        self.on_response_head(now, id, head);
+    }
+
+    /// The response head of request `id` arrived.
+    pub fn on_response_head(&mut self, now: Duration, id: u64, head: ResponseHead) {
+        let ResponseHead {
+            status,
+            content_length,
+            http_version,
+        } = head;
         let now = duration_ns(now);
         self.advance(now);
         let Some(i) = self.inflight.iter().position(|f| f.req.id == id) else {
             return;
         };
-        if let Some((since, failed)) = self.outage.take() {
+        if let Some(o) = self.outage.take() {
             let k = EventKind::Reconnect(record::Reconnect {
                 url: self.inflight[i].req.url.to_string(),
-                outage_ms: ms(now.saturating_sub(since)),
-                failed_attempts: failed,
+                outage_ms: ms(now.saturating_sub(o.since_ns)),
+                failed_attempts: o.failed,
+                new_connection: o.new_connection,
             });
             self.emit(now, k);
         }
@@ -35,6 +56,7 @@ impl Player {
         f.t_response_ns = Some(now);
         f.status = status;
         f.content_length = content_length;
+        f.http_version = http_version;
         if !(200..300).contains(&status) {
             let f = self.inflight.remove(i);
             self.actions.push_back(super::Action::Abort(id));
@@ -94,14 +116,6 @@ impl Player {
         self.fail(f, kind, detail.to_string(), now);
     }
 
-    fn set_slot(&mut self, refresh: bool, slot: Slot) {
-        if refresh {
-            self.refresh_slot = slot;
-        } else {
-            self.media_slot = slot;
-        }
-    }
-
     /// Records a finished request and applies it.
     fn complete(&mut self, mut f: Inflight, now: u64) {
         let body = f.body.take().unwrap_or_default();
@@ -122,18 +136,23 @@ impl Player {
         let (quality, bitrate_kbps, number, media_start_ms, media_duration_ms) =
             match &f.attempt.job {
                 Job::Media {
-                    quality, segment, ..
+                    track,
+                    period,
+                    quality,
+                    segment,
                 } => (
                     Some(*quality),
-                    Some(self.bitrate_kbps(*quality)),
+                    Some(self.rep_kbps(*track, *period, *quality)),
                     Some(segment.number),
                     Some(segment.start_s * 1000.0),
                     Some(segment.duration_s * 1000.0),
                 ),
                 _ => (None, None, None, None, None),
             };
+        let track = f.attempt.job.track();
         let k = EventKind::Request(record::RequestRecord {
             request_type: f.req.request_type,
+            media_type: self.media_type_of(track),
             url: f.req.url.to_string(),
             range: f.req.range.map(|r| r.to_string()),
             status: f.status,
@@ -149,12 +168,30 @@ impl Player {
             number,
             media_start_ms,
             media_duration_ms,
-            buffer_ms: ms(self.buffer.level_ns()),
+            buffer_ms: ms(self.buffer.track_level_ns(track.unwrap_or(VIDEO))),
+            http_version: f.http_version.map(str::to_string),
         });
         self.emit(now, k);
         if !self.ended {
-            self.set_slot(f.refresh_slot, Slot::Idle { since_ns: now });
+            self.set_slot(f.slot, Slot::Idle { since_ns: now });
         }
+    }
+
+    /// Announced bitrate of `quality` of track `t` in `period`, kbit/s.
+    fn rep_kbps(&self, t: usize, period: usize, quality: usize) -> f64 {
+        let kind = self.tracks.get(t).map_or(MediaKind::Video, |x| x.kind);
+        self.manifest
+            .as_ref()
+            .and_then(|m| m.periods.get(period))
+            .and_then(|p| p.reps(kind).get(quality))
+            .map_or(0.0, |r| r.bandwidth_bps as f64 / 1000.0)
+    }
+
+    /// The record's track name for an optional track index.
+    fn media_type_of(&self, track: Option<usize>) -> Option<record::MediaType> {
+        track
+            .and_then(|t| self.tracks.get(t))
+            .map(Track::media_type)
     }
 
     /// Applies a finished request's content. `Err` = the content is unusable.
@@ -162,12 +199,18 @@ impl Player {
         match &f.attempt.job {
             Job::Manifest { refresh } => self.apply_manifest(f, body, now, *refresh),
             Job::Playlist {
+                track,
                 period,
                 quality,
                 url,
                 refresh,
-            } => self.apply_playlist(body, url, *period, *quality, *refresh, now),
-            Job::Index { period, quality } => {
+            } => self.apply_playlist(body, url, *track, *period, *quality, *refresh, now),
+            Job::Index {
+                track,
+                period,
+                quality,
+            } => {
+                let kind = self.tracks[*track].kind;
                 let m = self
                     .manifest
                     .as_mut()
@@ -178,7 +221,7 @@ impl Player {
                     .ok_or((FailureKind::Invalid, "no period".into()))?;
                 let start = p.start_s;
                 let rep = p
-                    .video
+                    .reps_mut(kind)
                     .get_mut(*quality)
                     .ok_or((FailureKind::Invalid, "no rep".into()))?;
                 let SegmentIndex::Indexed { index, media } = &rep.segments else {
@@ -198,14 +241,18 @@ impl Player {
                 Ok(())
             }
             Job::Media {
-                quality, segment, ..
+                track,
+                quality,
+                segment,
+                ..
             } => {
+                let t = *track;
                 let seg_ns = duration_ns(Duration::from_secs_f64(segment.duration_s.max(0.0)));
-                if let Some(ev) = self.buffer.add(seg_ns) {
+                if let Some(ev) = self.buffer.add(t, seg_ns) {
                     self.buffer_event(ev);
                 }
-                self.next_pos_s = Some(segment.start_s + segment.duration_s);
-                self.decided = None;
+                self.tracks[t].next_pos_s = Some(segment.start_s + segment.duration_s);
+                self.tracks[t].decided = None;
                 let sample = DownloadSample {
                     bytes: f.received,
                     duration_s: now.saturating_sub(f.t_request_ns) as f64 / 1e9,
@@ -217,7 +264,7 @@ impl Player {
                     quality: *quality,
                     segment_duration_s: segment.duration_s,
                 };
-                self.abr.on_download(&sample);
+                self.tracks[t].abr.on_download(&sample);
                 Ok(())
             }
         }
@@ -250,60 +297,80 @@ impl Player {
                 new_segments: after.saturating_sub(before),
             });
             self.emit(now, k);
-            if let Slot::Idle { since_ns } = &mut self.media_slot {
-                *since_ns = now;
-            }
+            self.touch_idle_slots(now);
             return Ok(());
         }
-        let representations = m.periods[0]
-            .video
-            .iter()
-            .enumerate()
-            .map(|(index, r)| record::RepresentationInfo {
-                index,
-                id: r.id.clone(),
-                bandwidth_kbps: r.bandwidth_bps as f64 / 1000.0,
-                width: r.width,
-                height: r.height,
-            })
-            .collect();
+        let info = |reps: &[Representation]| -> Vec<record::RepresentationInfo> {
+            reps.iter()
+                .enumerate()
+                .map(|(index, r)| record::RepresentationInfo {
+                    index,
+                    id: r.id.clone(),
+                    bandwidth_kbps: r.bandwidth_bps as f64 / 1000.0,
+                    width: r.width,
+                    height: r.height,
+                })
+                .collect()
+        };
         let k = EventKind::ManifestLoaded(record::ManifestLoaded {
             url: f.req.url.to_string(),
             format: m.format.as_str().to_string(),
             live: m.live,
             periods: m.periods.len(),
-            representations,
+            representations: info(&m.periods[0].video),
+            audio_representations: info(&m.periods[0].audio),
             duration_ms: m.duration.map(|d| d.as_secs_f64() * 1000.0),
         });
         self.emit(now, k);
+        if !m.periods[0].audio.is_empty() && self.tracks.len() == 1 {
+            let abr = super::super::abr::by_name(&self.tracks[VIDEO].abr.name())
+                .unwrap_or_else(|_| Box::new(super::super::abr::fixed::Fixed::new(0)));
+            let index = self.buffer.add_track();
+            debug_assert_eq!(index, self.tracks.len());
+            self.tracks.push(Track::new(MediaKind::Audio, abr, now));
+        }
         if m.format == ManifestFormat::Hls {
-            self.playlist_urls = m.periods[0]
-                .video
-                .iter()
-                .map(|r| match &r.segments {
-                    SegmentIndex::Playlist(u) => Some(u.clone()),
-                    _ => Some(m.url.clone()),
-                })
-                .collect();
+            for track in &mut self.tracks {
+                track.playlist_urls = m.periods[0]
+                    .reps(track.kind)
+                    .iter()
+                    .map(|r| match &r.segments {
+                        SegmentIndex::Playlist(u) => Some(u.clone()),
+                        _ => Some(m.url.clone()),
+                    })
+                    .collect();
+            }
             // A media playlist given directly counts as loaded now.
             if m.periods[0].video.iter().all(|r| r.is_resolved()) {
-                self.hls_loaded_ns.insert(0, now);
+                self.tracks[VIDEO].hls_loaded_ns.insert(0, now);
             }
         }
         self.manifest = Some(m);
         Ok(())
     }
 
+    /// A reload made new segments known: idle slots count as ready from now.
+    fn touch_idle_slots(&mut self, now: u64) {
+        for t in &mut self.tracks {
+            if let Slot::Idle { since_ns } = &mut t.slot {
+                *since_ns = now;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn apply_playlist(
         &mut self,
         body: &[u8],
         url: &url::Url,
+        track: usize,
         period: usize,
         quality: usize,
         refresh: bool,
         now: u64,
     ) -> Result<(), (FailureKind, String)> {
-        let mp = hls::parse_media(body, url, self.hls_anchor)
+        let kind = self.tracks[track].kind;
+        let mp = hls::parse_media(body, url, self.tracks[track].hls_anchor)
             .map_err(|e| (FailureKind::Invalid, e.to_string()))?;
         let before = self.known_segments();
         let m = self
@@ -320,16 +387,16 @@ impl Player {
         let rep = m
             .periods
             .get_mut(period)
-            .and_then(|p| p.video.get_mut(quality))
+            .and_then(|p| p.reps_mut(kind).get_mut(quality))
             .ok_or((FailureKind::Invalid, "no such variant".into()))?;
         if let Some(first) = mp.segments.first() {
-            self.hls_anchor = Some((first.number, first.start_s));
+            self.tracks[track].hls_anchor = Some((first.number, first.start_s));
         }
         if mp.init.is_some() {
             rep.init = mp.init;
         }
         rep.segments = SegmentIndex::List(mp.segments);
-        self.hls_loaded_ns.insert(quality, now);
+        self.tracks[track].hls_loaded_ns.insert(quality, now);
         if became_live {
             // The master playlist could not tell; the first media playlist does.
             let k = EventKind::ManifestLoaded(record::ManifestLoaded {
@@ -338,6 +405,7 @@ impl Player {
                 live: true,
                 periods: 1,
                 representations: Vec::new(),
+                audio_representations: Vec::new(),
                 duration_ms: None,
             });
             self.emit(now, k);
@@ -350,17 +418,15 @@ impl Player {
                 new_segments: after.saturating_sub(before),
             });
             self.emit(now, k);
-            if let Slot::Idle { since_ns } = &mut self.media_slot {
-                *since_ns = now;
-            }
+            self.touch_idle_slots(now);
         }
         Ok(())
     }
 
-    /// Segments known for the current quality up to the end of its list (for
+    /// Segments known for the current video quality up to the end of its list (for
     /// `manifest_refresh` counts).
     fn known_segments(&self) -> u64 {
-        let q = self.last_quality.unwrap_or(0);
+        let q = self.tracks[VIDEO].last_quality.unwrap_or(0);
         let Some(m) = &self.manifest else { return 0 };
         m.periods
             .iter()
@@ -385,8 +451,10 @@ impl Player {
             FailureKind::Status(s) => Some(s),
             _ => None,
         };
+        let media = self.media_type_of(f.attempt.job.track());
         let k = EventKind::RequestError(record::RequestError {
             request_type,
+            media_type: media,
             url: f.req.url.to_string(),
             attempt: f.attempt.attempt,
             error: kind.as_str().to_string(),
@@ -396,7 +464,13 @@ impl Player {
         });
         self.emit(now, k);
         if kind.is_transport() {
-            self.outage.get_or_insert((now, 0)).1 += 1;
+            self.outage
+                .get_or_insert(Outage {
+                    since_ns: now,
+                    failed: 0,
+                    new_connection: false,
+                })
+                .failed += 1;
         }
         let first = f.attempt.first_failure_ns.unwrap_or(now);
         let since = Duration::from_nanos(now.saturating_sub(first));
@@ -412,6 +486,7 @@ impl Player {
             };
             let k = EventKind::Retry(record::Retry {
                 request_type,
+                media_type: media,
                 url: f.req.url.to_string(),
                 attempt: next.attempt,
                 delay_ms: wait.as_secs_f64() * 1000.0,
@@ -421,11 +496,11 @@ impl Player {
                 at_ns: now + duration_ns(wait),
                 attempt: Some(next),
             };
-            self.set_slot(f.refresh_slot, slot);
+            self.set_slot(f.slot, slot);
             return;
         }
         // Out of attempts.
-        if f.refresh_slot {
+        if f.slot == SlotId::Refresh {
             // A live reload failing for good: try again at the next interval.
             self.last_refresh_ns = now;
             self.refresh_slot = Slot::Idle { since_ns: now };
@@ -442,18 +517,20 @@ impl Player {
         }
         let k = EventKind::GaveUp(record::GaveUp {
             request_type,
+            media_type: media,
             url: f.req.url.to_string(),
             attempts: f.attempt.attempt,
         });
         self.emit(now, k);
         self.gave_up = true;
-        self.media_slot = Slot::Idle { since_ns: now };
-        self.buffer.set_exhausted();
-        if let Some(ev) = self.buffer.try_start_forced(true) {
-            self.buffer_event(ev);
+        self.set_slot(f.slot, Slot::Idle { since_ns: now });
+        if self.cfg.retry.after_giving_up() == AfterGivingUp::StayStalled {
+            // dash.js: the server is blocklisted and no media request follows (the
+            // other track's too: same server); the buffer drains into a stall that
+            // lasts until the session is stopped.
+            return;
         }
-        if self.buffer.level_ns() == 0 {
-            self.finish(now, EndReason::GaveUp);
-        }
+        self.buffer.set_all_exhausted();
+        self.after_exhausted();
     }
 }

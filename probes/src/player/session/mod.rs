@@ -5,53 +5,48 @@
 //! [`Event`]s. It never reads a clock and never touches a socket: the real adapter
 //! (`player::http`), the simulator (`player::sim`) and the tests drive it.
 //!
-//! One media "slot" fetches, in order, what the next segment needs (manifest, HLS
-//! media playlist, sidx index, init segment, media segment); a second slot reloads a
-//! live manifest or playlist on its refresh interval. Playback drains the
-//! `Buffer` (`super::buffer`) meanwhile.
+//! Each track (video; audio when it has its own segments) has a media "slot" that
+//! fetches, in order, what its next segment needs (manifest, HLS media playlist, sidx
+//! index, init segment, media segment); the tracks fetch in parallel, as dash.js's
+//! stream processors do. A further slot reloads a live manifest or playlist on its
+//! refresh interval. Playback drains the `Buffer` (`super::buffer`), one level per
+//! track, meanwhile.
 
 mod complete;
 mod plan;
+mod track;
 mod types;
 
 pub use types::*;
 
 use super::abr::Abr;
 use super::buffer::{Buffer, BufferEvent, PlaybackState};
-use super::manifest::Manifest;
+use super::manifest::{Manifest, MediaKind};
 use crate::clock::duration_ns;
 use crate::record::{self, EndReason, Event, EventKind};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
+use track::{Track, VIDEO};
 
 /// The player core. See the module documentation.
 pub struct Player {
     cfg: PlayerConfig,
-    abr: Box<dyn Abr>,
     buffer: Buffer,
     start_ns: u64,
     manifest: Option<Manifest>,
-    /// Next presentation time to fetch, once known.
-    next_pos_s: Option<f64>,
-    /// Quality chosen for the segment at `next_pos_s` (decided once per segment).
-    decided: Option<usize>,
-    last_quality: Option<usize>,
-    /// HLS: `(number, start_s)` of a segment of the previously loaded media playlist.
-    hls_anchor: Option<(u64, f64)>,
+    /// Video first; audio second when the manifest gives it its own segments.
+    tracks: Vec<Track>,
     inits_fetched: HashSet<String>,
-    /// HLS: each quality's media playlist URL (for reloads).
-    playlist_urls: Vec<Option<url::Url>>,
-    /// HLS: when each quality's media playlist was last loaded.
-    hls_loaded_ns: HashMap<usize, u64>,
-    media_slot: Slot,
     refresh_slot: Slot,
     last_refresh_ns: u64,
     inflight: Vec<Inflight>,
     next_id: u64,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
-    /// First transport failure of the current outage, and failures since.
-    outage: Option<(u64, u32)>,
+    /// The current outage: since the first transport failure until a response.
+    outage: Option<Outage>,
+    /// Connections the adapter reported opening.
+    connections: u64,
     gave_up: bool,
     fatal: Option<PlayerError>,
     ended: bool,
@@ -62,7 +57,7 @@ impl std::fmt::Debug for Player {
         f.debug_struct("Player")
             .field("state", &self.buffer.state())
             .field("buffer_ns", &self.buffer.level_ns())
-            .field("next_pos_s", &self.next_pos_s)
+            .field("next_pos_s", &self.tracks[VIDEO].next_pos_s)
             .finish_non_exhaustive()
     }
 }
@@ -76,19 +71,13 @@ impl Player {
             duration_ns(cfg.startup_threshold),
             duration_ns(cfg.resume_threshold),
         );
+        let abr_name = abr.name();
         let mut p = Self {
-            abr,
             buffer,
             start_ns,
             manifest: None,
-            next_pos_s: None,
-            decided: None,
-            last_quality: None,
-            hls_anchor: None,
+            tracks: vec![Track::new(MediaKind::Video, abr, start_ns)],
             inits_fetched: HashSet::new(),
-            playlist_urls: Vec::new(),
-            hls_loaded_ns: HashMap::new(),
-            media_slot: Slot::Idle { since_ns: start_ns },
             refresh_slot: Slot::Idle { since_ns: start_ns },
             last_refresh_ns: start_ns,
             inflight: Vec::new(),
@@ -96,6 +85,7 @@ impl Player {
             actions: VecDeque::new(),
             events: VecDeque::new(),
             outage: None,
+            connections: 0,
             gave_up: false,
             fatal: None,
             ended: false,
@@ -103,7 +93,7 @@ impl Player {
         };
         let start = EventKind::SessionStart(record::SessionStart {
             url: p.cfg.url.to_string(),
-            abr: p.abr.name(),
+            abr: abr_name,
             retry: p.cfg.retry.name().to_string(),
         });
         p.emit(start_ns, start);
@@ -135,7 +125,8 @@ impl Player {
         if let Some(d) = self.cfg.duration {
             consider(self.start_ns + duration_ns(d));
         }
-        for slot in [&self.media_slot, &self.refresh_slot] {
+        let slots = self.tracks.iter().map(|t| &t.slot);
+        for slot in slots.chain([&self.refresh_slot]) {
             if let Slot::Waiting { at_ns, .. } = slot {
                 consider(*at_ns);
             }
@@ -155,6 +146,23 @@ impl Player {
         self.drive(duration_ns(now));
     }
 
+    /// The adapter's HTTP client opened a new connection.
+    pub fn on_connection(&mut self, now: Duration) {
+        let now = duration_ns(now);
+        self.advance(now);
+        if self.ended {
+            return;
+        }
+        self.connections += 1;
+        if let Some(o) = &mut self.outage {
+            o.new_connection = true;
+        }
+        let k = EventKind::Connection(record::Connection {
+            total: self.connections,
+        });
+        self.emit(now, k);
+    }
+
     /// Stops the session from outside (Ctrl-C, the runner's stop).
     pub fn stop(&mut self, now: Duration, reason: EndReason) {
         let now = duration_ns(now);
@@ -172,7 +180,7 @@ impl Player {
         self.fatal.as_ref()
     }
 
-    /// Buffer level.
+    /// Buffer level that counts for playback (the lower of video and audio).
     pub fn buffer_level(&self) -> Duration {
         Duration::from_nanos(self.buffer.level_ns())
     }
@@ -202,9 +210,9 @@ impl Player {
         Duration::from_nanos(self.buffer.elapsed_ns())
     }
 
-    /// Quality of the last media segment requested.
+    /// Quality of the last video segment requested.
     pub fn quality(&self) -> Option<usize> {
-        self.last_quality
+        self.tracks[VIDEO].last_quality
     }
 
     /// The manifest, once loaded.
@@ -250,11 +258,20 @@ impl Player {
                 });
                 self.emit(t_ns, k);
             }
-            BufferEvent::StallStarted { t_ns, media_ns } => {
+            BufferEvent::StallStarted {
+                t_ns,
+                media_ns,
+                track,
+            } => {
+                let cause = self
+                    .tracks
+                    .get(track)
+                    .map_or(record::MediaType::Video, Track::media_type);
                 self.emit(
                     t_ns,
                     EventKind::StallStart(record::StallStart {
                         media_ms: ms(media_ns),
+                        cause,
                     }),
                 );
             }

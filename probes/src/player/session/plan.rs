@@ -1,26 +1,44 @@
-//! Deciding what to fetch next and when: the media slot's sequence (manifest,
-//! playlist, index, init, media), the maximum-buffer rule, ABR pacing, live
-//! availability, and the live refresh slot.
+//! Deciding what to fetch next and when: each track's slot sequence (manifest,
+//! playlist, index, init, media), the maximum-buffer rule (video: no request while
+//! `level + segment > max`; audio: dash.js's `max(video level + 1 s, segment)`
+//! target), ABR pacing, live availability, and the live refresh slot.
 
 use super::super::abr::AbrInput;
-use super::super::manifest::{ManifestFormat, Representation, SegmentIndex};
-use super::{Attempt, Inflight, Job, Player, Request, Slot};
+use super::super::manifest::{ManifestFormat, MediaKind, Representation, SegmentIndex};
+use super::{Attempt, Inflight, Job, Player, Request, Slot, SlotId, VIDEO};
 use crate::clock::duration_ns;
 use crate::record::{self, EventKind, RequestType};
+use std::time::Duration;
 
-/// What the media slot should do now.
+/// What a track's slot should do now.
 enum Next {
     Job(Job),
     WaitUntil(u64),
+    /// Nothing until an input changes the state (audio waiting for video to buffer).
+    Idle,
     Nothing,
 }
 
+/// dash.js keeps the audio buffer this far ahead of the video buffer
+/// (`ScheduleController._getBufferTargetForAudio`: video level + 1 s).
+const AUDIO_LEAD_NS: u64 = 1_000_000_000;
+
 impl Player {
-    /// Sends a due retry or plans the next media-slot request.
+    /// Sends due retries or plans the next request of every track.
     pub(super) fn plan_media(&mut self, now: u64) {
+        for t in 0..self.tracks.len() {
+            self.plan_track(t, now);
+            if self.ended {
+                return;
+            }
+        }
+    }
+
+    /// Sends a due retry or plans the next request of track `t`.
+    fn plan_track(&mut self, t: usize, now: u64) {
         // Moving to the next period, or deciding after a wait, may take a few rounds.
         for _ in 0..8 {
-            match &self.media_slot {
+            match &self.tracks[t].slot {
                 Slot::Busy { .. } => return,
                 Slot::Waiting { at_ns, attempt } => {
                     if now < *at_ns {
@@ -28,37 +46,42 @@ impl Player {
                     }
                     let at = *at_ns;
                     if let Some(a) = attempt.clone() {
-                        self.send(a, at, now, false);
+                        self.send(a, at, now, SlotId::Track(t));
                         return;
                     }
-                    self.media_slot = Slot::Idle { since_ns: at };
+                    self.tracks[t].slot = Slot::Idle { since_ns: at };
                 }
                 Slot::Idle { .. } => {}
             }
-            let Slot::Idle { since_ns } = self.media_slot else {
+            let Slot::Idle { since_ns } = self.tracks[t].slot else {
                 return;
             };
             if self.gave_up || self.ended {
                 return;
             }
-            match self.next_media_job(now) {
+            match self.next_media_job(t, now) {
                 Some(Next::Job(job)) => {
                     let a = Attempt {
                         job,
                         attempt: 1,
                         first_failure_ns: None,
                     };
-                    self.send(a, since_ns, now, false);
+                    self.send(a, since_ns, now, SlotId::Track(t));
                     return;
                 }
-                Some(Next::WaitUntil(t)) => {
-                    self.media_slot = Slot::Waiting {
-                        at_ns: t,
+                Some(Next::WaitUntil(at)) => {
+                    self.tracks[t].slot = Slot::Waiting {
+                        at_ns: at,
                         attempt: None,
                     };
-                    if t > now {
+                    if at > now {
                         return;
                     }
+                }
+                Some(Next::Idle) => {
+                    // Ready from the input that changes this, not from before.
+                    self.tracks[t].slot = Slot::Idle { since_ns: now };
+                    return;
                 }
                 Some(Next::Nothing) => return,
                 None => {} // state changed (next period): plan again
@@ -66,85 +89,87 @@ impl Player {
         }
     }
 
-    /// The next media-slot step; `None` = state changed, ask again.
-    fn next_media_job(&mut self, now: u64) -> Option<Next> {
+    /// The representations of track `t` in period `p`.
+    fn reps(&self, t: usize, p: usize) -> Option<&[Representation]> {
+        let kind = self.tracks.get(t)?.kind;
+        Some(self.manifest.as_ref()?.periods.get(p)?.reps(kind))
+    }
+
+    /// The next step of track `t`; `None` = state changed, ask again.
+    fn next_media_job(&mut self, t: usize, now: u64) -> Option<Next> {
         let Some(manifest) = &self.manifest else {
+            // Only the video track exists before the manifest.
             return Some(Next::Job(Job::Manifest { refresh: false }));
         };
         let live = manifest.live;
         let is_hls = manifest.format == ManifestFormat::Hls;
         let refresh_ns = manifest.refresh_interval.map(duration_ns).unwrap_or(0);
         let periods = manifest.periods.len();
-        let period_idx = match self.next_pos_s {
+        let kind = self.tracks[t].kind;
+        let period_idx = match self.tracks[t].next_pos_s {
             None => 0,
             Some(pos) => match self.period_at(pos) {
                 Some(i) => i,
                 None if live => return Some(Next::Nothing),
                 None => {
-                    self.content_exhausted();
+                    self.content_exhausted(t);
                     return Some(Next::Nothing);
                 }
             },
         };
         let (bitrates, seg_s, period_start) = {
             let period = &self.manifest.as_ref()?.periods[period_idx];
-            let bitrates: Vec<u64> = period.video.iter().map(|r| r.bandwidth_bps).collect();
-            let seg_s = period
-                .video
+            let reps = period.reps(kind);
+            let bitrates: Vec<u64> = reps.iter().map(|r| r.bandwidth_bps).collect();
+            let seg_s = reps
                 .iter()
                 .find_map(Representation::nominal_segment_duration_s)
                 .unwrap_or(2.0);
             (bitrates, seg_s, period.start_s)
         };
+        if bitrates.is_empty() {
+            // This period has none of this track (audio missing from a later period):
+            // the track ends here.
+            self.content_exhausted(t);
+            return Some(Next::Nothing);
+        }
         let reps = bitrates.len();
 
-        // Maximum buffer: wait until the next segment fits.
-        if self.next_pos_s.is_some() {
-            let level = self.buffer.level_ns();
-            let seg_ns = duration_ns(std::time::Duration::from_secs_f64(seg_s));
-            let max = duration_ns(self.cfg.max_buffer);
-            if level + seg_ns > max {
-                if self.buffer.empty_at_ns().is_none() {
-                    // Not playing, so the buffer cannot drain: start with what we have.
-                    if let Some(ev) = self.buffer.try_start_forced(true) {
-                        self.buffer_event(ev);
-                    }
-                }
-                if self.buffer.empty_at_ns().is_some() {
-                    return Some(Next::WaitUntil(now + (level + seg_ns - max)));
-                }
-            }
+        if self.tracks[t].next_pos_s.is_some()
+            && let Some(next) = self.buffer_full(t, seg_s, now)
+        {
+            return Some(next);
         }
 
         // Quality, decided once per segment.
-        let quality = match self.decided {
+        let quality = match self.tracks[t].decided {
             Some(q) => q.min(reps - 1),
             None => {
                 let input = AbrInput {
                     now_s: (now - self.start_ns) as f64 / 1e9,
-                    buffer_s: self.buffer.level_ns() as f64 / 1e9,
+                    buffer_s: self.buffer.track_level_ns(t) as f64 / 1e9,
                     max_buffer_s: self.cfg.max_buffer.as_secs_f64(),
                     segment_duration_s: seg_s,
                     bitrates_bps: &bitrates,
-                    last_quality: self.last_quality,
+                    last_quality: self.tracks[t].last_quality,
                     playing: self.buffer.empty_at_ns().is_some(),
                 };
-                let d = self.abr.decide(&input);
+                let d = self.tracks[t].abr.decide(&input);
                 let q = d.quality.min(reps - 1);
-                self.decided = Some(q);
+                self.tracks[t].decided = Some(q);
                 if d.delay_s > 0.0 && d.delay_s.is_finite() {
-                    let wait =
-                        duration_ns(std::time::Duration::from_secs_f64(d.delay_s.min(3600.0)));
+                    let wait = duration_ns(Duration::from_secs_f64(d.delay_s.min(3600.0)));
                     return Some(Next::WaitUntil(now + wait));
                 }
                 q
             }
         };
         {
-            let rep = &self.manifest.as_ref()?.periods[period_idx].video[quality];
+            let rep = &self.reps(t, period_idx)?[quality];
             match &rep.segments {
                 SegmentIndex::Playlist(url) => {
                     return Some(Next::Job(Job::Playlist {
+                        track: t,
                         period: period_idx,
                         quality,
                         url: url.clone(),
@@ -153,6 +178,7 @@ impl Player {
                 }
                 SegmentIndex::Indexed { .. } => {
                     return Some(Next::Job(Job::Index {
+                        track: t,
                         period: period_idx,
                         quality,
                     }));
@@ -160,14 +186,16 @@ impl Player {
                 _ => {}
             }
         }
-        // Live HLS: a variant's playlist older than its target duration is stale.
+        // Live HLS: a playlist older than its target duration is stale.
         if live && is_hls {
-            let fresh = self
+            let track = &self.tracks[t];
+            let fresh = track
                 .hls_loaded_ns
                 .get(&quality)
-                .is_some_and(|&t| now.saturating_sub(t) <= refresh_ns);
-            if !fresh && let Some(Some(url)) = self.playlist_urls.get(quality) {
+                .is_some_and(|&at| now.saturating_sub(at) <= refresh_ns);
+            if !fresh && let Some(Some(url)) = track.playlist_urls.get(quality) {
                 return Some(Next::Job(Job::Playlist {
+                    track: t,
                     period: period_idx,
                     quality,
                     url: url.clone(),
@@ -175,11 +203,11 @@ impl Player {
                 }));
             }
         }
-        if self.next_pos_s.is_none() {
-            let pos = self.start_position(period_idx, quality, now);
-            self.next_pos_s = Some(pos);
+        if self.tracks[t].next_pos_s.is_none() {
+            let pos = self.start_position(t, period_idx, quality, now);
+            self.tracks[t].next_pos_s = Some(pos);
         }
-        let rep = &self.manifest.as_ref()?.periods[period_idx].video[quality];
+        let rep = &self.reps(t, period_idx)?[quality];
         if let Some(init) = &rep.init {
             let key = format!(
                 "{}#{}",
@@ -188,13 +216,14 @@ impl Player {
             );
             if !self.inits_fetched.contains(&key) {
                 return Some(Next::Job(Job::Init {
+                    track: t,
                     key,
                     url: init.url.clone(),
                     range: init.range,
                 }));
             }
         }
-        let pos = self.next_pos_s.unwrap_or(period_start);
+        let pos = self.tracks[t].next_pos_s.unwrap_or(period_start);
         let templated = matches!(rep.segments, SegmentIndex::Template(_));
         match rep.segment_from(pos) {
             Some(segment) => {
@@ -207,6 +236,7 @@ impl Player {
                     }
                 }
                 Some(Next::Job(Job::Media {
+                    track: t,
                     period: period_idx,
                     quality,
                     segment,
@@ -216,15 +246,45 @@ impl Player {
             None => {
                 if period_idx + 1 < periods {
                     let next_start = self.manifest.as_ref()?.periods[period_idx + 1].start_s;
-                    self.next_pos_s = Some(next_start);
-                    self.decided = None;
+                    self.tracks[t].next_pos_s = Some(next_start);
+                    self.tracks[t].decided = None;
                     None
                 } else {
-                    self.content_exhausted();
+                    self.content_exhausted(t);
                     Some(Next::Nothing)
                 }
             }
         }
+    }
+
+    /// The maximum-buffer rule for track `t`, whose next segment lasts about `seg_s`:
+    /// `Some` when it must not request now. Video: no request while level + segment >
+    /// max (dash.js `_shouldBuffer` with `bufferTimeDefault` = max); audio next to a
+    /// video track: no request while its level >= max(video level + 1 s, segment).
+    fn buffer_full(&mut self, t: usize, seg_s: f64, now: u64) -> Option<Next> {
+        let level = self.buffer.track_level_ns(t);
+        let seg_ns = duration_ns(Duration::from_secs_f64(seg_s));
+        let max = duration_ns(self.cfg.max_buffer);
+        let follows_video = self.tracks[t].kind == MediaKind::Audio
+            && !self.buffer.track_exhausted(VIDEO)
+            && self.tracks[VIDEO].next_pos_s.is_some();
+        if follows_video {
+            let target = (self.buffer.track_level_ns(VIDEO) + AUDIO_LEAD_NS).max(seg_ns);
+            return (level >= target).then_some(Next::Idle);
+        }
+        if level + seg_ns <= max {
+            return None;
+        }
+        if self.buffer.empty_at_ns().is_none() {
+            // Not playing, so the buffer cannot drain: start with what we have.
+            if let Some(ev) = self.buffer.try_start_forced(true) {
+                self.buffer_event(ev);
+            }
+        }
+        if self.buffer.empty_at_ns().is_some() {
+            return Some(Next::WaitUntil(now + (level + seg_ns - max)));
+        }
+        None
     }
 
     /// The period containing presentation time `pos`.
@@ -240,11 +300,14 @@ impl Player {
         })
     }
 
-    /// Where playback starts: the period start for VoD; behind the live edge for live.
-    fn start_position(&self, period_idx: usize, quality: usize, now: u64) -> f64 {
+    /// Where track `t` starts: the period start for VoD; behind the live edge for
+    /// live.
+    fn start_position(&self, t: usize, period_idx: usize, quality: usize, now: u64) -> f64 {
         let Some(m) = &self.manifest else { return 0.0 };
         let period = &m.periods[period_idx];
-        let rep = &period.video[quality];
+        let Some(rep) = period.reps(self.tracks[t].kind).get(quality) else {
+            return period.start_s;
+        };
         if !m.live {
             return rep
                 .segment_from(period.start_s)
@@ -288,9 +351,18 @@ impl Player {
         (self.cfg.wall_anchor_unix_ns as f64 + now as f64) / 1e6
     }
 
-    /// Nothing more to fetch: drain what is buffered.
-    fn content_exhausted(&mut self) {
-        self.buffer.set_exhausted();
+    /// Nothing more to fetch for track `t`: once no track has anything more, drain
+    /// what is buffered.
+    fn content_exhausted(&mut self, t: usize) {
+        self.buffer.set_exhausted(t);
+        self.after_exhausted();
+    }
+
+    /// Starts (or ends) playback once every track is exhausted.
+    pub(super) fn after_exhausted(&mut self) {
+        if !self.buffer.all_exhausted() {
+            return;
+        }
         if let Some(ev) = self.buffer.try_start_forced(true) {
             self.buffer_event(ev);
         }
@@ -323,7 +395,7 @@ impl Player {
             }
             let at = *at_ns;
             match attempt.clone() {
-                Some(a) => self.send(a, at, now, true),
+                Some(a) => self.send(a, at, now, SlotId::Refresh),
                 None => self.refresh_slot = Slot::Idle { since_ns: at },
             }
             return;
@@ -338,11 +410,13 @@ impl Player {
         let job = match m.format {
             ManifestFormat::Dash => Job::Manifest { refresh: true },
             ManifestFormat::Hls => {
-                let q = self.last_quality.unwrap_or(0);
-                let Some(Some(url)) = self.playlist_urls.get(q) else {
+                let video = &self.tracks[VIDEO];
+                let q = video.last_quality.unwrap_or(0);
+                let Some(Some(url)) = video.playlist_urls.get(q) else {
                     return;
                 };
                 Job::Playlist {
+                    track: VIDEO,
                     period: 0,
                     quality: q,
                     url: url.clone(),
@@ -355,23 +429,25 @@ impl Player {
             attempt: 1,
             first_failure_ns: None,
         };
-        self.send(a, due, now, true);
+        self.send(a, due, now, SlotId::Refresh);
+    }
+
+    /// Sets a slot.
+    pub(super) fn set_slot(&mut self, slot_id: SlotId, slot: Slot) {
+        match slot_id {
+            SlotId::Refresh => self.refresh_slot = slot,
+            SlotId::Track(t) => {
+                if let Some(track) = self.tracks.get_mut(t) {
+                    track.slot = slot;
+                }
+            }
+        }
     }
 
     /// Puts a request on the wire (as an action) and marks its slot busy.
-    pub(super) fn send(
-        &mut self,
-        attempt: Attempt,
-        scheduled_ns: u64,
-        now: u64,
-        refresh_slot: bool,
-    ) {
+    pub(super) fn send(&mut self, attempt: Attempt, scheduled_ns: u64, now: u64, slot: SlotId) {
         let Some((url, range)) = self.job_target(&attempt.job) else {
-            if refresh_slot {
-                self.refresh_slot = Slot::Idle { since_ns: now };
-            } else {
-                self.media_slot = Slot::Idle { since_ns: now };
-            }
+            self.set_slot(slot, Slot::Idle { since_ns: now });
             return;
         };
         let request_type = attempt.job.request_type();
@@ -382,15 +458,20 @@ impl Player {
             _ => self.cfg.segment_timeout,
         };
         if let Job::Media {
-            quality, segment, ..
+            track,
+            quality,
+            segment,
+            ..
         } = &attempt.job
         {
-            let quality = *quality;
-            if let Some(last) = self.last_quality
+            let (t, quality) = (*track, *quality);
+            if let Some(last) = self.tracks[t].last_quality
                 && last != quality
             {
-                let (from_kbps, to_kbps) = (self.bitrate_kbps(last), self.bitrate_kbps(quality));
+                let (from_kbps, to_kbps) =
+                    (self.bitrate_kbps(t, last), self.bitrate_kbps(t, quality));
                 let k = EventKind::Switch(record::Switch {
+                    media_type: self.tracks[t].media_type(),
                     from: last,
                     to: quality,
                     from_kbps,
@@ -399,14 +480,17 @@ impl Player {
                 });
                 self.emit(now, k);
             }
-            self.last_quality = Some(quality);
+            self.tracks[t].last_quality = Some(quality);
         }
         let text = !matches!(request_type, RequestType::Media | RequestType::Init);
         let nominal_bytes = match &attempt.job {
             Job::Media {
-                quality, segment, ..
+                track,
+                quality,
+                segment,
+                ..
             } => {
-                let bps = self.bitrate_kbps(*quality) * 1000.0;
+                let bps = self.bitrate_kbps(*track, *quality) * 1000.0;
                 Some((bps * segment.duration_s / 8.0) as u64)
             }
             _ => None,
@@ -422,22 +506,18 @@ impl Player {
         self.inflight.push(Inflight {
             req: req.clone(),
             attempt,
-            refresh_slot,
+            slot,
             t_scheduled_ns: scheduled_ns.min(now),
             t_request_ns: now,
             t_response_ns: None,
             status: 0,
             content_length: None,
+            http_version: None,
             received: 0,
             body: text.then(Vec::new),
             deadline_ns: now + duration_ns(timeout),
         });
-        let busy = Slot::Busy { id };
-        if refresh_slot {
-            self.refresh_slot = busy;
-        } else {
-            self.media_slot = busy;
-        }
+        self.set_slot(slot, Slot::Busy { id });
         self.actions.push_back(super::Action::Send(req));
     }
 
@@ -455,19 +535,14 @@ impl Player {
                 Some((url, None))
             }
             Job::Playlist { url, .. } => Some((url.clone(), None)),
-            Job::Index { period, quality } => {
-                let rep = self
-                    .manifest
-                    .as_ref()?
-                    .periods
-                    .get(*period)?
-                    .video
-                    .get(*quality)?;
-                match &rep.segments {
-                    SegmentIndex::Indexed { index, .. } => Some((index.url.clone(), index.range)),
-                    _ => None,
-                }
-            }
+            Job::Index {
+                track,
+                period,
+                quality,
+            } => match &self.reps(*track, *period)?.get(*quality)?.segments {
+                SegmentIndex::Indexed { index, .. } => Some((index.url.clone(), index.range)),
+                _ => None,
+            },
             Job::Init { url, range, .. } => Some((url.clone(), *range)),
             Job::Media { segment, .. } => {
                 Some((segment.resource.url.clone(), segment.resource.range))
@@ -475,13 +550,14 @@ impl Player {
         }
     }
 
-    /// Announced bitrate of a quality in the current period, kbit/s.
-    pub(super) fn bitrate_kbps(&self, quality: usize) -> f64 {
-        let period = self.next_pos_s.and_then(|p| self.period_at(p)).unwrap_or(0);
-        self.manifest
-            .as_ref()
-            .and_then(|m| m.periods.get(period))
-            .and_then(|p| p.video.get(quality))
+    /// Announced bitrate of a quality of track `t` in its current period, kbit/s.
+    pub(super) fn bitrate_kbps(&self, t: usize, quality: usize) -> f64 {
+        let period = self.tracks[t]
+            .next_pos_s
+            .and_then(|p| self.period_at(p))
+            .unwrap_or(0);
+        self.reps(t, period)
+            .and_then(|r| r.get(quality))
             .map_or(0.0, |r| r.bandwidth_bps as f64 / 1000.0)
     }
 

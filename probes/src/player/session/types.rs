@@ -46,8 +46,8 @@ impl PlayerConfig {
             startup_threshold: Duration::ZERO,
             resume_threshold: Duration::ZERO,
             duration: None,
-            manifest_timeout: Duration::from_secs(10),
-            segment_timeout: Duration::from_secs(20),
+            manifest_timeout: super::super::retry::DASHJS_MANIFEST_TIMEOUT,
+            segment_timeout: super::super::retry::DASHJS_FRAGMENT_TIMEOUT,
             live_delay: None,
             wall_anchor_unix_ns: 0,
             source: crate::record::probe_source("player"),
@@ -144,28 +144,32 @@ pub enum PlayerError {
     },
 }
 
-/// What a request is for.
+/// What a request is for. `track` indexes the session's tracks (0 = video).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Job {
     Manifest {
         refresh: bool,
     },
     Playlist {
+        track: usize,
         period: usize,
         quality: usize,
         url: Url,
         refresh: bool,
     },
     Index {
+        track: usize,
         period: usize,
         quality: usize,
     },
     Init {
+        track: usize,
         key: String,
         url: Url,
         range: Option<ByteRange>,
     },
     Media {
+        track: usize,
         period: usize,
         quality: usize,
         segment: Segment,
@@ -180,6 +184,17 @@ impl Job {
             Job::Index { .. } => RequestType::Index,
             Job::Init { .. } => RequestType::Init,
             Job::Media { .. } => RequestType::Media,
+        }
+    }
+
+    /// The track the job fetches for (`None` for the manifest).
+    pub(crate) fn track(&self) -> Option<usize> {
+        match self {
+            Job::Manifest { .. } => None,
+            Job::Playlist { track, .. }
+            | Job::Index { track, .. }
+            | Job::Init { track, .. }
+            | Job::Media { track, .. } => Some(*track),
         }
     }
 }
@@ -209,17 +224,49 @@ pub(crate) enum Slot {
     },
 }
 
+/// Transport failures since the service was last reachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outage {
+    /// First failure.
+    pub since_ns: u64,
+    /// Failed attempts since.
+    pub failed: u32,
+    /// Whether a connection was opened since.
+    pub new_connection: bool,
+}
+
+/// What the adapter saw of a response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Length`, if given.
+    pub content_length: Option<u64>,
+    /// `HTTP/1.1`, `HTTP/2`, ..., if known.
+    pub http_version: Option<&'static str>,
+}
+
+/// Which slot a request occupies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SlotId {
+    /// The media slot of a track.
+    Track(usize),
+    /// The live refresh slot.
+    Refresh,
+}
+
 /// A request on the wire.
 #[derive(Debug, Clone)]
 pub(crate) struct Inflight {
     pub req: Request,
     pub attempt: Attempt,
-    pub refresh_slot: bool,
+    pub slot: SlotId,
     pub t_scheduled_ns: u64,
     pub t_request_ns: u64,
     pub t_response_ns: Option<u64>,
     pub status: u16,
     pub content_length: Option<u64>,
+    pub http_version: Option<&'static str>,
     pub received: u64,
     pub body: Option<Vec<u8>>,
     pub deadline_ns: u64,

@@ -25,10 +25,21 @@ pub trait Loader {
     ) -> impl std::future::Future<Output = Result<Vec<u8>, String>>;
 }
 
-/// Loads `file://` URLs from disk and `http(s)://` URLs with a real request.
+/// Loads `file://` URLs from disk and `http(s)://` URLs with a real request (with
+/// the client given to [`DefaultLoader::with_client`], else one with default
+/// options).
 #[derive(Debug, Default, Clone)]
 pub struct DefaultLoader {
     client: Option<reqwest::Client>,
+}
+
+impl DefaultLoader {
+    /// Loads HTTP(S) URLs with `client` (TLS options, headers, ...).
+    pub fn with_client(client: reqwest::Client) -> Self {
+        Self {
+            client: Some(client),
+        }
+    }
 }
 
 impl Loader for DefaultLoader {
@@ -38,10 +49,18 @@ impl Loader for DefaultLoader {
                 let path = url
                     .to_file_path()
                     .map_err(|()| format!("{url}: not a local path"))?;
-                std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?
+                // A regular file only, bounded: a FIFO would block the simulation.
+                userfile::read(&path, userfile::limit::MANIFEST)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
             }
             "http" | "https" => {
-                let client = self.client.get_or_insert_with(reqwest::Client::new);
+                let client = match &mut self.client {
+                    Some(c) => c,
+                    None => {
+                        let c = crate::client::default_client().map_err(|e| e.to_string())?;
+                        self.client.insert(c.inner)
+                    }
+                };
                 let mut rb = client.get(url.clone());
                 if let Some((a, b)) = range {
                     rb = rb.header("Range", format!("bytes={a}-{b}"));

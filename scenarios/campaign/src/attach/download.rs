@@ -30,11 +30,18 @@ impl Attachment for DownloadAttachment {
 
 async fn run(opts: DownloadOptions, ctx: ProbeContext) -> Result<ProbeResult, String> {
     let addr = ctx.endpoint.http.ok_or("the service has no HTTP address")?;
-    let mut cfg = opts.config(format!("http://{addr}{}", opts.path));
+    let scheme = if opts.tls { "https" } else { "http" };
+    let mut cfg = opts.config(format!("{scheme}://{addr}{}", opts.path));
     cfg.source = probe_source(&opts.name);
     let sink = ctx.sink.clone();
-    let events = download::run(
+    // The campaign's own services use a self-signed certificate.
+    let http = probes::client::HttpOptions {
+        insecure: opts.tls,
+        ..Default::default()
+    };
+    let events = download::run_with(
         cfg,
+        &http,
         &ctx.clock,
         |e| sink(e.clone()),
         stopped(ctx.stop.clone()),

@@ -26,14 +26,18 @@ impl Attachment for PlayerAttachment {
 
 async fn run(opts: PlayerOptions, ctx: ProbeContext) -> Result<ProbeResult, String> {
     let addr = ctx.endpoint.http.ok_or("the service has no HTTP address")?;
-    let url = url::Url::parse(&format!("http://{addr}{}", opts.path))
+    let scheme = if opts.tls { "https" } else { "http" };
+    let url = url::Url::parse(&format!("{scheme}://{addr}{}", opts.path))
         .map_err(|e| format!("bad manifest path {}: {e}", opts.path))?;
     let anchor = ctx.clock.wall_anchor_unix_ns();
     let mut cfg = opts.config(url, anchor);
     cfg.source = probe_source(&opts.name);
-    let client = reqwest::Client::builder()
-        .build()
-        .map_err(|e| e.to_string())?;
+    // The campaign's own services use a self-signed certificate.
+    let http = probes::client::HttpOptions {
+        insecure: opts.tls,
+        ..Default::default()
+    };
+    let client = http.client().map_err(|e| e.to_string())?;
     let mut player = Player::new(cfg.clone(), opts.abr.build(), ctx.clock.now());
     let mut events = Vec::new();
     let sink = ctx.sink.clone();

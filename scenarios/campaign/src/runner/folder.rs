@@ -1,6 +1,7 @@
 //! The run folder on disk (docs/results.md): `run.json` written first,
 //! `timeline.jsonl` appended and flushed per event, `summary.json` written last and
-//! atomically (temporary file, fsync, rename). A run is finished when its
+//! atomically (temporary file, fsync, rename: [`userfile::write`], which never
+//! replaces a symlink or a special file). A run is finished when its
 //! `summary.json` says `complete: true`; anything else is redone by `--resume`.
 
 use record::Event;
@@ -9,27 +10,17 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
-/// Writes `value` as pretty JSON to `path` atomically.
+/// Writes `value` as pretty JSON to `path` atomically (see [`userfile::write`]).
 pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut f = File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut f, value)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent()
-        && let Ok(d) = File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    let mut text = serde_json::to_vec_pretty(value)?;
+    text.push(b'\n');
+    userfile::write(path, &text).map(|_| ())
 }
 
 /// Whether `dir` holds a finished run (`summary.json` with `complete: true`).
 pub fn is_finished(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join("summary.json")) else {
+    let Ok(text) = userfile::read_to_string(&dir.join("summary.json"), userfile::limit::RECORD)
+    else {
         return false;
     };
     serde_json::from_str::<serde_json::Value>(&text)

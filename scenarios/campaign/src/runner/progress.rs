@@ -4,6 +4,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use record::RunSummary;
 use std::io::IsTerminal;
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 /// How progress is shown.
@@ -69,7 +70,12 @@ impl Progress {
                 let eta = self
                     .eta()
                     .map_or(String::new(), |d| format!(", ETA {:.0} s", d.as_secs_f64()));
-                eprintln!("[{}/{}] {line}{eta}", self.done, self.total);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "[{}/{}] {line}{eta}",
+                    self.done,
+                    self.total
+                );
             }
         }
     }

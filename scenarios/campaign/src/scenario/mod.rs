@@ -23,9 +23,11 @@ use std::path::Path;
 
 /// Reads and checks a campaign file.
 pub fn load(path: &Path) -> Result<Campaign, ScenarioError> {
-    let src = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
+    let src = userfile::read_to_string(path, userfile::limit::SCENARIO).map_err(|source| {
+        ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     parse(path, &src)
 }

@@ -19,6 +19,7 @@ use super::{LabError, Result};
 use crate::net::{
     self, DelayBackend, LinkCondition, LinkShaping, NetError, ShapedLink, ShapedLinkSpec,
 };
+use std::io::Write as _;
 use std::net::Ipv4Addr;
 
 /// The guest's address on the service network (`qoeprobe lab up` prints it).
@@ -276,7 +277,7 @@ impl LabNetwork {
         if let Some(net) = self.net.take()
             && let Err(e) = net.teardown()
         {
-            eprintln!("qoeprobe: lab {} teardown: {e}", self.id);
+            let _ = writeln!(std::io::stderr(), "qoeprobe: lab {} teardown: {e}", self.id);
         }
     }
 }

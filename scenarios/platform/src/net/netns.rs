@@ -10,6 +10,7 @@
 use super::error::{NetError, Result};
 use std::fs::File;
 use std::future::Future;
+use std::io::Write as _;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -69,7 +70,7 @@ pub fn runtime_in(name: &str) -> Result<tokio::runtime::Runtime> {
         .on_thread_start(move || {
             if let Err(e) = enter(&ns) {
                 // A thread outside the namespace must not run probe traffic.
-                eprintln!("Error: {e}");
+                let _ = writeln!(std::io::stderr(), "Error: {e}");
                 std::process::abort();
             }
         })

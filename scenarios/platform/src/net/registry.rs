@@ -12,6 +12,7 @@ use super::cmd;
 use super::error::{NetError, Result};
 use super::relay::Relay;
 use super::state::{Resource, StateDir, process_start_ticks};
+use std::io::Write as _;
 use std::process::Child;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -192,7 +193,7 @@ impl Registry {
 impl Drop for Registry {
     fn drop(&mut self) {
         if let Err(e) = self.teardown() {
-            eprintln!("qoeprobe: {e}");
+            let _ = writeln!(std::io::stderr(), "qoeprobe: {e}");
         }
     }
 }

@@ -172,7 +172,7 @@ fn find_file(file: &str, var: &str, env: &HashMap<String, String>) -> Option<Pat
 }
 
 fn read_yaml(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
+    let text = userfile::read_to_string(path, userfile::limit::CLOUD_CONFIG)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_yaml_ng::from_str(&text).map_err(|e| format!("{} is not valid YAML: {e}", path.display()))
 }

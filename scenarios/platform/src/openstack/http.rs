@@ -84,7 +84,7 @@ impl Http {
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("qoeprobe/", env!("CARGO_PKG_VERSION")));
         if let Some(ca) = &cloud.cacert {
-            let pem = std::fs::read(ca).map_err(|e| {
+            let pem = userfile::read(ca, userfile::limit::CLOUD_CONFIG).map_err(|e| {
                 format!(
                     "cannot read the CA bundle {} (cacert / OS_CACERT): {e}",
                     ca.display()

@@ -17,6 +17,7 @@ pub use stats::RelayStats;
 
 use super::error::{NetError, Result};
 use pump::Shared;
+use std::io::Write as _;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
@@ -177,7 +178,11 @@ impl Relay {
             if let Some(t) = d.thread.take()
                 && let Ok(Some(err)) = t.join()
             {
-                eprintln!("qoeprobe: delay relay {} stopped: {err}", self.name);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "qoeprobe: delay relay {} stopped: {err}",
+                    self.name
+                );
             }
         }
     }
