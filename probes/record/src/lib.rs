@@ -46,7 +46,7 @@ pub use game::{
 pub use migration::{
     Copy, LinkCondition, MemoryCheck, MigrationEnd, MigrationOutcome, MigrationPass,
     MigrationPaused, MigrationRequested, MigrationResumed, Mode, NetCondition, NetworkReattached,
-    ParseError, Reachability, RunnerPhase,
+    ParseError, PlatformEvent, Reachability, RunnerPhase,
 };
 pub use output::ProbeOutput;
 pub use phases::MigrationSummary;
@@ -184,6 +184,9 @@ pub enum EventKind {
     MigrationEnd(MigrationEnd),
     /// The guest's memory was verified after a migration.
     MemoryCheck(MemoryCheck),
+    /// Something the migration platform reported that is not a phase boundary
+    /// (a libvirt lifecycle event, a Nova instance action event).
+    PlatformEvent(PlatformEvent),
     /// The runner's reachability prober lost or regained the service.
     Reachability(Reachability),
     /// A network condition was applied or removed.

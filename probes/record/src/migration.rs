@@ -214,6 +214,20 @@ impl MemoryCheck {
     }
 }
 
+/// `platform_event`: something the platform reported that is not a phase boundary,
+/// at the time the platform gives (libvirt: arrival; Nova: its own timestamps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlatformEvent {
+    /// Who reported it (`libvirt`, `nova`).
+    pub origin: String,
+    /// Its name there (e.g. `STARTED_MIGRATED`, `compute_live_migration started`).
+    pub name: String,
+    /// The host it concerns, if known.
+    pub host: Option<String>,
+    /// More (a result, an error).
+    pub detail: Option<String>,
+}
+
 /// `reachability`: the runner's prober lost or regained the service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Reachability {

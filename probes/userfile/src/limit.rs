@@ -14,6 +14,10 @@ pub const CLIP: u64 = 1 << 30;
 /// A campaign (scenario) file.
 pub const SCENARIO: u64 = 16 << 20;
 
+/// A cloud configuration file of the OpenStack driver: `clouds.yaml`,
+/// `secure.yaml`, a CA bundle (`cacert`).
+pub const CLOUD_CONFIG: u64 = 1 << 20;
+
 /// One JSON record of a results folder: `summary.json`, `run.json`,
 /// `campaign.json`.
 pub const RECORD: u64 = 64 << 20;

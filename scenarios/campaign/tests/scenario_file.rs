@@ -267,3 +267,56 @@ fn live_service_stream_probe_and_emulated_overrides() {
         ],
     );
 }
+
+#[test]
+fn libvirt_and_openstack_tables_are_checked() {
+    let lv = |table: &str| {
+        GOOD.replace(
+            "driver = \"emulated\"",
+            &format!("driver = \"libvirt\"\n[migration.libvirt]\n{table}"),
+        )
+    };
+    let ok = "source_uri = \"qemu+ssh://h1/system\"\ndestination_uri = \"qemu+ssh://h2/system\"\ndomain = \"vm1\"\nhttp = \"10.0.0.5:8080\"\n";
+    let c = scenario::parse(Path::new("x.toml"), &lv(ok)).unwrap();
+    assert_eq!(c.migration.libvirt.unwrap().domain.get_ref(), "vm1");
+    assert_msg(
+        &GOOD.replace("driver = \"emulated\"", "driver = \"libvirt\""),
+        &["key `migration.libvirt`: driver \"libvirt\" needs a [migration.libvirt] table"],
+    );
+    assert_msg(
+        &lv(&ok.replace("qemu+ssh://h2/system", "h2")),
+        &["key `migration.libvirt.destination_uri`: \"h2\" is not a URI"],
+    );
+    assert_msg(
+        &lv(&ok.replace("qemu+ssh://h2/system", "qemu+ssh://h1/system")),
+        &["the destination is the source"],
+    );
+    assert_msg(
+        &lv(&ok.replace("http = \"10.0.0.5:8080\"\n", "")),
+        &["the libvirt driver needs `http` or `probe_target`"],
+    );
+    assert_msg(
+        &lv(&format!("{ok}dommain = \"x\"\n")),
+        &["unknown field `dommain`"],
+    );
+    let os = |table: &str, extra: &str| {
+        GOOD.replace(
+            "driver = \"emulated\"",
+            &format!("driver = \"openstack\"{extra}\n[migration.openstack]\n{table}"),
+        )
+    };
+    let ok = "server = \"web-1\"\nhttp = \"10.0.0.5:8080\"\n";
+    scenario::parse(Path::new("x.toml"), &os(ok, "")).unwrap();
+    assert_msg(
+        &os(&format!("{ok}block_migration = \"yes\"\n"), ""),
+        &["key `migration.openstack.block_migration`: `yes`: the only value is \"auto\""],
+    );
+    assert_msg(
+        &os(ok, "\nbandwidth_mbit = 100"),
+        &["key `migration.bandwidth_mbit`: Nova's API has no per-migration bandwidth limit"],
+    );
+    assert_msg(
+        &os(ok, "\ncopy = \"postcopy\""),
+        &["key `migration.copy`: Nova switches to post-copy itself"],
+    );
+}

@@ -10,6 +10,8 @@
 
 use crate::emulated::config::EmulatedConfig;
 use crate::exec::config::ExecConfig;
+use crate::libvirt::LibvirtConfig;
+use crate::openstack::OpenStackConfig;
 use record::clock::MonotonicClock;
 use record::{Copy, Event, LinkCondition, MigrationOutcome, Mode};
 use serde::{Deserialize, Serialize};
@@ -57,6 +59,19 @@ pub struct ServiceEndpoint {
     pub netns: Option<String>,
 }
 
+impl ServiceEndpoint {
+    /// `Ok` when the endpoint's network namespace (if any) exists on this machine,
+    /// else what to do.
+    pub fn check_netns(&self) -> Result<(), String> {
+        match &self.netns {
+            Some(ns) if !std::path::Path::new("/run/netns").join(ns).exists() => Err(format!(
+                "netns `{ns}`: no such network namespace (`ip netns list` shows those there are)"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What a finished migration reports (the events carry the timestamps).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationReport {
@@ -86,15 +101,22 @@ pub enum DriverKind {
     Exec,
     /// The local QEMU lab.
     Lab,
+    /// Two libvirt hosts (libvirt's C API).
+    Libvirt,
+    /// An OpenStack cloud (Nova's API).
+    Openstack,
 }
 
 impl DriverKind {
-    /// The name used in files and results (`emulated`, `exec`, `lab`).
+    /// The name used in files and results (`emulated`, `exec`, `lab`, `libvirt`,
+    /// `openstack`).
     pub fn name(self) -> &'static str {
         match self {
             DriverKind::Emulated => "emulated",
             DriverKind::Exec => "exec",
             DriverKind::Lab => "lab",
+            DriverKind::Libvirt => "libvirt",
+            DriverKind::Openstack => "openstack",
         }
     }
 }
@@ -108,6 +130,10 @@ pub enum DriverConfig {
     Exec(ExecConfig),
     /// The local QEMU lab (its settings come from the context).
     Lab,
+    /// The libvirt driver's hosts, domain and migration flags.
+    Libvirt(LibvirtConfig),
+    /// The OpenStack driver's cloud, server and options.
+    Openstack(Box<OpenStackConfig>),
 }
 
 impl DriverConfig {
@@ -117,6 +143,8 @@ impl DriverConfig {
             DriverConfig::Emulated(_) => DriverKind::Emulated,
             DriverConfig::Exec(_) => DriverKind::Exec,
             DriverConfig::Lab => DriverKind::Lab,
+            DriverConfig::Libvirt(_) => DriverKind::Libvirt,
+            DriverConfig::Openstack(_) => DriverKind::Openstack,
         }
     }
 }

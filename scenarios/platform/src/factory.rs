@@ -1,7 +1,7 @@
 //! Which driver migrates a run: a [`DriverFactory`] checks, once before a campaign,
 //! that its drivers can run here, and builds the driver of each run from its
-//! [`DriverContext`]. [`DefaultDrivers`] knows `emulated`, `exec` and `lab`; the
-//! binary can wrap it to add other platforms.
+//! [`DriverContext`]. [`DefaultDrivers`] knows `emulated`, `exec`, `lab`, `libvirt`
+//! and `openstack`; the binary can wrap it to add other platforms.
 
 use crate::driver::{DriverConfig, DriverContext, DriverKind, MigrationDriver};
 use crate::net::LinkShaping;
@@ -12,6 +12,12 @@ pub trait DriverFactory: Send + Sync {
     /// Checks, once before a campaign, that this factory can build drivers of `kind`
     /// here (an error says what is missing).
     fn check(&self, kind: DriverKind) -> Result<(), String>;
+    /// Checks, once before a campaign, what can be checked of a driver's own settings
+    /// without starting anything (e.g. that a named network namespace exists).
+    fn check_config(&self, config: &DriverConfig) -> Result<(), String> {
+        let _ = config;
+        Ok(())
+    }
     /// Checks that drivers of `kind` can apply a link's conditions.
     fn check_link(&self, kind: DriverKind, link: &LinkCondition) -> Result<(), String> {
         let _ = (kind, link);
@@ -21,7 +27,8 @@ pub trait DriverFactory: Send + Sync {
     fn create(&self, ctx: DriverContext) -> Result<Box<dyn MigrationDriver>, String>;
 }
 
-/// The drivers of this crate: `emulated`, `exec` and `lab` (the local QEMU lab).
+/// The drivers of this crate: `emulated`, `exec`, `lab` (the local QEMU lab),
+/// `libvirt` and `openstack`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DefaultDrivers;
 
@@ -29,8 +36,16 @@ impl DriverFactory for DefaultDrivers {
     fn check(&self, kind: DriverKind) -> Result<(), String> {
         match kind {
             DriverKind::Emulated => crate::emulated::fixtures_program().map(drop),
-            DriverKind::Exec => Ok(()),
+            DriverKind::Exec | DriverKind::Libvirt | DriverKind::Openstack => Ok(()),
             DriverKind::Lab => crate::lab::lab_available(),
+        }
+    }
+
+    fn check_config(&self, config: &DriverConfig) -> Result<(), String> {
+        match config {
+            DriverConfig::Libvirt(c) => c.endpoint.check_netns(),
+            DriverConfig::Openstack(c) => c.endpoint.check_netns(),
+            DriverConfig::Emulated(_) | DriverConfig::Exec(_) | DriverConfig::Lab => Ok(()),
         }
     }
 
@@ -38,7 +53,12 @@ impl DriverFactory for DefaultDrivers {
         match kind {
             // The lab shapes real links (tbf, the delay relay, nft loss).
             DriverKind::Lab => link.validate().map_err(|e| e.to_string()),
-            DriverKind::Emulated | DriverKind::Exec => Ok(()),
+            // These platforms' links are the operator's: the run records the
+            // scenario's conditions, it does not apply them.
+            DriverKind::Emulated
+            | DriverKind::Exec
+            | DriverKind::Libvirt
+            | DriverKind::Openstack => Ok(()),
         }
     }
 
@@ -47,6 +67,10 @@ impl DriverFactory for DefaultDrivers {
             DriverConfig::Emulated(_) => Ok(Box::new(crate::emulated::EmulatedDriver::new(ctx)?)),
             DriverConfig::Exec(_) => Ok(Box::new(crate::exec::ExecDriver::new(ctx)?)),
             DriverConfig::Lab => Ok(Box::new(crate::lab::LabDriver::for_run(ctx)?)),
+            DriverConfig::Libvirt(_) => Ok(Box::new(crate::libvirt::LibvirtDriver::for_run(ctx)?)),
+            DriverConfig::Openstack(_) => {
+                Ok(Box::new(crate::openstack::OpenStackDriver::for_run(ctx)?))
+            }
         }
     }
 }

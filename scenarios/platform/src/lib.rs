@@ -8,6 +8,9 @@
 //!   proxy, timed by a pre-copy model (docs/emulated-driver.md);
 //! - [`exec`]: user commands migrate on any platform (docs/exec-driver.md);
 //! - [`lab`]: a real QEMU live migration between two namespaces (docs/lab.md);
+//! - [`libvirt`]: an existing domain between two libvirt hosts through libvirt's C
+//!   API, with a two-daemon testbed (docs/libvirt-driver.md);
+//! - [`openstack`]: an existing server through Nova's API (docs/openstack-driver.md);
 //! - [`net`]: namespaces, links, rate/delay/loss shaping, the delay relay and the
 //!   registry that tears it all down (docs/network-conditions.md).
 //!
@@ -25,7 +28,9 @@ pub mod emulated;
 pub mod exec;
 mod factory;
 pub mod lab;
+pub mod libvirt;
 pub mod net;
+pub mod openstack;
 
 pub use driver::{
     BoxFuture, DriverConfig, DriverContext, DriverError, DriverKind, EventSink, Flavor, LiveSource,

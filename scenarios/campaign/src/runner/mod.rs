@@ -225,6 +225,13 @@ pub async fn run_campaign(
 pub fn check_drivers(campaign: &Campaign, drivers: &dyn DriverFactory) -> Result<(), String> {
     let kind = campaign.migration.driver;
     drivers.check(kind)?;
+    for app in &campaign.applications {
+        let config = campaign
+            .migration
+            .driver_config(app)
+            .map_err(|e| format!("application `{}`: {e}", app.name.get_ref()))?;
+        drivers.check_config(&config)?;
+    }
     for s in &campaign.scenarios {
         for (name, link) in [("client", &s.client), ("migration", &s.migration)] {
             drivers

@@ -197,7 +197,6 @@ fn default_poll_interval() -> Millis {
 impl ExecSettings {
     /// The exec driver's settings (addresses were checked when the file was read).
     pub fn config(&self) -> ExecConfig {
-        let addr = |v: &Option<Spanned<String>>| v.as_ref().and_then(|s| s.get_ref().parse().ok());
         ExecConfig {
             prepare: self.prepare.clone(),
             start: self.start.get_ref().clone(),
@@ -205,9 +204,14 @@ impl ExecSettings {
             poll_interval: self.poll_interval_ms.duration(),
             cancel: self.cancel.clone(),
             teardown: self.teardown.clone(),
-            http: addr(&self.http),
-            game: addr(&self.game),
-            probe_target: addr(&self.probe_target),
+            http: address(&self.http),
+            game: address(&self.game),
+            probe_target: address(&self.probe_target),
         }
     }
+}
+
+/// A driver table's address value (`IP:PORT`), once validation has checked it.
+pub(super) fn address(v: &Option<Spanned<String>>) -> Option<std::net::SocketAddr> {
+    v.as_ref().and_then(|s| s.get_ref().parse().ok())
 }

@@ -9,11 +9,14 @@
 
 mod drivers;
 mod error;
+mod platform_checks;
+mod platforms;
 mod types;
 mod validate;
 
 pub use drivers::{EmulatedOverrides, EmulatedSettings, ExecSettings};
 pub use error::ScenarioError;
+pub use platforms::{BlockCopyKind, LibvirtSettings, OpenStackSettings};
 pub use types::{Application, Campaign, Link, MigrationSettings, NetScenario};
 
 use std::path::Path;

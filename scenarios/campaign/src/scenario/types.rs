@@ -105,6 +105,12 @@ pub struct MigrationSettings {
     /// Settings of the exec driver (required when `driver = "exec"`).
     #[serde(default)]
     pub exec: Option<ExecSettings>,
+    /// Settings of the libvirt driver (required when `driver = "libvirt"`).
+    #[serde(default)]
+    pub libvirt: Option<super::platforms::LibvirtSettings>,
+    /// Settings of the OpenStack driver (required when `driver = "openstack"`).
+    #[serde(default)]
+    pub openstack: Option<super::platforms::OpenStackSettings>,
 }
 
 impl Default for MigrationSettings {
@@ -121,6 +127,8 @@ impl Default for MigrationSettings {
             flavor: default_flavor(),
             emulated: EmulatedSettings::default(),
             exec: None,
+            libvirt: None,
+            openstack: None,
         }
     }
 }
@@ -152,6 +160,18 @@ impl MigrationSettings {
                     .config(),
             ),
             DriverKind::Lab => DriverConfig::Lab,
+            DriverKind::Libvirt => DriverConfig::Libvirt(
+                self.libvirt
+                    .as_ref()
+                    .ok_or("driver \"libvirt\" needs [migration.libvirt]")?
+                    .config()?,
+            ),
+            DriverKind::Openstack => DriverConfig::Openstack(Box::new(
+                self.openstack
+                    .as_ref()
+                    .ok_or("driver \"openstack\" needs [migration.openstack]")?
+                    .config()?,
+            )),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! application, scenario and probe, probes that fit their service, driver settings.
 
 use super::error::ScenarioError;
+use super::platform_checks::addresses;
 use super::types::*;
 use platform::{DriverKind, ServiceKind};
 use std::collections::HashSet;
@@ -94,27 +95,28 @@ pub(super) fn check(c: &Campaign, path: &Path, src: &str) -> Result<(), Scenario
         let Some(exec) = &c.migration.exec else {
             return Err(err(None, "migration.exec", "driver \"exec\" needs a [migration.exec] table with at least `start` (see docs/exec-driver.md)".into()));
         };
-        for (key, v) in [
-            ("http", &exec.http),
-            ("game", &exec.game),
-            ("probe_target", &exec.probe_target),
-        ] {
-            if let Some(v) = v
-                && v.get_ref().parse::<std::net::SocketAddr>().is_err()
-            {
-                return Err(err(
-                    Some(v.span()),
-                    &format!("migration.exec.{key}"),
-                    format!(
-                        "\"{}\" is not an address: expected IP:PORT, e.g. \"10.0.0.2:8080\"",
-                        v.get_ref()
-                    ),
-                ));
-            }
-        }
-        if exec.probe_target.is_none() && exec.http.is_none() {
-            return Err(err(Some(exec.start.span()), "migration.exec", "the exec driver needs `http` or `probe_target` (a TCP address the reachability prober connects to)".into()));
-        }
+        addresses(
+            "exec",
+            [
+                ("http", &exec.http),
+                ("game", &exec.game),
+                ("probe_target", &exec.probe_target),
+            ],
+            exec.start.span(),
+        )
+        .map_err(|(s, k, m)| err(Some(s), &k, m))?;
+    }
+    if c.migration.driver == DriverKind::Libvirt {
+        let Some(lv) = &c.migration.libvirt else {
+            return Err(err(None, "migration.libvirt", "driver \"libvirt\" needs a [migration.libvirt] table with `source_uri`, `destination_uri`, `domain` and `http` or `probe_target` (see docs/libvirt-driver.md)".into()));
+        };
+        super::platform_checks::libvirt(lv).map_err(|(s, k, m)| err(Some(s), &k, m))?;
+    }
+    if c.migration.driver == DriverKind::Openstack {
+        let Some(os) = &c.migration.openstack else {
+            return Err(err(None, "migration.openstack", "driver \"openstack\" needs a [migration.openstack] table with `server` and `http` or `probe_target` (see docs/openstack-driver.md)".into()));
+        };
+        super::platform_checks::openstack(os, &c.migration).map_err(|(s, k, m)| err(s, &k, m))?;
     }
     Ok(())
 }

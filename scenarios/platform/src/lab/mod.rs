@@ -36,11 +36,12 @@ pub mod vm;
 pub use config::LabConfig;
 pub use driver::LabDriver;
 pub use flavor::{FLAVORS, Flavor};
+pub use guest::http_get;
 pub use image::{GuestImage, ImageOptions};
 pub use init::Service;
 pub use qmp::{Qmp, QmpError, QmpEvent};
 pub use run::LabStats;
-pub use session::LabSession;
+pub use session::{LabSession, write_disk};
 
 use std::path::PathBuf;
 
