@@ -6,6 +6,7 @@ pub mod demo;
 pub mod download;
 pub mod game;
 pub mod lab;
+pub mod merge;
 pub mod output;
 pub mod play;
 pub mod player_report;
@@ -51,6 +52,8 @@ pub enum Command {
     Report(report::Args),
     /// Run a campaign: migrations with probes attached, one result folder per run.
     Run(run::Args),
+    /// Merge the results folders of a campaign's shards into one.
+    Merge(merge::Args),
     /// Print the JSON Schema of the record (events and every probe's --json output).
     Schema(schema::Args),
     /// Play an RTSP or HTTP live stream with MPlayer's cache; report stalls and drops.
@@ -103,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Serve(c) => serve::run(c).await,
             Command::Lab(c) => lab::run(c).await,
             Command::Run(a) => run::run(a).await,
+            Command::Merge(a) => merge::run(a).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Schema(a) => schema::run(a).await,
             Command::Table(a) => table::run(a).await,
