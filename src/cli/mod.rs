@@ -16,6 +16,7 @@ pub mod schema;
 pub mod serve;
 pub mod serve_rtsp;
 pub mod simulate;
+pub mod slurm;
 pub mod stream;
 pub mod table;
 pub mod usage;
@@ -54,6 +55,8 @@ pub enum Command {
     Run(run::Args),
     /// Merge the results folders of a campaign's shards into one.
     Merge(merge::Args),
+    /// Write (and submit) a campaign as a Slurm array job with a merge job.
+    Slurm(slurm::Args),
     /// Print the JSON Schema of the record (events and every probe's --json output).
     Schema(schema::Args),
     /// Play an RTSP or HTTP live stream with MPlayer's cache; report stalls and drops.
@@ -107,6 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Lab(c) => lab::run(c).await,
             Command::Run(a) => run::run(a).await,
             Command::Merge(a) => merge::run(a).await,
+            Command::Slurm(a) => slurm::run(a).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Schema(a) => schema::run(a).await,
             Command::Table(a) => table::run(a).await,
