@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod download;
 pub mod game;
+pub mod k8s;
 pub mod lab;
 pub mod merge;
 pub mod output;
@@ -57,6 +58,9 @@ pub enum Command {
     Merge(merge::Args),
     /// Write (and submit) a campaign as a Slurm array job with a merge job.
     Slurm(slurm::Args),
+    /// Write a campaign as Kubernetes objects (an Indexed Job and its merge Job).
+    #[command(subcommand)]
+    K8s(k8s::K8sCommand),
     /// Print the JSON Schema of the record (events and every probe's --json output).
     Schema(schema::Args),
     /// Play an RTSP or HTTP live stream with MPlayer's cache; report stalls and drops.
@@ -111,6 +115,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Run(a) => run::run(a).await,
             Command::Merge(a) => merge::run(a).await,
             Command::Slurm(a) => slurm::run(a).await,
+            Command::K8s(c) => k8s::run(c).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Schema(a) => schema::run(a).await,
             Command::Table(a) => table::run(a).await,
