@@ -18,6 +18,7 @@ pub mod serve;
 pub mod serve_rtsp;
 pub mod simulate;
 pub mod slurm;
+pub mod start_at;
 pub mod stream;
 pub mod table;
 pub mod usage;
