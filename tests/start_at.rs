@@ -1,6 +1,7 @@
 //! `--start-at TIME`: probe processes standing for client hosts, launched at different
 //! moments, start their sessions at one wall-clock time (their `wall_anchor_unix_ns`
-//! agree with it within a scheduling tolerance); a time in the past is refused.
+//! agree with it within a scheduling tolerance) and merge into one run; a time in
+//! the past is refused.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -76,6 +77,35 @@ fn play_processes_launched_apart_start_together() {
     }
     let _ = server.kill();
     let _ = server.wait();
+
+    // The three hosts merged into one run.
+    let merged = tmp.path().join("merged.json");
+    let out = Command::new(BIN)
+        .arg("merge-clients")
+        .arg(&merged)
+        .args((0..3).map(|k| tmp.path().join(format!("host-{k}.json"))))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(m["hosts"], 3);
+    assert_eq!(m["sessions"], 3);
+    assert!(m["start_spread_ms"].as_f64().unwrap() < 250.0, "{m}");
+    let segs: u64 = (0..3)
+        .map(|k| {
+            let t = std::fs::read_to_string(tmp.path().join(format!("host-{k}.json"))).unwrap();
+            serde_json::from_str::<serde_json::Value>(&t).unwrap()["segments"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(m["segments"], segs);
+    assert_eq!(m["startup_delay_ms"]["n"], 3);
 
     let past = Command::new(BIN)
         .args(["play", &dash, "--start-at", "2020-01-01T00:00:00Z"])

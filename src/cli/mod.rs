@@ -8,6 +8,7 @@ pub mod game;
 pub mod k8s;
 pub mod lab;
 pub mod merge;
+pub mod merge_clients;
 pub mod output;
 pub mod play;
 pub mod player_report;
@@ -57,6 +58,8 @@ pub enum Command {
     Run(run::Args),
     /// Merge the results folders of a campaign's shards into one.
     Merge(merge::Args),
+    /// Merge the `play --json` files of several client hosts into one run.
+    MergeClients(merge_clients::Args),
     /// Write (and submit) a campaign as a Slurm array job with a merge job.
     Slurm(slurm::Args),
     /// Write a campaign as Kubernetes objects (an Indexed Job and its merge Job).
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Lab(c) => lab::run(c).await,
             Command::Run(a) => run::run(a).await,
             Command::Merge(a) => merge::run(a).await,
+            Command::MergeClients(a) => merge_clients::run(a).await,
             Command::Slurm(a) => slurm::run(a).await,
             Command::K8s(c) => k8s::run(c).await,
             Command::Demo(a) => demo::run(a).await,

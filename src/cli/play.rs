@@ -185,6 +185,7 @@ async fn run_many(
     if let Some(p) = &args.json {
         let out = serde_json::json!({
             "sessions": n,
+            "wall_anchor_unix_ns": clock.wall_anchor_unix_ns(),
             "failed_to_start": fatal,
             "segments": segs,
             "stalls": stalls,
