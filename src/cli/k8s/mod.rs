@@ -1,7 +1,7 @@
 //! `qoeprobe k8s job FILE --shards N --image IMAGE --pvc CLAIM`: a campaign as a
 //! Kubernetes Indexed Job (docs/scale-out.md). Writes `DIR/{configmap.json, job.json,
 //! merge-job.json, apply.sh}` (default DIR: results/<campaign>/k8s): the objects are
-//! built from k8s-openapi's types ([`objects`]). Not run on a cluster here: there is
+//! built from k8s-openapi's types (`objects`). Not run on a cluster here: there is
 //! none on the machines this was written on.
 
 mod objects;
