@@ -9,6 +9,7 @@
 //! of it for a campaign folder. [`synth`] writes synthetic campaigns (typed record
 //! files) for tests, benchmarks and docs.
 
+pub mod clients;
 mod error;
 pub mod judge;
 mod profile;

@@ -26,12 +26,17 @@ pub struct Args {
     /// HTTP client settings.
     #[command(flatten)]
     pub http: HttpOpts,
+    /// Start at this wall-clock time (RFC 3339 or unix seconds), so that probes on
+    /// several hosts line up with one migration (docs/scale-out.md).
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<super::start_at::StartAt>,
 }
 
 /// Runs `qoeprobe download`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     let cfg = args.options.config(args.url.clone());
+    super::start_at::wait(args.start_at).await?;
     let clock = MonotonicClock::start();
     let mut progress = Progress::new(args.quiet);
     let (mut bytes, mut total, mut kbps, mut stalls) = (0u64, None, 0.0, 0u64);

@@ -27,12 +27,17 @@ pub struct Args {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Start at this wall-clock time (RFC 3339 or unix seconds), so that probes on
+    /// several hosts line up with one migration (docs/scale-out.md).
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<super::start_at::StartAt>,
 }
 
 /// Runs `qoeprobe game`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     let addr = game::resolve(&args.server).await?;
+    super::start_at::wait(args.start_at).await?;
     let clock = MonotonicClock::start();
     let cfg = args.options.config(
         &addr.to_string(),

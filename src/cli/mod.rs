@@ -6,7 +6,10 @@ pub mod demo;
 pub mod download;
 pub mod game;
 pub mod http_opts;
+pub mod k8s;
 pub mod lab;
+pub mod merge;
+pub mod merge_clients;
 pub mod output;
 pub mod play;
 pub mod player_report;
@@ -16,6 +19,8 @@ pub mod schema;
 pub mod serve;
 pub mod serve_rtsp;
 pub mod simulate;
+pub mod slurm;
+pub mod start_at;
 pub mod stream;
 pub mod table;
 pub mod usage;
@@ -52,6 +57,15 @@ pub enum Command {
     Report(report::Args),
     /// Run a campaign: migrations with probes attached, one result folder per run.
     Run(run::Args),
+    /// Merge the results folders of a campaign's shards into one.
+    Merge(merge::Args),
+    /// Merge the `play --json` files of several client hosts into one run.
+    MergeClients(merge_clients::Args),
+    /// Write (and submit) a campaign as a Slurm array job with a merge job.
+    Slurm(slurm::Args),
+    /// Write a campaign as Kubernetes objects (an Indexed Job and its merge Job).
+    #[command(subcommand)]
+    K8s(k8s::K8sCommand),
     /// Print the JSON Schema of the record (events and every probe's --json output).
     Schema(schema::Args),
     /// Play an RTSP or HTTP live stream with MPlayer's cache; report stalls and drops.
@@ -105,6 +119,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Serve(c) => serve::run(c).await,
             Command::Lab(c) => lab::run(c).await,
             Command::Run(a) => run::run(a).await,
+            Command::Merge(a) => merge::run(a).await,
+            Command::MergeClients(a) => merge_clients::run(a).await,
+            Command::Slurm(a) => slurm::run(a).await,
+            Command::K8s(c) => k8s::run(c).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Schema(a) => schema::run(a).await,
             Command::Table(a) => table::run(a).await,

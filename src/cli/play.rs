@@ -51,6 +51,10 @@ pub struct Args {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Start at this wall-clock time (RFC 3339 or unix seconds), so that probes on
+    /// several hosts line up with one migration (docs/scale-out.md).
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<super::start_at::StartAt>,
 }
 
 /// Runs `qoeprobe play`.
@@ -67,6 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.clients == 0 || args.clients > 100_000 {
         bail!("--clients {}: expected 1 to 100000", args.clients);
     }
+    super::start_at::wait(args.start_at).await?;
     let clock = MonotonicClock::start();
     let mut cfg = args.player.config(url, clock.wall_anchor_unix_ns());
     cfg.duration = args.duration.map(Secs::duration);
@@ -207,6 +212,7 @@ async fn run_many(
     if let Some(p) = &args.json {
         let out = serde_json::json!({
             "sessions": n,
+            "wall_anchor_unix_ns": clock.wall_anchor_unix_ns(),
             "failed_to_start": fatal,
             "segments": segs,
             "stalls": stalls,

@@ -24,6 +24,10 @@ pub struct Args {
     /// Skip runs already finished in the output folder.
     #[arg(long)]
     pub resume: bool,
+    /// Run only shard K of N (K from 0 to N-1; docs/scale-out.md); merge the shards'
+    /// folders with `qoeprobe merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<campaign::shard::Shard>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -40,6 +44,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     opts.runs = args.runs;
     opts.only = args.only.clone();
     opts.resume = args.resume;
+    opts.shard = args.shard;
     opts.progress = if args.quiet {
         ProgressMode::Quiet
     } else {
@@ -65,6 +70,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(reason) = &result.interrupted {
         eprintln!("campaign stopped: {reason}; rerun with --resume to finish it");
         return Ok(ExitCode::from(130));
+    }
+    if let Some(shard) = args.shard {
+        // A shard's table would judge a part of the campaign: the merge writes it.
+        if !args.quiet {
+            eprintln!("shard {shard} done; merge the shards with `qoeprobe merge OUT DIR...`");
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     match write_analysis(&campaign, &out) {
         Ok(o) => {

@@ -33,6 +33,10 @@ pub struct Args {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Start at this wall-clock time (RFC 3339 or unix seconds), so that probes on
+    /// several hosts line up with one migration (docs/scale-out.md).
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<super::start_at::StartAt>,
 }
 
 /// Runs `qoeprobe stream` (a build without GStreamer says so and fails).
@@ -53,6 +57,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             stop2.store(true, Ordering::Relaxed);
         }
     });
+    super::start_at::wait(args.start_at).await?;
     let clock = MonotonicClock::start();
     let anchor = clock.wall_anchor_unix_ns();
     let quiet = args.quiet;

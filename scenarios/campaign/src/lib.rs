@@ -12,5 +12,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 mod attach;
+pub mod merge;
 pub mod runner;
 pub mod scenario;
+pub mod shard;

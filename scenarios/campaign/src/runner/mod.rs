@@ -16,12 +16,14 @@ mod progress;
 mod reach;
 
 use crate::scenario::{Campaign, RunId};
+use crate::shard::{Shard, campaign_hash, run_key};
 use platform::{DefaultDrivers, DriverFactory};
 use record::RunSummary;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::watch;
 
+pub(crate) use folder::is_finished;
 pub use folder::write_json_atomic;
 pub use progress::{ProgressMode, line as progress_line};
 
@@ -55,6 +57,8 @@ pub struct RunnerOptions {
     pub only: Option<String>,
     /// Skip runs already finished in `out`.
     pub resume: bool,
+    /// Run only this shard of the plan (`crate::shard`).
+    pub shard: Option<Shard>,
     /// Progress display.
     pub progress: ProgressMode,
     /// Builds each run's driver.
@@ -72,6 +76,7 @@ impl RunnerOptions {
             runs: None,
             only: None,
             resume: false,
+            shard: None,
             progress: ProgressMode::Auto,
             drivers: Arc::new(DefaultDrivers),
             interrupt,
@@ -108,8 +113,47 @@ pub fn default_out(campaign: &Campaign) -> PathBuf {
     Path::new("results").join(campaign.name.get_ref())
 }
 
-/// Writes `campaign.json`: the resolved campaign, the tool version, host facts.
-fn write_campaign_json(campaign: &Campaign, out: &Path) -> Result<(), RunnerError> {
+/// What a results folder holds of its campaign: the hash, the whole plan, the shard.
+struct PlanFacts<'a> {
+    hash: String,
+    plan: &'a [RunId],
+    shard: Option<Shard>,
+}
+
+/// Refuses to resume into a folder of another campaign, plan or shard.
+fn check_resume(out: &Path, facts: &PlanFacts<'_>) -> Result<(), RunnerError> {
+    let Ok(text) = std::fs::read_to_string(out.join("campaign.json")) else {
+        return Ok(());
+    };
+    let old: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let Some(hash) = old.get("campaign_hash").and_then(|h| h.as_str()) else {
+        return Ok(()); // written by a version without hashes
+    };
+    let shard: Option<Shard> = old
+        .get("shard")
+        .and_then(|s| serde_json::from_value(s.clone()).ok());
+    if hash != facts.hash || shard != facts.shard {
+        let show =
+            |s: Option<Shard>| s.map_or("the whole campaign".into(), |s| format!("shard {s}"));
+        return Err(RunnerError::Plan(format!(
+            "--resume: {} holds {} of campaign {} but this is {} of campaign {}: resume with the same file, --runs, --only and --shard, or choose another --out",
+            out.display(),
+            show(shard),
+            &hash[..12.min(hash.len())],
+            show(facts.shard),
+            &facts.hash[..12]
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `campaign.json`: the resolved campaign, its hash, plan and shard, the tool
+/// version, host facts.
+fn write_campaign_json(
+    campaign: &Campaign,
+    facts: &PlanFacts<'_>,
+    out: &Path,
+) -> Result<(), RunnerError> {
     let read = |p: &str| {
         std::fs::read_to_string(p)
             .map(|s| s.trim().to_string())
@@ -129,6 +173,9 @@ fn write_campaign_json(campaign: &Campaign, out: &Path) -> Result<(), RunnerErro
             "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         },
         "written_unix_ns": record::clock::unix_now_ns(),
+        "campaign_hash": facts.hash,
+        "plan": facts.plan.iter().map(run_key).collect::<Vec<_>>(),
+        "shard": facts.shard,
     });
     if let (Some(v), serde_json::Value::Object(e)) = (value.as_object_mut(), extra) {
         v.extend(e);
@@ -147,11 +194,23 @@ pub async fn run_campaign(
         .plan(opts.runs, opts.only.as_deref())
         .map_err(RunnerError::Plan)?;
     check_drivers(campaign, opts.drivers.as_ref()).map_err(RunnerError::Driver)?;
+    let facts = PlanFacts {
+        hash: campaign_hash(campaign, &plan),
+        plan: &plan,
+        shard: opts.shard,
+    };
+    if opts.resume {
+        check_resume(&opts.out, &facts)?;
+    }
     std::fs::create_dir_all(&opts.out).map_err(|source| RunnerError::Io {
         path: opts.out.clone(),
         source,
     })?;
-    write_campaign_json(campaign, &opts.out)?;
+    write_campaign_json(campaign, &facts, &opts.out)?;
+    let plan = match opts.shard {
+        Some(s) => s.select(plan.clone()),
+        None => plan,
+    };
     let intr = opts.interrupt.clone();
     let mut records = Vec::with_capacity(plan.len());
     let mut todo = Vec::new();

@@ -1,0 +1,325 @@
+//! `qoeprobe merge OUT DIR...`: the results folders of a campaign's shards (or of any
+//! partial runs of one campaign) made into one folder that reads as if the campaign
+//! had run on one machine.
+//!
+//! The folders must name the same campaign (`campaign_hash` in their
+//! `campaign.json`, see [`crate::shard`]); every run of the plan must be finished
+//! (`summary.json` with `complete: true`) in exactly one of them. Anything else is
+//! refused with the list of what is missing or doubled; [`MergeOptions::allow_missing`]
+//! writes what there is. Unfinished attempts left in a shard are not copied. Run
+//! folders are hard-linked when `OUT` is on the same file system, else copied.
+
+use crate::runner::{is_finished, write_json_atomic};
+use crate::shard::Shard;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// How to merge.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOptions {
+    /// Write the merged folder even when runs are missing (never when doubled).
+    pub allow_missing: bool,
+}
+
+/// What a merge wrote.
+#[derive(Debug, Clone)]
+pub struct MergeReport {
+    /// Runs written into the merged folder.
+    pub runs: usize,
+    /// Runs of the plan found in no folder (only with `allow_missing`).
+    pub missing: Vec<String>,
+    /// The folders merged, with their shard and how many runs each gave.
+    pub sources: Vec<(PathBuf, Option<Shard>, usize)>,
+}
+
+/// A merge error: what is wrong, where, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// A folder is not a campaign results folder of this version.
+    #[error("{path}: {reason}")]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The folders are not shards of one campaign.
+    #[error("{0}")]
+    Mismatch(String),
+    /// Runs are missing or doubled.
+    #[error("{0}")]
+    Incomplete(String),
+    /// Writing the merged folder failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+struct Source {
+    dir: PathBuf,
+    head: Value,
+    hash: String,
+    shard: Option<Shard>,
+}
+
+fn read_source(dir: &Path) -> Result<Source, MergeError> {
+    let folder = |reason: String| MergeError::Folder {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    let path = dir.join("campaign.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        folder(format!(
+            "cannot read campaign.json ({e}): give the folders `qoeprobe run --out` wrote"
+        ))
+    })?;
+    let head: Value = serde_json::from_str(&text)
+        .map_err(|e| folder(format!("campaign.json is not valid JSON: {e}")))?;
+    let hash = head
+        .get("campaign_hash")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            folder("campaign.json has no campaign_hash: it was written by an older qoeprobe; rerun it with --resume to add one".into())
+        })?
+        .to_string();
+    let shard = match head.get("shard") {
+        None | Some(Value::Null) => None,
+        Some(s) => Some(
+            serde_json::from_value(s.clone())
+                .map_err(|e| folder(format!("campaign.json: bad `shard`: {e}")))?,
+        ),
+    };
+    Ok(Source {
+        dir: dir.to_path_buf(),
+        head,
+        hash,
+        shard,
+    })
+}
+
+/// At most 20 items, then how many more.
+fn list(items: &[String]) -> String {
+    let mut s = items
+        .iter()
+        .take(20)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > 20 {
+        s.push_str(&format!(", and {} more", items.len() - 20));
+    }
+    s
+}
+
+/// Checks that `sources` are parts of one campaign; returns its plan.
+fn check_sources(sources: &[Source]) -> Result<Vec<String>, MergeError> {
+    let first = &sources[0];
+    for s in &sources[1..] {
+        if s.hash != first.hash {
+            return Err(MergeError::Mismatch(format!(
+                "{} is campaign {} but {} is campaign {}: shards merge only when they ran the same resolved campaign (same file, --runs and --only)",
+                s.dir.display(),
+                &s.hash[..12.min(s.hash.len())],
+                first.dir.display(),
+                &first.hash[..12.min(first.hash.len())]
+            )));
+        }
+    }
+    let counts: BTreeSet<u32> = sources
+        .iter()
+        .filter_map(|s| s.shard.map(|s| s.count))
+        .collect();
+    if counts.len() > 1 {
+        return Err(MergeError::Mismatch(format!(
+            "the folders were split into different shard counts ({}): merge the shards of one split",
+            counts
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let mut dirs = BTreeSet::new();
+    for s in sources {
+        let canon = s.dir.canonicalize().unwrap_or_else(|_| s.dir.clone());
+        if !dirs.insert(canon) {
+            return Err(MergeError::Mismatch(format!(
+                "{} is given twice",
+                s.dir.display()
+            )));
+        }
+    }
+    let plan = first
+        .head
+        .get("plan")
+        .and_then(Value::as_array)
+        .ok_or_else(|| MergeError::Folder {
+            path: first.dir.clone(),
+            reason: "campaign.json has no plan".into(),
+        })?;
+    Ok(plan
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect())
+}
+
+/// The shards of the split that no folder holds (`2/4, 3/4`), if the folders are shards.
+fn absent_shards(sources: &[Source]) -> Vec<String> {
+    let Some(count) = sources.iter().find_map(|s| s.shard.map(|s| s.count)) else {
+        return Vec::new();
+    };
+    let given: BTreeSet<u32> = sources
+        .iter()
+        .filter_map(|s| s.shard.map(|s| s.index))
+        .collect();
+    if sources.iter().any(|s| s.shard.is_none()) {
+        return Vec::new();
+    }
+    (0..count)
+        .filter(|k| !given.contains(k))
+        .map(|k| format!("{k}/{count}"))
+        .collect()
+}
+
+/// Merges the results folders `dirs` into `out` (which must not exist or be empty).
+pub fn merge(out: &Path, dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, MergeError> {
+    if dirs.is_empty() {
+        return Err(MergeError::Mismatch(
+            "no folders to merge: give OUT and one results folder per shard".into(),
+        ));
+    }
+    let sources = dirs
+        .iter()
+        .map(|d| read_source(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = check_sources(&sources)?;
+    let mut missing = Vec::new();
+    let mut doubled = Vec::new();
+    let mut chosen = Vec::new();
+    for key in &plan {
+        let found: Vec<&Source> = sources
+            .iter()
+            .filter(|s| is_finished(&s.dir.join(key)))
+            .collect();
+        match found.as_slice() {
+            [] => missing.push(key.clone()),
+            [one] => chosen.push((key, *one)),
+            many => doubled.push(format!(
+                "{key} (in {})",
+                many.iter()
+                    .map(|s| s.dir.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )),
+        }
+    }
+    if !doubled.is_empty() || (!missing.is_empty() && !opts.allow_missing) {
+        let mut msg = Vec::new();
+        if !missing.is_empty() {
+            let absent = absent_shards(&sources);
+            msg.push(format!(
+                "{} of {} run(s) missing: {}{}",
+                missing.len(),
+                plan.len(),
+                list(&missing),
+                if absent.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (shards not given: {})", absent.join(", "))
+                }
+            ));
+        }
+        if !doubled.is_empty() {
+            msg.push(format!(
+                "{} run(s) finished in more than one folder: {}",
+                doubled.len(),
+                list(&doubled)
+            ));
+        }
+        return Err(MergeError::Incomplete(format!(
+            "{}; finish the missing runs with `qoeprobe run FILE --shard K/N --resume --out DIR` (or pass --allow-missing), and give every folder once",
+            msg.join("; ")
+        )));
+    }
+    write_merged(out, &sources, &chosen)?;
+    Ok(MergeReport {
+        runs: chosen.len(),
+        missing,
+        sources: sources
+            .iter()
+            .map(|s| {
+                let n = chosen.iter().filter(|(_, c)| std::ptr::eq(*c, s)).count();
+                (s.dir.clone(), s.shard, n)
+            })
+            .collect(),
+    })
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MergeError + '_ {
+    move |source| MergeError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn write_merged(
+    out: &Path,
+    sources: &[Source],
+    chosen: &[(&String, &Source)],
+) -> Result<(), MergeError> {
+    if out.exists() && std::fs::read_dir(out).map_err(io(out))?.next().is_some() {
+        return Err(MergeError::Mismatch(format!(
+            "{} exists and is not empty: merge into a new folder",
+            out.display()
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    for (key, src) in chosen {
+        link_tree(&src.dir.join(key), &out.join(key))?;
+    }
+    let mut head = sources[0].head.clone();
+    if let Some(h) = head.as_object_mut() {
+        h.insert("shard".into(), Value::Null);
+        h.insert(
+            "written_unix_ns".into(),
+            record::clock::unix_now_ns().into(),
+        );
+        h.insert(
+            "merged_from".into(),
+            sources
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "dir": s.dir.display().to_string(),
+                        "shard": s.shard,
+                        "host": s.head.get("host").cloned().unwrap_or(Value::Null),
+                        "runs": chosen.iter().filter(|(_, c)| std::ptr::eq(*c, s)).count(),
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
+    let path = out.join("campaign.json");
+    write_json_atomic(&path, &head).map_err(io(&path))
+}
+
+/// Hard-links (or copies) the files of `from` into `to`, recursively.
+fn link_tree(from: &Path, to: &Path) -> Result<(), MergeError> {
+    std::fs::create_dir_all(to).map_err(io(to))?;
+    for entry in std::fs::read_dir(from).map_err(io(from))? {
+        let entry = entry.map_err(io(from))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().map_err(io(&src))?.is_dir() {
+            link_tree(&src, &dst)?;
+        } else if std::fs::hard_link(&src, &dst).is_err() {
+            std::fs::copy(&src, &dst).map_err(io(&dst))?;
+        }
+    }
+    Ok(())
+}
