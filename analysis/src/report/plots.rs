@@ -85,11 +85,13 @@ pub fn bars(
             .map(|s| s.ci_high() / 1000.0)
             .fold(0.0f64, f64::max)
             .max(1e-3);
-        // On a log axis y is log10(seconds), from the decade below the smallest mean.
-        let floor = values()
+        // On a log axis y is log10(seconds), from the decade below half the smallest
+        // mean (so that the shortest bar keeps some height).
+        let floor = (values()
             .map(|s| s.mean / 1000.0)
             .filter(|v| *v > 0.0)
             .fold(top, f64::min)
+            / 2.0)
             .log10()
             .floor();
         let y = |v: f64| match scale {
