@@ -1,7 +1,7 @@
-//! `qoeprobe run` on sweeps: the expected duration is printed before anything
-//! starts, a campaign over an hour needs `--long`, and a `[matrix]` campaign on the
-//! emulated driver runs every cell with its own mode and link and gets the study's
-//! figures and statements in its report.
+//! `qoeprobe run` on sweeps: the expected duration (of the runs left, with
+//! `--resume`) is printed before anything starts, a campaign over an hour needs
+//! `--long`, and a `[matrix]` campaign on the emulated driver runs every cell with
+//! its own mode and link and gets the study's figures and statements in its report.
 
 use serde_json::Value;
 use std::path::Path;
@@ -126,6 +126,20 @@ fn an_emulated_matrix_runs_every_cell_with_its_settings() {
         }
     }
     assert_eq!(cells, 8);
+    // Resumed, nothing is left to do, and the estimate says so.
+    let res = qoeprobe()
+        .arg("run")
+        .arg(&file)
+        .args(["--resume", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("expected duration: about 0 s for 0 run(s)"),
+        "{stderr}"
+    );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     for part in [
         "The study's section 5",

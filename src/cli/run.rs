@@ -35,11 +35,15 @@ pub struct Args {
 /// Campaigns expected to take longer than this need `--long`.
 const LONG: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Prints the expected duration; refuses a campaign over an hour without `--long`.
-fn check_duration(campaign: &Campaign, args: &Args) -> anyhow::Result<()> {
-    let Ok(plan) = campaign.plan(args.runs, args.only.as_deref()) else {
+/// Prints the expected duration of the runs still to do (with `--resume`, those
+/// not finished in `out`); refuses a campaign over an hour without `--long`.
+fn check_duration(campaign: &Campaign, args: &Args, out: &Path) -> anyhow::Result<()> {
+    let Ok(mut plan) = campaign.plan(args.runs, args.only.as_deref()) else {
         return Ok(()); // the runner reports a bad selection
     };
+    if args.resume {
+        plan.retain(|id| !runner::is_finished(&out.join(id.rel_dir())));
+    }
     let e = campaign::estimate::estimate(campaign, &plan);
     let human = campaign::estimate::Estimate::human;
     let text = format!(
@@ -67,11 +71,11 @@ fn check_duration(campaign: &Campaign, args: &Args) -> anyhow::Result<()> {
 /// Runs `qoeprobe run`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let campaign = campaign::scenario::load(&args.file)?;
-    check_duration(&campaign, &args)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| runner::default_out(&campaign));
+    check_duration(&campaign, &args, &out)?;
     let mut opts = RunnerOptions::new(&out, interrupt_on_signals());
     opts.runs = args.runs;
     opts.only = args.only.clone();
