@@ -5,7 +5,8 @@
 //! depends on the [`record`] alone: it judges typed summaries and events. The
 //! pipeline: [`reader::load`] reads and judges a campaign ([`mod@judge`], by
 //! profiles, [`limits`]), [`table::Table`] aggregates the verdicts ([`Verdict`]), [`stats`]
-//! describes the numbers, [`report`] draws the HTML report. [`write_outputs`] does all
+//! describes the numbers, [`study`] checks the study's section 5 statements on a
+//! sweep, [`report`] draws the HTML report. [`write_outputs`] does all
 //! of it for a campaign folder. [`synth`] writes synthetic campaigns (typed record
 //! files) for tests, benchmarks and docs.
 
@@ -16,6 +17,7 @@ mod profile;
 pub mod reader;
 pub mod report;
 pub mod stats;
+pub mod study;
 pub mod synth;
 pub mod table;
 pub mod timeline;

@@ -31,6 +31,45 @@ pub struct Args {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Start even when the campaign is expected to take over an hour.
+    #[arg(long)]
+    pub long: bool,
+}
+
+/// Campaigns expected to take longer than this need `--long`.
+const LONG: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Prints the expected duration of the runs still to do (with `--resume`, those
+/// not finished in `out`); refuses a campaign over an hour without `--long`.
+fn check_duration(campaign: &Campaign, args: &Args, out: &Path) -> anyhow::Result<()> {
+    let Ok(mut plan) = campaign.plan(args.runs, args.only.as_deref()) else {
+        return Ok(()); // the runner reports a bad selection
+    };
+    if args.resume {
+        plan.retain(|id| !runner::is_finished(&out.join(id.rel_dir())));
+    }
+    let e = campaign::estimate::estimate(campaign, &plan);
+    let human = campaign::estimate::Estimate::human;
+    let text = format!(
+        "expected duration: about {} for {} run(s) (longest run about {}{}; docs/campaigns.md, \"Expected duration\")",
+        human(e.total),
+        e.runs,
+        human(e.longest),
+        if e.capped > 0 {
+            format!(", {} run(s) at the time limit", e.capped)
+        } else {
+            String::new()
+        }
+    );
+    if e.total > LONG && !args.long {
+        anyhow::bail!(
+            "{text}: over an hour, so it does not start without --long (or choose fewer runs with --runs N or cells with --only APP/SCENARIO)"
+        );
+    }
+    if !args.quiet {
+        eprintln!("{text}");
+    }
+    Ok(())
 }
 
 /// Runs `qoeprobe run`.
@@ -40,6 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| runner::default_out(&campaign));
+    check_duration(&campaign, &args, &out)?;
     let mut opts = RunnerOptions::new(&out, interrupt_on_signals());
     opts.runs = args.runs;
     opts.only = args.only.clone();

@@ -1,7 +1,8 @@
 //! The HTML report: one self-contained file (inline SVG drawn with plotters, inline
 //! CSS, no script, no external asset) with the campaign's inputs, the migratability
 //! table, phase bars with 95 % confidence intervals grouped by network scenario,
-//! flavor, bandwidth, drop rate and mode, statistics per condition, and per-run
+//! flavor, bandwidth, drop rate and mode, the study's Figures 3-5 with its statements
+//! checked (when the campaign varies the migration link), statistics per condition, and per-run
 //! timelines with the migration phases shaded (the first run of each cell, at most
 //! [`MAX_TIMELINES`], so a huge campaign still gives a file a browser opens).
 
@@ -9,6 +10,7 @@ mod factors;
 mod plots;
 mod sections;
 pub mod series;
+mod study;
 
 pub use factors::Factor;
 
@@ -221,6 +223,7 @@ pub fn render(c: &Campaign, table: &Table) -> Result<String, AnalysisError> {
     o.push_str(&sections::table(table));
     o.push_str(&sections::inputs(c));
     o.push_str(&phases_section(c)?);
+    o.push_str(&study::section(c)?);
     o.push_str(&sections::statistics(c));
     o.push_str(&timelines_section(c)?);
     o.push_str(&sections::problems(c));

@@ -80,53 +80,114 @@ pub fn phase_bars(
     series: &[&str],
     groups: &[BarGroup],
 ) -> Result<String, AnalysisError> {
+    bars(title, series.len(), &PHASE_COLORS, groups, Scale::Linear)
+}
+
+/// The y axis of [`bars`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// From 0.
+    Linear,
+    /// Decades, so that milliseconds and minutes show in one plot.
+    Log,
+}
+
+/// Colours of up to eight series (flavor x mode in the study's figures).
+pub const SERIES_COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(174, 199, 232),
+    RGBColor(255, 127, 14),
+    RGBColor(255, 187, 120),
+    RGBColor(44, 160, 44),
+    RGBColor(152, 223, 138),
+    RGBColor(214, 39, 40),
+    RGBColor(255, 152, 150),
+];
+
+/// Clustered bars of `n_series` series coloured by `colors` (in turn) on a `scale`
+/// axis, with 95 % CI whiskers; values in seconds.
+pub fn bars(
+    title: &str,
+    n_series: usize,
+    colors: &[RGBColor],
+    groups: &[BarGroup],
+    scale: Scale,
+) -> Result<String, AnalysisError> {
     let err = plot_err(title);
     let mut svg = String::new();
     let width = bars_width(groups.len());
     {
         let root = SVGBackend::with_string(&mut svg, (width, 300)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let ymax = groups
-            .iter()
-            .flat_map(|g| g.1.iter().flatten())
+        let values = || groups.iter().flat_map(|g| g.1.iter().flatten());
+        let top = values()
             .map(|s| s.ci_high() / 1000.0)
             .fold(0.0f64, f64::max)
             .max(1e-3)
-            * 1.1;
-        let y = Axis::new(0.0, ymax);
-        let ymax = y.hi;
+            .min(AXIS_LIMIT);
+        // On a log axis y is log10(seconds), from the decade below half the smallest
+        // mean (so that the shortest bar keeps some height).
+        let floor = (values()
+            .map(|s| s.mean / 1000.0)
+            .filter(|v| *v > 0.0)
+            .fold(top, f64::min)
+            / 2.0)
+            .log10()
+            .floor();
+        let (ylo, yhi) = match scale {
+            Scale::Linear => (0.0, top * 1.1),
+            Scale::Log => (floor, top.log10().ceil().max(floor + 1.0)),
+        };
+        let axis = Axis::new(ylo, yhi);
+        let (ylo, yhi) = (axis.lo, axis.hi);
+        let y = |v: f64| {
+            axis.clip(match scale {
+                Scale::Linear => v,
+                Scale::Log => v.max(10f64.powf(floor)).log10(),
+            })
+        };
         let n = groups.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..ymax)
+            .build_cartesian_2d(-0.5f64..n - 0.5, ylo..yhi)
             .map_err(|e| err(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
+        let decade = |v: &f64| format!("{}", 10f64.powf(*v));
+        let blank = |_: &f64| String::new();
+        let mut mesh = chart.configure_mesh();
+        mesh.disable_x_mesh()
             .x_labels(0)
-            .x_label_formatter(&|_| String::new())
-            .y_desc("seconds (mean, 95 % CI)")
-            .draw()
-            .map_err(|e| err(e.to_string()))?;
-        let k = series.len().max(1) as f64;
+            .x_label_formatter(&blank)
+            .y_desc(match scale {
+                Scale::Linear => "seconds (mean, 95 % CI)",
+                Scale::Log => "seconds, log scale (mean, 95 % CI)",
+            });
+        if scale == Scale::Log {
+            mesh.y_labels((yhi - ylo) as usize + 1)
+                .y_label_formatter(&decade);
+        }
+        mesh.draw().map_err(|e| err(e.to_string()))?;
+        let k = n_series.max(1) as f64;
         let bw = 0.8 / k;
         for (gi, (_, stats)) in groups.iter().enumerate() {
             for (si, st) in stats.iter().enumerate() {
                 let Some(st) = st else { continue };
-                let color = PHASE_COLORS[si % PHASE_COLORS.len()];
+                let color = colors[si % colors.len()];
                 let x0 = gi as f64 - 0.4 + si as f64 * bw;
                 let (x1, xm) = (x0 + bw * 0.9, x0 + bw * 0.45);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(x0, 0.0), (x1, y.clip(st.mean / 1000.0))],
+                        [(x0, ylo), (x1, y(st.mean / 1000.0))],
                         color.filled(),
                     )))
                     .map_err(|e| err(e.to_string()))?;
                 if st.ci95.is_some() {
-                    let (lo, hi) = (y.clip(st.ci_low() / 1000.0), y.clip(st.ci_high() / 1000.0));
+                    let (lo, hi) = (
+                        y(st.ci_low().max(0.0) / 1000.0).max(ylo),
+                        y(st.ci_high() / 1000.0),
+                    );
                     let cap = bw * 0.2;
                     let whisker = vec![
                         PathElement::new(vec![(xm, lo), (xm, hi)], BLACK.stroke_width(1)),
@@ -144,7 +205,7 @@ pub fn phase_bars(
             }
         }
         for (gi, (label, _)) in groups.iter().enumerate() {
-            let (px, py) = chart.backend_coord(&(gi as f64, 0.0));
+            let (px, py) = chart.backend_coord(&(gi as f64, ylo));
             let style = ("sans-serif", 13).into_font().color(&BLACK).pos(
                 plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Center,

@@ -1,5 +1,6 @@
 //! qoeprobe's campaigns: scenario files ([`scenario`]: TOML, docs/scenario-file.md),
-//! the campaign runner ([`runner`]) and the probes it attaches ([`attach`]).
+//! the campaign runner ([`runner`]), the probes it attaches ([`attach`]) and the
+//! expected duration of a campaign ([`estimate`]).
 //!
 //! A campaign runs every application x network scenario x repetition: the runner maps
 //! the scenario file onto the platform's types (a [`platform::DriverContext`] per run),
@@ -12,6 +13,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 mod attach;
+pub mod estimate;
 pub mod merge;
 pub mod runner;
 pub mod scenario;

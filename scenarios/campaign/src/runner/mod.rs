@@ -23,8 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-pub(crate) use folder::is_finished;
-pub use folder::write_json_atomic;
+pub use folder::{is_finished, write_json_atomic};
 pub use progress::{ProgressMode, line as progress_line};
 
 /// A runner error: what failed, where, and what to do.

@@ -68,7 +68,7 @@ pub(crate) async fn execute(
     fresh_dir(dir).map_err(io(dir))?;
     let clock = MonotonicClock::start();
     let seed = id.seed(campaign.seed);
-    let settings = &campaign.migration;
+    let settings = &scen.migration_settings(&campaign.migration);
     let info = RunInfo {
         schema_version: SCHEMA_VERSION,
         campaign: campaign.name.get_ref().clone(),

@@ -9,6 +9,7 @@
 
 mod drivers;
 mod error;
+mod matrix;
 mod platform_checks;
 mod platforms;
 mod types;
@@ -16,6 +17,7 @@ mod validate;
 
 pub use drivers::{EmulatedOverrides, EmulatedSettings, ExecSettings};
 pub use error::ScenarioError;
+pub use matrix::{LinkAxes, MAX_CELLS, Matrix};
 pub use platforms::{BlockCopyKind, LibvirtSettings, OpenStackSettings};
 pub use types::{Application, Campaign, Link, MigrationSettings, NetScenario};
 
@@ -34,8 +36,11 @@ pub fn load(path: &Path) -> Result<Campaign, ScenarioError> {
 
 /// Parses and checks a campaign given as text (`path` is only used in messages).
 pub fn parse(path: &Path, src: &str) -> Result<Campaign, ScenarioError> {
-    let campaign: Campaign =
+    let mut campaign: Campaign =
         toml::from_str(src).map_err(|e| ScenarioError::from_toml(path, src, &e))?;
+    if let Some(m) = &campaign.matrix {
+        campaign.scenarios = matrix::expand(m, &campaign.scenarios, path, src)?;
+    }
     validate::check(&campaign, path, src)?;
     Ok(campaign)
 }

@@ -2,6 +2,7 @@
 //! its default). Every table refuses unknown keys.
 
 use super::drivers::{EmulatedOverrides, EmulatedSettings, ExecSettings};
+use super::matrix::Matrix;
 use platform::{
     DriverConfig, DriverKind, Flavor, LiveSource, MigrationRequest, Service, ServiceKind,
 };
@@ -47,9 +48,12 @@ pub struct Campaign {
         rename(deserialize = "application", serialize = "applications")
     )]
     pub applications: Vec<Application>,
-    /// The network scenarios.
+    /// The network scenarios (after [`Campaign::matrix`] multiplied them).
     #[serde(default, rename(deserialize = "scenario", serialize = "scenarios"))]
     pub scenarios: Vec<NetScenario>,
+    /// Lists of values that multiply the scenarios into cells (`[matrix]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<Spanned<Matrix>>,
 }
 
 fn default_runs() -> u32 {
@@ -266,6 +270,32 @@ pub struct NetScenario {
     /// Source to destination host.
     #[serde(default)]
     pub migration: Link,
+    /// VM size of this scenario's runs (none: `[migration] flavor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor: Option<Flavor>,
+    /// Migration mode of this scenario's runs (none: `[migration] mode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    /// Copy strategy of this scenario's runs (none: `[migration] copy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<Copy>,
+}
+
+impl NetScenario {
+    /// The campaign's migration settings with this scenario's flavor, mode and copy.
+    pub fn migration_settings(&self, campaign: &MigrationSettings) -> MigrationSettings {
+        let mut m = campaign.clone();
+        if let Some(f) = self.flavor {
+            m.flavor = f;
+        }
+        if let Some(v) = self.mode {
+            m.mode = v;
+        }
+        if let Some(v) = self.copy {
+            m.copy = v;
+        }
+        m
+    }
 }
 
 /// Conditions of one link; every key is optional (none: unshaped).

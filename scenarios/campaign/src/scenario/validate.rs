@@ -26,7 +26,7 @@ pub(super) fn check(c: &Campaign, path: &Path, src: &str) -> Result<(), Scenario
         return Err(err(
             None,
             "scenario",
-            "the campaign has no [[scenario]]: add at least one, e.g. [[scenario]] name = \"S1\""
+            "the campaign has no [[scenario]]: add at least one, e.g. [[scenario]] name = \"S1\", or a [matrix]"
                 .into(),
         ));
     }
