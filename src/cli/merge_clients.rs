@@ -75,6 +75,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("{}", line("stall time", &m.stall_total_ms, " ms"));
     println!("{}", line("rebuffer ratio", &m.rebuffer_ratio, ""));
     println!("{}", line("bitrate", &m.avg_bitrate_kbps, " kbit/s"));
-    super::output::write_json(&args.out, &m)?;
+    super::output::write_json(&super::output::Output::File(args.out.clone()), &m)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -86,11 +86,13 @@ fn array_script(job: &Job<'_>) -> String {
              # the whole node).\n\
              #SBATCH --exclusive\n",
         ),
-        DriverKind::Emulated | DriverKind::Exec => s.push_str(
-            "# A platform driver: no root, no VM on the node; the probes and the service\n\
-             # (emulated) or the platform's client (exec) need about one core.\n\
+        DriverKind::Emulated | DriverKind::Exec | DriverKind::Libvirt | DriverKind::Openstack => s
+            .push_str(
+                "# A platform driver: no root, no VM on the node; the probes and the service\n\
+             # (emulated), the platform's client (exec) or its API calls (libvirt,\n\
+             # OpenStack) need about one core.\n\
              #SBATCH --cpus-per-task=1\n",
-        ),
+            ),
     }
     s.push_str(&format!(
         "set -eu\nexec {} run {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --out {}/\"${{SLURM_ARRAY_TASK_ID}}\" --resume --quiet\n",

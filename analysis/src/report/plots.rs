@@ -123,8 +123,7 @@ pub fn bars(
         let top = values()
             .map(|s| s.ci_high() / 1000.0)
             .fold(0.0f64, f64::max)
-            .max(1e-3)
-            .min(AXIS_LIMIT);
+            .clamp(1e-3, AXIS_LIMIT);
         // On a log axis y is log10(seconds), from the decade below half the smallest
         // mean (so that the shortest bar keeps some height).
         let floor = (values()

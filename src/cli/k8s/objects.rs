@@ -144,8 +144,8 @@ fn privileges(spec: &Spec<'_>) -> (SecurityContext, ResourceRequirements) {
             },
         ),
         // Platform drivers need no privilege: the emulated driver is rootless, the exec
-        // driver runs the platform's client.
-        DriverKind::Emulated | DriverKind::Exec => (
+        // driver runs the platform's client, libvirt and OpenStack are remote APIs.
+        DriverKind::Emulated | DriverKind::Exec | DriverKind::Libvirt | DriverKind::Openstack => (
             SecurityContext {
                 privileged: Some(false),
                 allow_privilege_escalation: Some(false),
