@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod download;
+pub mod export;
 pub mod game;
 pub mod lab;
 pub mod output;
@@ -49,6 +50,8 @@ pub enum Command {
     Table(table::Args),
     /// Write a self-contained HTML report of a campaign's results folder.
     Report(report::Args),
+    /// Export a campaign's results folder: ECS NDJSON (Elastic) or one CSV row per run.
+    Export(export::Args),
     /// Run a campaign: migrations with probes attached, one result folder per run.
     Run(run::Args),
     /// Print the JSON Schema of the record (events and every probe's --json output).
@@ -107,6 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Schema(a) => schema::run(a).await,
             Command::Table(a) => table::run(a).await,
             Command::Report(a) => report::run(a).await,
+            Command::Export(a) => export::run(a).await,
             Command::Download(a) => download::run(a).await,
             Command::Game(a) => game::run(a).await,
             Command::Stream(a) => stream::run(a).await,
