@@ -265,9 +265,9 @@ fn read_run(
     )
 }
 
-/// The profiles of a campaign: those of `campaign.json`, overridden by `opts`;
+/// The profiles of a campaign (by application): those of `campaign.json`, overridden by `opts`;
 /// `campaign.json`'s errors become problems of `cp`.
-pub(crate) fn campaign_profiles(
+pub fn campaign_profiles(
     campaign: Option<&serde_json::Value>,
     cp: &Path,
     opts: &LoadOptions,

@@ -1,6 +1,7 @@
 //! `qoeprobe export DIR --format ndjson|csv [-o FILE]`: a results folder for other
 //! tools: Elastic Common Schema NDJSON (one document per run and per event) or one
-//! CSV row per run (docs/export.md).
+//! CSV row per run (docs/export.md); or, with `--postgres URL`, into PostgreSQL
+//! (docs/postgres.md).
 
 use analysis::export::{self, ExportStats, Folder, ndjson::NdjsonOptions};
 use anyhow::Context;
@@ -33,6 +34,10 @@ pub struct Args {
     /// `create` action into this index (stable `_id`s: loading twice adds nothing).
     #[arg(long, value_name = "INDEX")]
     pub bulk_index: Option<String>,
+    /// Load the folder into this PostgreSQL database instead (postgres://USER[:PASSWORD]@HOST[:PORT]/DB;
+    /// idempotent: runs already loaded are skipped, changed ones replaced; docs/postgres.md).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["format", "bulk_index"])]
+    pub postgres: Option<String>,
 }
 
 fn write_to(args: &Args, folder: &Folder, out: &mut impl Write) -> anyhow::Result<ExportStats> {
@@ -85,10 +90,33 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+async fn to_postgres(dir: &Path, url: &str) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let mut client = store::connect(url).await?;
+    store::migrate(&mut client).await?;
+    let s = store::load_folder(&mut client, dir).await?;
+    super::table::print_warnings(&s.problems);
+    eprintln!(
+        "export: campaign `{}` into {}: {} run(s) loaded ({} replaced, {} incomplete), {} unchanged, {} event(s), {:.1} s",
+        s.campaign,
+        store::redact(url),
+        s.inserted,
+        s.replaced,
+        s.incomplete,
+        s.unchanged,
+        s.events,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs `qoeprobe export`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.bulk_index.is_some() && args.format != ExportFormat::Ndjson {
         anyhow::bail!("--bulk-index applies to --format ndjson only");
+    }
+    if let Some(url) = &args.postgres {
+        return to_postgres(&args.dir, url).await;
     }
     let folder = Folder::open(&args.dir)?;
     let stats = if args.output.as_os_str() == "-" {
