@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod download;
+pub mod exit;
 pub mod export;
 pub mod game;
 pub mod lab;
@@ -24,9 +25,17 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// `qoeprobe --version`: the crate version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("QOEPROBE_COMMIT"),
+    ")"
+);
+
 /// qoeprobe: what users notice while the machine serving them is live-migrated.
 #[derive(Debug, Parser)]
-#[command(name = "qoeprobe", version, about, long_about = None)]
+#[command(name = "qoeprobe", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

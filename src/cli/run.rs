@@ -64,7 +64,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(reason) = &result.interrupted {
         eprintln!("campaign stopped: {reason}; rerun with --resume to finish it");
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(super::exit::INTERRUPTED));
     }
     match write_analysis(&campaign, &out) {
         Ok(o) => {
