@@ -79,7 +79,7 @@ pub enum RunEntry {
     },
 }
 
-/// A campaign from runs read elsewhere (a database): judged as [`load`] judges a
+/// A campaign from runs read elsewhere (a database): judged as [`crate::load`] judges a
 /// folder, in the order given (application, scenario, run).
 pub fn from_parts(
     root: PathBuf,
