@@ -12,7 +12,9 @@
 
 pub mod clients;
 mod error;
+pub mod export;
 pub mod judge;
+mod parts;
 mod profile;
 pub mod reader;
 pub mod report;
@@ -25,6 +27,7 @@ mod verdict;
 
 pub use error::AnalysisError;
 pub use judge::{Outcome, RunOutcome, judge};
+pub use parts::{RunEntry, RunParts, from_parts, judged_run};
 pub use profile::{Limits, limits, profiles_from_campaign};
 pub use reader::{Campaign, LoadOptions, load};
 pub use record::{AppKind, Profile};

@@ -10,7 +10,8 @@
 
 use crate::error::AnalysisError;
 use crate::judge::{self, RunOutcome};
-use crate::profile::{limits, profiles_from_campaign};
+use crate::parts::{RunParts, judged_run};
+use crate::profile::profiles_from_campaign;
 use crate::timeline::Timeline;
 use record::{AppKind, Profile};
 use record::{Event, RunInfo, RunSummary};
@@ -112,7 +113,7 @@ fn run_number(name: &str) -> Option<u32> {
 }
 
 /// The run folders below a campaign folder: (application, scenario, k, path).
-fn run_dirs(root: &Path) -> Result<Vec<(String, String, u32, PathBuf)>, AnalysisError> {
+pub(crate) fn run_dirs(root: &Path) -> Result<Vec<(String, String, u32, PathBuf)>, AnalysisError> {
     let mut out = Vec::new();
     for (app, app_dir) in subdirs(root)? {
         for (scn, scn_dir) in subdirs(&app_dir).unwrap_or_default() {
@@ -132,7 +133,7 @@ fn run_dirs(root: &Path) -> Result<Vec<(String, String, u32, PathBuf)>, Analysis
 }
 
 /// Finds the campaign folder: `dir` itself, or its only campaign subfolder.
-fn campaign_root(dir: &Path) -> Result<PathBuf, AnalysisError> {
+pub(crate) fn campaign_root(dir: &Path) -> Result<PathBuf, AnalysisError> {
     match std::fs::metadata(dir) {
         Err(_) => return Err(AnalysisError::Missing(dir.to_path_buf())),
         Ok(m) if !m.is_dir() => return Err(AnalysisError::NotAFolder(dir.to_path_buf())),
@@ -159,7 +160,11 @@ fn campaign_root(dir: &Path) -> Result<PathBuf, AnalysisError> {
 
 /// Names in the order `campaign.json` lists them under `key` (array of `{name}` or
 /// map), then the others alphabetically.
-fn ordered(campaign: Option<&serde_json::Value>, key: &str, found: Vec<String>) -> Vec<String> {
+pub(crate) fn ordered(
+    campaign: Option<&serde_json::Value>,
+    key: &str,
+    found: Vec<String>,
+) -> Vec<String> {
     let listed: Vec<String> = match campaign.and_then(|c| c.get(key)) {
         Some(serde_json::Value::Array(a)) => a
             .iter()
@@ -182,7 +187,7 @@ enum RunRead {
     Skipped(Option<Problem>, Option<String>),
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Problem> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Problem> {
     let text = userfile::read_to_string(path, userfile::limit::RECORD).map_err(|e| Problem {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -245,26 +250,40 @@ fn read_run(
             Vec::new()
         }
     };
-    let profile = profiles.get(app).cloned().unwrap_or_default();
-    let outcome = judge::judge(&summary, &events, &profile);
-    let kind = judge::application_kind(&summary, &profile);
-    let cooldown = limits(&profile, kind.unwrap_or(AppKind::BufferedVideo)).cooldown_ms;
-    let window = judge::Window::of(&summary, &events, cooldown);
+    let parts = RunParts {
+        dir: dir.clone(),
+        application: app.clone(),
+        scenario: scn.clone(),
+        run: *k,
+        info,
+        summary,
+        events,
+    };
     RunRead::Run(
-        Box::new(LoadedRun {
-            dir: dir.clone(),
-            application: app.clone(),
-            scenario: scn.clone(),
-            run: *k,
-            info,
-            summary,
-            outcome,
-            kind,
-            window,
-            timeline: keep_timeline.then_some(events),
-        }),
+        Box::new(judged_run(parts, profiles, keep_timeline)),
         problems,
     )
+}
+
+/// The profiles of a campaign (by application): those of `campaign.json`, overridden by `opts`;
+/// `campaign.json`'s errors become problems of `cp`.
+pub fn campaign_profiles(
+    campaign: Option<&serde_json::Value>,
+    cp: &Path,
+    opts: &LoadOptions,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, Profile> {
+    let mut profiles = BTreeMap::new();
+    if let Some(c) = campaign {
+        let (p, errors) = profiles_from_campaign(c);
+        profiles = p;
+        problems.extend(errors.into_iter().map(|reason| Problem {
+            path: cp.to_path_buf(),
+            reason: format!("{reason}; the default profile was used"),
+        }));
+    }
+    profiles.extend(opts.profiles.clone());
+    profiles
 }
 
 /// Reads and judges the campaign in `dir` (a campaign folder, or a folder holding
@@ -286,16 +305,7 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Campaign, AnalysisError> {
     } else {
         None
     };
-    let mut profiles = BTreeMap::new();
-    if let Some(c) = &campaign {
-        let (p, errors) = profiles_from_campaign(c);
-        profiles = p;
-        problems.extend(errors.into_iter().map(|reason| Problem {
-            path: cp.clone(),
-            reason: format!("{reason}; the default profile was used"),
-        }));
-    }
-    profiles.extend(opts.profiles.clone());
+    let profiles = campaign_profiles(campaign.as_ref(), &cp, opts, &mut problems);
     let dirs = run_dirs(&root)?;
     if dirs.is_empty() {
         return Err(AnalysisError::Empty(root));

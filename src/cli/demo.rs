@@ -118,7 +118,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             "demo stopped: {reason}; the finished runs are in {}",
             out.display()
         );
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(super::exit::INTERRUPTED));
     }
     let o = write_analysis(&campaign, &out).map_err(|e| {
         anyhow::anyhow!(

@@ -88,7 +88,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "Error: {} is corrupt: the checksum or the size does not match",
                 args.url
             );
-            Ok(ExitCode::from(2))
+            Ok(ExitCode::from(super::exit::CORRUPT))
         }
         DownloadOutcome::Failed => Err(anyhow::anyhow!(
             "download of {} failed: {}",

@@ -4,6 +4,8 @@
 
 pub mod demo;
 pub mod download;
+pub mod exit;
+pub mod export;
 pub mod game;
 pub mod http_opts;
 pub mod k8s;
@@ -29,9 +31,17 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// `qoeprobe --version`: the crate version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("QOEPROBE_COMMIT"),
+    ")"
+);
+
 /// qoeprobe: what users notice while the machine serving them is live-migrated.
 #[derive(Debug, Parser)]
-#[command(name = "qoeprobe", version, about, long_about = None)]
+#[command(name = "qoeprobe", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -55,6 +65,8 @@ pub enum Command {
     Table(table::Args),
     /// Write a self-contained HTML report of a campaign's results folder.
     Report(report::Args),
+    /// Export a campaign's results folder: ECS NDJSON (Elastic) or one CSV row per run.
+    Export(export::Args),
     /// Run a campaign: migrations with probes attached, one result folder per run.
     Run(run::Args),
     /// Merge the results folders of a campaign's shards into one.
@@ -127,6 +139,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Schema(a) => schema::run(a).await,
             Command::Table(a) => table::run(a).await,
             Command::Report(a) => report::run(a).await,
+            Command::Export(a) => export::run(a).await,
             Command::Download(a) => download::run(a).await,
             Command::Game(a) => game::run(a).await,
             Command::Stream(a) => stream::run(a).await,

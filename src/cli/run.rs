@@ -109,7 +109,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(reason) = &result.interrupted {
         eprintln!("campaign stopped: {reason}; rerun with --resume to finish it");
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(super::exit::INTERRUPTED));
     }
     if let Some(shard) = args.shard {
         // A shard's table would judge a part of the campaign: the merge writes it.

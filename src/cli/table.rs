@@ -1,5 +1,6 @@
 //! `qoeprobe table DIR [--format md|csv|latex|html|json] [-o FILE]`: the
-//! migratability table (the study's Table 2) of a campaign's results folder.
+//! migratability table (the study's Table 2) of a campaign's results folder, or of a
+//! campaign in PostgreSQL (`--from postgres://... --campaign NAME`).
 
 use super::output::{Output, write_bytes};
 use analysis::{Format, LoadOptions, Table};
@@ -37,7 +38,20 @@ impl From<TableFormatArg> for Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The campaign's results folder (results/<campaign>/, or a folder holding one).
-    pub dir: PathBuf,
+    #[arg(required_unless_present = "from")]
+    pub dir: Option<PathBuf>,
+    /// Read the campaign from this PostgreSQL database instead (loaded by
+    /// `qoeprobe export DIR --postgres URL`); needs --campaign.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "dir",
+        requires = "campaign"
+    )]
+    pub from: Option<String>,
+    /// The campaign's name in the database (with --from).
+    #[arg(long, value_name = "NAME", requires = "from")]
+    pub campaign: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
     pub format: TableFormatArg,
@@ -58,7 +72,14 @@ pub fn print_warnings(warnings: &[String]) {
 
 /// Runs `qoeprobe table`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let campaign = analysis::load(&args.dir, &LoadOptions::default())?;
+    let campaign = match (&args.dir, &args.from, &args.campaign) {
+        (_, Some(url), Some(name)) => {
+            let client = store::connect(url).await?;
+            store::read_campaign(&client, name, &LoadOptions::default()).await?
+        }
+        (Some(dir), _, _) => analysis::load(dir, &LoadOptions::default())?,
+        _ => anyhow::bail!("give a results folder, or --from URL --campaign NAME"),
+    };
     print_warnings(&analysis::warnings(&campaign));
     let table = Table::from_campaign(&campaign);
     let text = Format::from(args.format).render(&table);
