@@ -113,6 +113,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         ProgressMode::Auto
     };
     let result = runner::run_campaign(&campaign, opts).await?;
+    if let Some(reason) = &result.failed {
+        // Not a signal: exit 1, and no `--resume` hint (it would fail the same way).
+        eprintln!(
+            "demo stopped: {reason}; fix the cause, then run again (the finished runs are in {})",
+            out.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     if let Some(reason) = &result.interrupted {
         eprintln!(
             "demo stopped: {reason}; the finished runs are in {}",

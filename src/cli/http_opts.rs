@@ -41,6 +41,7 @@ impl HttpOpts {
             cookies: self.cookie.clone(),
             http1_only: self.http1,
             connect_timeout: None,
+            max_text_body: None,
         }
     }
 }

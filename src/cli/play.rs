@@ -3,7 +3,9 @@
 
 use super::http_opts::HttpOpts;
 use super::output::{Output, Progress, print_human, stdout_taken};
-use super::player_report::{EventLog, human, progress_line, write_csv, write_output};
+use super::player_report::{
+    EventLog, human, nothing_played, progress_line, write_csv, write_output,
+};
 use anyhow::bail;
 use probes::player::PlayerOptions;
 use probes::player::http::run_session;
@@ -14,6 +16,7 @@ use record::clock::{Clock, MonotonicClock};
 use record::{Event, EventKind, MediaType, RequestType, probe_source};
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use url::Url;
 
@@ -76,14 +79,25 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut cfg = args.player.config(url, clock.wall_anchor_unix_ns());
     cfg.duration = args.duration.map(Secs::duration);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped_by = Arc::new(Mutex::new(None));
+    let by = stopped_by.clone();
     tokio::spawn(async move {
-        if fixtures::signal::shutdown().await.is_ok() {
+        if let Ok(signal) = fixtures::signal::shutdown().await {
+            *by.lock().unwrap_or_else(|e| e.into_inner()) = Some(signal);
             let _ = stop_tx.send(true);
         }
     });
-    let client = args.http.options().client()?;
+    let client = args.player.http_options(args.http.options()).client()?;
     if args.clients > 1 {
-        return run_many(&args, cfg, &clock, client, stop_rx, taken).await;
+        let code = run_many(&args, cfg, &clock, client, stop_rx, taken).await?;
+        // A load test stopped by a signal did not run its course: say so in the
+        // status (the sessions' results are written all the same).
+        let signal = *stopped_by.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(signal) = signal {
+            eprintln!("stopped by {signal}: the sessions did not run their course");
+            return Ok(ExitCode::from(signal.exit_status()));
+        }
+        return Ok(code);
     }
     let mut log = args.events.as_ref().map(EventLog::create).transpose()?;
     let mut player = Player::new(cfg.clone(), args.player.abr.build(), clock.now());
@@ -128,6 +142,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &args.csv {
         write_csv(p, &events)?;
+    }
+    if let Some(why) = nothing_played(&summary) {
+        eprintln!("error: {why}");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -226,6 +244,10 @@ async fn run_many(
             "summaries": summaries,
         });
         super::output::write_json(p, &out)?;
+    }
+    if segs == 0 && summaries.iter().all(|s| s.audio_segments == 0) {
+        eprintln!("error: nothing was played: no session downloaded a media segment");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -77,6 +77,29 @@ pub fn human(s: &PlayerSummary) -> String {
     o
 }
 
+/// Why a session measured nothing, when it downloaded no media segment at all (a
+/// manifest whose durations leave nothing to play, a server that never answered, a
+/// stop before the first segment): the command then exits 1 with this message
+/// instead of 0, after writing its outputs.
+pub fn nothing_played(s: &PlayerSummary) -> Option<String> {
+    (s.segments == 0 && s.audio_segments == 0).then(|| {
+        let why = match s.end_reason {
+            Some(record::EndReason::ContentEnd) => {
+                "the content ended before its first segment: check the manifest's durations"
+            }
+            Some(record::EndReason::Duration) => "--duration ended before the first segment",
+            Some(record::EndReason::GaveUp) => "the player gave up on its requests",
+            Some(record::EndReason::Interrupted) => "the session was stopped first",
+            None => "the session never ended",
+        };
+        format!(
+            "nothing was played: no media segment was downloaded in {:.1} s ({why}; {} request errors)",
+            s.session_ms / 1000.0,
+            s.request_errors
+        )
+    })
+}
+
 /// Writes the `--json` file.
 pub fn write_output(
     out: &Output,

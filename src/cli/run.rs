@@ -107,6 +107,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         );
     }
+    if let Some(reason) = &result.failed {
+        // Not a signal: exit 1, and no `--resume` hint (it would fail the same way).
+        eprintln!(
+            "campaign stopped: {reason}; fix the cause, then run again (the finished runs are in {})",
+            out.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     if let Some(reason) = &result.interrupted {
         eprintln!("campaign stopped: {reason}; rerun with --resume to finish it");
         return Ok(ExitCode::from(super::exit::INTERRUPTED));

@@ -3,7 +3,7 @@
 
 use super::http_opts::HttpOpts;
 use super::output::{Output, print_human, stdout_taken};
-use super::player_report::{human, write_csv, write_output};
+use super::player_report::{human, nothing_played, write_csv, write_output};
 use anyhow::Context;
 use probes::player::PlayerOptions;
 use probes::player::session::Player;
@@ -75,7 +75,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let events = sim::run(
         &mut player,
         &link,
-        &mut DefaultLoader::with_client(args.http.options().client()?.inner),
+        &mut DefaultLoader::with_client(args.player.http_options(args.http.options()).client()?),
         SimLimits::default(),
     )
     .await;
@@ -98,6 +98,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &args.csv {
         write_csv(p, &events)?;
+    }
+    if let Some(why) = nothing_played(&summary) {
+        eprintln!("error: {why}");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -38,7 +38,15 @@ pub struct HttpOptions {
     pub http1_only: bool,
     /// Connection timeout (TCP and TLS handshake); `None` = none.
     pub connect_timeout: Option<Duration>,
+    /// Largest manifest, playlist or index body kept whole, bytes; `None` =
+    /// [`DEFAULT_MAX_TEXT_BODY`].
+    pub max_text_body: Option<u64>,
 }
+
+/// Largest manifest, playlist or index body the player keeps by default (a 10-hour
+/// SegmentTimeline MPD is a few MB): a longer body fails as `invalid`, naming the
+/// limit and `--max-body`.
+pub const DEFAULT_MAX_TEXT_BODY: u64 = 64 << 20;
 
 /// Why the client could not be built. Every message says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +112,11 @@ impl HttpOptions {
     pub fn client(&self) -> Result<HttpClient, ClientError> {
         let connections = Connections::default();
         let inner = self.build(&connections)?;
-        Ok(HttpClient { inner, connections })
+        Ok(HttpClient {
+            inner,
+            connections,
+            max_text_body: self.max_text_body.unwrap_or(DEFAULT_MAX_TEXT_BODY),
+        })
     }
 
     /// Builds the client; connections it opens are counted in `connections`.
@@ -136,6 +148,20 @@ pub struct HttpClient {
     pub inner: reqwest::Client,
     /// Connections it opened.
     pub connections: Connections,
+    /// Largest manifest, playlist or index body kept whole, bytes.
+    pub max_text_body: u64,
+}
+
+impl HttpClient {
+    /// Why a text body of more than `max_text_body` bytes is refused: the limit and
+    /// the flag that raises it.
+    pub fn body_too_large(&self) -> String {
+        format!(
+            "body larger than {} ({} bytes): not a manifest, playlist or index, or a larger one than allowed; raise the limit with --max-body MIB",
+            userfile::limit::describe(self.max_text_body),
+            self.max_text_body
+        )
+    }
 }
 
 /// Makes *ring* the process's default rustls provider (once; later calls do

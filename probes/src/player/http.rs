@@ -3,7 +3,8 @@
 //! it arrives, and its end, stamped with the clock at that moment; the session task
 //! feeds them to the core in order, tells it when the client opens a connection, and
 //! sleeps until the core's next timer. Media bodies are counted, not kept; manifests,
-//! playlists and indexes are kept whole up to [`MAX_TEXT_BODY_BYTES`].
+//! playlists and indexes are kept whole up to the client's `max_text_body`
+//! ([`crate::client::DEFAULT_MAX_TEXT_BODY`] unless `--max-body` says otherwise).
 
 use super::session::{Action, FailureKind, Player, Request, ResponseHead};
 use crate::client::{HttpClient, version_name};
@@ -13,10 +14,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-
-/// Largest manifest, playlist or index body the player keeps (a 10-hour
-/// SegmentTimeline MPD is a few MB): a longer body fails as `invalid`.
-pub const MAX_TEXT_BODY_BYTES: u64 = 64 << 20;
 
 /// What a request task reports.
 #[derive(Debug)]
@@ -63,8 +60,7 @@ pub async fn run_session(
             match action {
                 Action::Send(req) => {
                     let id = req.id;
-                    let task =
-                        tokio::spawn(fetch(req, client.inner.clone(), clock.clone(), tx.clone()));
+                    let task = tokio::spawn(fetch(req, client.clone(), clock.clone(), tx.clone()));
                     tasks.insert(id, task);
                 }
                 Action::Abort(id) => {
@@ -173,13 +169,13 @@ fn describe(e: &reqwest::Error) -> String {
 
 async fn fetch(
     req: Request,
-    client: reqwest::Client,
+    client: HttpClient,
     clock: MonotonicClock,
     tx: mpsc::UnboundedSender<NetInput>,
 ) {
     let id = req.id;
     let keep = !matches!(req.request_type, RequestType::Media | RequestType::Init);
-    let mut rb = client.get(req.url.clone());
+    let mut rb = client.inner.get(req.url.clone());
     if let Some(r) = req.range {
         rb = rb.header(reqwest::header::RANGE, r.header_value());
     }
@@ -214,14 +210,12 @@ async fn fetch(
                 let len = chunk.len() as u64;
                 if keep {
                     kept += len;
-                    if kept > MAX_TEXT_BODY_BYTES {
+                    if kept > client.max_text_body {
                         let _ = tx.send(NetInput::Failed {
                             id,
                             at: clock.now(),
                             kind: FailureKind::Invalid,
-                            detail: format!(
-                                "body larger than {MAX_TEXT_BODY_BYTES} bytes: not a manifest, playlist or index"
-                            ),
+                            detail: client.body_too_large(),
                         });
                         return;
                     }

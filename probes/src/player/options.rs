@@ -7,7 +7,7 @@
 use super::abr::{self, Abr, UnknownAbr};
 use super::retry::RetryPolicy;
 use super::session::PlayerConfig;
-use crate::values::{PositiveSecs, Secs};
+use crate::values::{Mib, PositiveSecs, Secs};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -135,6 +135,14 @@ pub struct PlayerOptions {
     #[serde(default)]
     #[cfg_attr(feature = "clap", arg(skip))]
     pub tls: bool,
+    /// Largest manifest, playlist or index body read whole, MiB (media segments are
+    /// counted, never kept); a larger body is an error that names the limit.
+    #[serde(default = "default_max_body")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "max-body", default_value_t = default_max_body(), value_name = "MIB")
+    )]
+    pub max_body_mib: Mib,
 }
 
 fn default_name() -> String {
@@ -148,6 +156,9 @@ fn default_give_up() -> PositiveSecs {
 }
 fn default_max_buffer() -> PositiveSecs {
     PositiveSecs(20.0)
+}
+fn default_max_body() -> Mib {
+    Mib((crate::client::DEFAULT_MAX_TEXT_BODY >> 20) as f64)
 }
 
 impl Default for PlayerOptions {
@@ -163,11 +174,20 @@ impl Default for PlayerOptions {
             resume_threshold_s: None,
             live_delay_s: None,
             tls: false,
+            max_body_mib: default_max_body(),
         }
     }
 }
 
 impl PlayerOptions {
+    /// The HTTP client options `http` with this player's body limit.
+    pub fn http_options(&self, http: crate::client::HttpOptions) -> crate::client::HttpOptions {
+        crate::client::HttpOptions {
+            max_text_body: Some(self.max_body_mib.bytes()),
+            ..http
+        }
+    }
+
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
         match self.retry {

@@ -320,3 +320,61 @@ fn libvirt_and_openstack_tables_are_checked() {
         &["key `migration.copy`: Nova switches to post-copy itself"],
     );
 }
+
+#[test]
+fn runs_zero_and_huge_counts_are_refused_before_planning() {
+    assert_msg(
+        &GOOD.replace("runs = 2", "runs = 0"),
+        &["x.toml:3:8", "key `runs`", "expected 1 to 100000"],
+    );
+    assert_msg(
+        &GOOD.replace("runs = 2", "runs = 1000000000"),
+        &["x.toml:3:8", "key `runs`", "expected 1 to 100000"],
+    );
+    let c = scenario::parse(Path::new("x.toml"), GOOD).unwrap();
+    // `--runs` goes through the plan: refused with the product, nothing allocated.
+    let e = c.plan(Some(1_000_000_000), None).unwrap_err();
+    assert!(
+        e.contains("--runs = 1000000000") && e.contains("100000"),
+        "{e}"
+    );
+    let e = c.plan(Some(0), None).unwrap_err();
+    assert!(e.contains("--runs = 0: nothing to run"), "{e}");
+    assert_eq!(c.plan(Some(3), None).unwrap().len(), 3);
+}
+
+#[test]
+fn probe_paths_cannot_name_another_host() {
+    for bad in [
+        "@127.0.0.2:9/x",
+        "http://127.0.0.2:9/x",
+        "//127.0.0.2:9/x",
+        "manifest.mpd",
+        "/a b",
+        "/\\\\127.0.0.2/x",
+    ] {
+        let src = GOOD.replace(
+            "max_buffer_s = 20",
+            &format!("max_buffer_s = 20\npath = {bad:?}"),
+        );
+        assert_msg(
+            &src,
+            &["key `application.player.path`", "not a path on the service"],
+        );
+    }
+    let ok = GOOD.replace(
+        "max_buffer_s = 20",
+        "max_buffer_s = 20\npath = \"/dash/manifest.mpd?x=@y\"",
+    );
+    assert!(scenario::parse(Path::new("x.toml"), &ok).is_ok());
+}
+
+#[test]
+fn a_huge_name_is_not_echoed_whole() {
+    let name = "x/".repeat(500_000);
+    let msg = error(&GOOD.replace("name = \"dash\"", &format!("name = \"{name}\"")));
+    assert!(msg.contains("cannot be a folder name"), "{}", &msg[..200]);
+    assert!(msg.len() < 2048, "message of {} bytes", msg.len());
+    let msg = error(&GOOD.replace("service = \"dash\"", &format!("service = \"{name}\"")));
+    assert!(msg.len() < 2048, "message of {} bytes", msg.len());
+}

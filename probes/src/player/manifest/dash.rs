@@ -43,8 +43,8 @@ use dash_mpd_core as mpd;
 use url::Url;
 
 use super::{
-    ByteRange, Manifest, ManifestError, ManifestFormat, MediaKind, NumberTemplate, Period,
-    Representation, Resource, Segment, SegmentIndex,
+    ByteRange, MAX_BANDWIDTH_BPS, Manifest, ManifestError, ManifestFormat, MediaKind,
+    NumberTemplate, Period, Representation, Resource, Segment, SegmentIndex,
 };
 
 /// Most segments one representation may list: beyond this a manifest is refused
@@ -647,6 +647,13 @@ impl Builder<'_> {
                     .unwrap_or_else(|| format!("p{index}-as{si}-r{ri}"));
                 let rbase = self.base(&abase, &rep.BaseURL)?;
                 let bandwidth = rep.bandwidth.unwrap_or(0);
+                if bandwidth > MAX_BANDWIDTH_BPS {
+                    return Err(self.invalid(
+                        format!(
+                            "Representation {id:?}: bandwidth {bandwidth} bit/s is beyond {MAX_BANDWIDTH_BPS} (1 Tbit/s)"
+                        ),
+                    ));
+                }
                 let vars = Vars {
                     id: &id,
                     bandwidth,

@@ -22,8 +22,8 @@ use m3u8_rs::Playlist;
 use url::Url;
 
 use super::{
-    ByteRange, Manifest, ManifestError, ManifestFormat, Period, Representation, Resource, Segment,
-    SegmentIndex,
+    ByteRange, MAX_BANDWIDTH_BPS, Manifest, ManifestError, ManifestFormat, Period, Representation,
+    Resource, Segment, SegmentIndex,
 };
 
 /// A loaded HLS media playlist.
@@ -136,6 +136,15 @@ fn parse_master(bytes: &[u8], url: &Url) -> Result<Manifest, ManifestError> {
         }
         if v.codecs.as_deref().is_some_and(audio_only) {
             continue;
+        }
+        if v.bandwidth > MAX_BANDWIDTH_BPS {
+            return Err(invalid(
+                url,
+                format!(
+                    "variant {:?}: BANDWIDTH {} bit/s is beyond {MAX_BANDWIDTH_BPS} (1 Tbit/s)",
+                    v.uri, v.bandwidth
+                ),
+            ));
         }
         let playlist = join(url, &v.uri)?;
         if video
@@ -310,6 +319,22 @@ pub fn parse_media(
     .unwrap_or_else(|_| Err("the m3u8 parser panicked".into()));
     let pl = parsed.map_err(|e| invalid(url, format!("malformed media playlist: {e}")))?;
 
+    let vod = matches!(pl.playlist_type, Some(m3u8_rs::MediaPlaylistType::Vod));
+    let live = !pl.end_list && !vod;
+    if !live && pl.segments.is_empty() {
+        return Err(invalid(
+            url,
+            "the playlist ends (#EXT-X-ENDLIST or VOD) but lists no segment: nothing to play",
+        ));
+    }
+    if live && pl.target_duration == 0 {
+        // Without it the reload interval is unknown: an empty or garbage playlist
+        // would be reloaded as an endless live stream (RFC 8216 4.3.3.1: required).
+        return Err(invalid(
+            url,
+            "a live media playlist (no #EXT-X-ENDLIST) needs #EXT-X-TARGETDURATION, a whole number of seconds >= 1; is this an HLS playlist?",
+        ));
+    }
     let mut init: Option<Resource> = None;
     let mut next_offset: HashMap<Url, u64> = HashMap::new();
     let mut items: Vec<(f64, Resource)> = Vec::with_capacity(pl.segments.len());
@@ -390,9 +415,8 @@ pub fn parse_media(
             seg
         })
         .collect();
-    let vod = matches!(pl.playlist_type, Some(m3u8_rs::MediaPlaylistType::Vod));
     Ok(MediaPlaylist {
-        live: !pl.end_list && !vod,
+        live,
         target_duration_s,
         segments,
         init,
@@ -658,5 +682,35 @@ main.mp4
             // Errors or degenerate playlists, never a panic.
             let _ = parse(text.as_bytes(), &u);
         }
+    }
+
+    #[test]
+    fn empty_and_garbage_playlists_are_refused_not_taken_as_live() {
+        let u = url("http://h/x.m3u8");
+        for text in [
+            "#EXTM3U\n",
+            "#EXTM3U",
+            "#EXTM3U\nhello world\n\u{0}\u{1}garbage\n",
+            "#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n",
+            "#EXTM3U\n#EXTINF:4,\na.ts\n",
+            "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-ENDLIST\n",
+            "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:4\n",
+        ] {
+            match parse(text.as_bytes(), &u) {
+                Err(ManifestError::Invalid { .. } | ManifestError::NoVideo { .. }) => {}
+                other => panic!("{text:?} gave {other:?}"),
+            }
+        }
+        // A master that lists no variant is no video, whatever else it has.
+        let master = "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"en\",URI=\"a.m3u8\"\n";
+        assert!(matches!(
+            parse(master.as_bytes(), &u),
+            Err(ManifestError::NoVideo { .. })
+        ));
+        // A live playlist with its target duration and no segment yet is valid.
+        let starting = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:7\n";
+        let m = parse(starting.as_bytes(), &u).unwrap();
+        assert!(m.live);
+        assert_eq!(m.refresh_interval, Some(Duration::from_secs(4)));
     }
 }

@@ -90,6 +90,11 @@ impl Period {
     }
 }
 
+/// The highest bandwidth a representation may announce, bit/s (1 Tbit/s): above
+/// it a manifest is refused, since a segment's nominal size would be beyond any
+/// link (an MPD with `bandwidth="18446744073709551615"` asks exabytes per segment).
+pub const MAX_BANDWIDTH_BPS: u64 = 1_000_000_000_000;
+
 /// One representation (DASH Representation, HLS variant stream or rendition).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Representation {

@@ -132,7 +132,8 @@ pub enum PlayerError {
     Manifest(#[from] ManifestError),
     /// The manifest could not be fetched.
     #[error(
-        "cannot load {url}: {detail} (after {attempts} attempts); check the URL and that the server is up"
+        "cannot load {url}: {detail} (after {attempts} attempts); {}",
+        unreachable_hint(url)
     )]
     Unreachable {
         /// Manifest URL.
@@ -142,6 +143,15 @@ pub enum PlayerError {
         /// The last failure.
         detail: String,
     },
+}
+
+/// What to check when a manifest cannot be loaded: a local file is not a server.
+fn unreachable_hint(url: &str) -> &'static str {
+    if url.starts_with("file:") {
+        "check that the file exists and is readable"
+    } else {
+        "check the URL and that the server is up"
+    }
 }
 
 /// What a request is for. `track` indexes the session's tracks (0 = video).

@@ -27,15 +27,16 @@ pub trait Loader {
 
 /// Loads `file://` URLs from disk and `http(s)://` URLs with a real request (with
 /// the client given to [`DefaultLoader::with_client`], else one with default
-/// options).
+/// options). A body is read up to the client's `max_text_body`, a file up to
+/// [`userfile::limit::MANIFEST`].
 #[derive(Debug, Default, Clone)]
 pub struct DefaultLoader {
-    client: Option<reqwest::Client>,
+    client: Option<crate::client::HttpClient>,
 }
 
 impl DefaultLoader {
-    /// Loads HTTP(S) URLs with `client` (TLS options, headers, ...).
-    pub fn with_client(client: reqwest::Client) -> Self {
+    /// Loads HTTP(S) URLs with `client` (TLS options, headers, body limit, ...).
+    pub fn with_client(client: crate::client::HttpClient) -> Self {
         Self {
             client: Some(client),
         }
@@ -58,10 +59,10 @@ impl Loader for DefaultLoader {
                     Some(c) => c,
                     None => {
                         let c = crate::client::default_client().map_err(|e| e.to_string())?;
-                        self.client.insert(c.inner)
+                        self.client.insert(c)
                     }
                 };
-                let mut rb = client.get(url.clone());
+                let mut rb = client.inner.get(url.clone());
                 if let Some((a, b)) = range {
                     rb = rb.header("Range", format!("bytes={a}-{b}"));
                 }
@@ -69,8 +70,17 @@ impl Loader for DefaultLoader {
                 if !resp.status().is_success() {
                     return Err(format!("{url}: HTTP {}", resp.status()));
                 }
-                let body = resp.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-                return Ok(body.to_vec());
+                // Read by chunks up to the limit: an endless body is an error, not
+                // an allocation failure.
+                let mut body = Vec::new();
+                let mut resp = resp;
+                while let Some(chunk) = resp.chunk().await.map_err(|e| format!("{url}: {e}"))? {
+                    if body.len() as u64 + chunk.len() as u64 > client.max_text_body {
+                        return Err(format!("{url}: {}", client.body_too_large()));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                return Ok(body);
             }
             other => return Err(format!("{url}: unsupported scheme {other}")),
         };

@@ -33,10 +33,10 @@ async fn run(opts: PlayerOptions, ctx: ProbeContext) -> Result<ProbeResult, Stri
     let mut cfg = opts.config(url, anchor);
     cfg.source = probe_source(&opts.name);
     // The campaign's own services use a self-signed certificate.
-    let http = probes::client::HttpOptions {
+    let http = opts.http_options(probes::client::HttpOptions {
         insecure: opts.tls,
         ..Default::default()
-    };
+    });
     let client = http.client().map_err(|e| e.to_string())?;
     let mut player = Player::new(cfg.clone(), opts.abr.build(), ctx.clock.now());
     let mut events = Vec::new();

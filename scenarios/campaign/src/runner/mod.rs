@@ -103,8 +103,13 @@ pub struct CampaignResult {
     pub runs: Vec<RunRecord>,
     /// Runs skipped because they were already finished.
     pub skipped: usize,
-    /// Why the campaign stopped early, if it did.
+    /// Why the campaign stopped early at an interrupt (SIGINT, SIGTERM), if it did:
+    /// `--resume` finishes it.
     pub interrupted: Option<String>,
+    /// Why the campaign stopped early because a run could not be made (a service
+    /// that could not be prepared, probes that could not attach): no signal came,
+    /// and resuming without fixing the cause fails the same way.
+    pub failed: Option<String>,
 }
 
 /// The default output folder of a campaign: `results/<name>`.
@@ -234,6 +239,7 @@ pub async fn run_campaign(
     }
     let mut progress = progress::Progress::new(opts.progress, todo.len());
     let mut interrupted = None;
+    let mut failed = None;
     for i in todo {
         if let Some(r) = intr.borrow().clone() {
             interrupted = Some(r);
@@ -265,7 +271,12 @@ pub async fn run_campaign(
             (!summary.complete).then(|| summary.incomplete_reason.clone().unwrap_or_default());
         rec.summary = Some(summary);
         if let Some(reason) = stop {
-            interrupted = Some(reason);
+            // Incomplete because the interrupt fired, or because the run failed.
+            if intr.borrow().is_some() {
+                interrupted = Some(reason);
+            } else {
+                failed = Some(format!("{label}: {reason}"));
+            }
             break;
         }
     }
@@ -275,6 +286,7 @@ pub async fn run_campaign(
         runs: records,
         skipped,
         interrupted,
+        failed,
     })
 }
 

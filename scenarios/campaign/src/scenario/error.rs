@@ -48,7 +48,7 @@ impl ScenarioError {
             line,
             column,
             key,
-            message: message.into(),
+            message: capped(message.into()),
         }
     }
 
@@ -102,6 +102,26 @@ fn header(line: &str) -> Option<String> {
     let end = inner.find(']')?;
     Some(inner[..end].trim().to_string())
 }
+
+/// A message of at most [`MAX_MESSAGE`] bytes: a value echoed by the TOML parser
+/// (a 1 MB string, say) is cut, and the cut says how long the message was.
+fn capped(message: String) -> String {
+    if message.len() <= MAX_MESSAGE {
+        return message;
+    }
+    let mut cut = MAX_MESSAGE;
+    while !message.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(
+        "{}... (message cut, {} bytes in all)",
+        &message[..cut],
+        message.len()
+    )
+}
+
+/// The longest error message a scenario file produces, in bytes.
+const MAX_MESSAGE: usize = 1024;
 
 #[cfg(test)]
 mod tests {

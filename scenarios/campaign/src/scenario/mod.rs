@@ -45,12 +45,28 @@ pub fn parse(path: &Path, src: &str) -> Result<Campaign, ScenarioError> {
     Ok(campaign)
 }
 
+/// The most runs one campaign may plan (applications x scenarios x repetitions).
+/// Every run is a real migration of at least a few seconds and writes its own
+/// folder: 100,000 runs are already weeks of measurement, and the plan of that many
+/// holds a few megabytes. A larger campaign is split with `--only`.
+pub const MAX_RUNS: u64 = 100_000;
+
 impl Campaign {
     /// Every application x scenario x run of the campaign, in order, with `runs`
     /// overriding the file's repetitions and `only` (`APP`, `APP/SCENARIO`, `*` as
     /// a wildcard on either side) selecting cells.
+    ///
+    /// Refuses, before allocating anything, a plan with no run (`runs = 0`) or with
+    /// more than [`MAX_RUNS`] runs in all.
     pub fn plan(&self, runs: Option<u32>, only: Option<&str>) -> Result<Vec<RunId>, String> {
+        let from_flag = runs.is_some();
         let runs = runs.unwrap_or(self.runs);
+        let what = if from_flag { "--runs" } else { "runs" };
+        if runs == 0 {
+            return Err(format!(
+                "{what} = 0: nothing to run; give at least 1 repetition"
+            ));
+        }
         let (app_pat, scen_pat) = match only {
             None => ("*", "*"),
             Some(s) => match s.split_once('/') {
@@ -58,7 +74,23 @@ impl Campaign {
                 None => (s, "*"),
             },
         };
-        let mut out = Vec::new();
+        let apps = self
+            .applications
+            .iter()
+            .filter(|a| matches(app_pat, a.name.get_ref()))
+            .count() as u64;
+        let scens = self
+            .scenarios
+            .iter()
+            .filter(|s| matches(scen_pat, s.name.get_ref()))
+            .count() as u64;
+        let total = apps * scens * u64::from(runs);
+        if total > MAX_RUNS {
+            return Err(format!(
+                "{what} = {runs}: {apps} application(s) x {scens} scenario(s) x {runs} repetition(s) = {total} runs, more than a campaign may hold ({MAX_RUNS}); lower {what} or split the campaign with --only"
+            ));
+        }
+        let mut out = Vec::with_capacity(total as usize);
         for app in &self.applications {
             if !matches(app_pat, app.name.get_ref()) {
                 continue;
@@ -76,7 +108,7 @@ impl Campaign {
                 }
             }
         }
-        if out.is_empty() && only.is_some() && runs > 0 {
+        if out.is_empty() && only.is_some() {
             let apps: Vec<&str> = self
                 .applications
                 .iter()

@@ -21,8 +21,8 @@ use toml::Spanned;
 pub struct Campaign {
     /// Campaign name: the results folder's default name.
     pub name: Spanned<String>,
-    /// Repetitions per application x scenario.
-    #[serde(default = "default_runs")]
+    /// Repetitions per application x scenario (1 to [`super::MAX_RUNS`]).
+    #[serde(default = "default_runs", deserialize_with = "runs_in_range")]
     pub runs: u32,
     /// Base seed; each run's seed derives from it, the application, scenario and run.
     #[serde(default)]
@@ -58,6 +58,20 @@ pub struct Campaign {
 
 fn default_runs() -> u32 {
     5
+}
+
+/// `runs` from 1 to [`super::MAX_RUNS`]: `runs = 0` plays nothing, and a huge count is
+/// refused at its own line instead of being planned.
+fn runs_in_range<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if n >= 1 && u64::from(n) <= super::MAX_RUNS {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{n} is out of range: expected 1 to {} repetitions",
+            super::MAX_RUNS
+        )))
+    }
 }
 fn default_warmup() -> Secs {
     Secs(10.0)

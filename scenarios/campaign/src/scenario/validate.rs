@@ -38,17 +38,30 @@ pub(super) fn check(c: &Campaign, path: &Path, src: &str) -> Result<(), Scenario
         let name = app.name.get_ref();
         let service = *app.service.get_ref();
         let mut probes = Vec::new();
+        let mut paths = Vec::new();
         if let Some(p) = &app.player {
             probes.push((p.name.as_str(), "player", ServiceKind::Dash));
+            paths.push(("player", p.path.as_str()));
         }
         if let Some(p) = &app.download {
             probes.push((p.name.as_str(), "download", ServiceKind::File));
+            paths.push(("download", p.path.as_str()));
         }
         if let Some(p) = &app.game {
             probes.push((p.name.as_str(), "game", ServiceKind::Game));
         }
         if let Some(p) = &app.stream {
             probes.push((p.name.as_str(), "stream", ServiceKind::Live));
+            paths.push(("stream", p.path.as_str()));
+        }
+        for (kind, p) in paths {
+            service_path(p).map_err(|m| {
+                err(
+                    Some(app.name.span()),
+                    &format!("application.{kind}.path"),
+                    format!("application `{name}`: {m}"),
+                )
+            })?;
         }
         if probes.is_empty() {
             return Err(err(
@@ -166,7 +179,10 @@ fn unique<'a>(
         if !seen.insert(n.get_ref().as_str()) {
             return Err((
                 n.span(),
-                format!("`{}` is used twice: names must be unique", n.get_ref()),
+                format!(
+                    "`{}` is used twice: names must be unique",
+                    shown(n.get_ref())
+                ),
             ));
         }
     }
@@ -188,7 +204,37 @@ fn folder_name_str(n: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "`{n}` cannot be a folder name: use 1 to 64 letters, digits, `.`, `_` or `-`"
+            "`{}` cannot be a folder name: use 1 to 64 letters, digits, `.`, `_` or `-`",
+            shown(n)
         ))
+    }
+}
+
+/// A probe's `path` on the service: an absolute path (`/...`) of visible ASCII. The
+/// runner puts it after the service's address, so anything else (`@host:port/x`, a
+/// full URL, a `//host` authority, a backslash) could point the probe at another
+/// host.
+fn service_path(p: &str) -> Result<(), String> {
+    let ok = p.starts_with('/')
+        && !p.starts_with("//")
+        && p.len() <= 2048
+        && p.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "path `{}` is not a path on the service: give an absolute path such as \"/manifest.mpd\" (visible ASCII, no `\\`, not `//...`; the service's address comes from the campaign, not from `path`)",
+            shown(p)
+        ))
+    }
+}
+
+/// A name or value as it is shown in a message: whole when short, else its first
+/// 64 characters and its length (a 1 MB name is not echoed back).
+fn shown(s: &str) -> String {
+    const MAX: usize = 64;
+    match s.char_indices().nth(MAX) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}... ({} bytes in all)", &s[..cut], s.len()),
     }
 }

@@ -4,6 +4,9 @@
 use super::{LabError, Result};
 use crate::net::netns::run_in;
 
+/// The most of an answer [`http_get`] reads.
+const MAX_ANSWER_BYTES: u64 = 64 << 10;
+
 /// GETs `http://addr/path` with a plain HTTP/1.0 request from namespace `ns` and
 /// returns the body (used for the guest's `/boot_id`).
 pub async fn http_get(
@@ -20,8 +23,13 @@ pub async fn http_get(
             let mut s = tokio::net::TcpStream::connect(addr).await?;
             s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
                 .await?;
+            // The answer is a boot id: 64 KiB is plenty, and a guest that streams
+            // forever cannot grow this buffer.
             let mut buf = Vec::new();
-            s.read_to_end(&mut buf).await?;
+            (&mut s)
+                .take(MAX_ANSWER_BYTES)
+                .read_to_end(&mut buf)
+                .await?;
             Ok::<_, std::io::Error>(buf)
         };
         tokio::time::timeout(timeout, fut).await
