@@ -248,7 +248,7 @@ impl NumberTemplate {
     /// if outside it.
     fn offset(&self, number: u64) -> Option<u64> {
         let k = number.checked_sub(self.start_number)?;
-        (!self.count.is_some_and(|c| k >= c)).then_some(k)
+        self.count.is_none_or(|c| k < c).then_some(k)
     }
 
     /// Segment `number` with its URL as text ([`NumberTemplate::url_text`]), or
