@@ -8,7 +8,8 @@
 # A benchmark whose peer tool or privilege is missing is skipped with the reason. The
 # numbers are only as quiet as the machine: docs/performance.md records where others'
 # builds ran at the same time. Knobs (environment): BENCH_SIM_REPS (20),
-# BENCH_CLIENTS (2000), BENCH_CLIENT_SECS (40), BENCH_GAME_SECS (20),
+# BENCH_CLIENTS (session counts, "2000 5000 10000"; more knobs in
+# scripts/bench-players.sh), BENCH_GAME_SECS (20),
 # BENCH_RUNS (100 runs per cell: 5 x 20 x 100 = 10,000 runs), BENCH_DIR (a temporary
 # folder, removed at the end).
 set -euo pipefail
@@ -57,15 +58,36 @@ if has sim; then
     say "player core: simulate a 10-hour session (peer: Sabre, 1.7 s throughput rule, 4.3 s BOLA-E on this kind of machine)"
     load
     cargo run --release --locked -q -p probes --example sim_bench "${BENCH_SIM_REPS:-20}"
+    # The whole process: the same session from files, BOLA, as a user runs it.
+    python3 - "$work" <<'PY'
+import sys
+reps = "".join(f'<Representation id="v{i}" bandwidth="{k * 1000}"/>'
+               for i, k in enumerate([300, 750, 1500, 3000, 5000, 8000]))
+open(f"{sys.argv[1]}/ten-hours.mpd", "w").write(
+    '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
+    'mediaPresentationDuration="PT36000S"><Period><AdaptationSet contentType="video" '
+    'mimeType="video/mp4"><SegmentTemplate media="$RepresentationID$/$Number$.m4s" '
+    f'duration="3000" timescale="1000" startNumber="1"/>{reps}</AdaptationSet></Period></MPD>\n')
+open(f"{sys.argv[1]}/ten-hours.csv", "w").write("20000,1500\n20000,4000\n20000,9000\n")
+PY
+    sim=("$Q" simulate --manifest "$work/ten-hours.mpd" --trace "$work/ten-hours.csv"
+        --rtt-ms 40 --abr bola --max-buffer 30)
+    "${sim[@]}" | grep -E "^ *simulated" | sed 's/^ */qoeprobe simulate, core (bola): /'
+    walls=()
+    for _ in $(seq "${BENCH_SIM_REPS:-20}"); do
+        t0=$(date +%s%N)
+        "${sim[@]}" -q
+        walls+=($((($(date +%s%N) - t0) / 1000)))
+    done
+    printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END {
+        printf "qoeprobe simulate, whole process (bola): min %.1f ms  median %.1f ms\n",
+            v[1] / 1000, v[int((NR + 1) / 2)] / 1000 }'
 fi
 
 if has clients; then
-    n="${BENCH_CLIENTS:-2000}"
-    say "player: $n concurrent real-time sessions against serve dash"
-    load
-    serve dash --bind 127.0.0.1:0
-    "$Q" play "$served" --clients "$n" --ramp 10 --abr fixed:0 \
-        --duration "${BENCH_CLIENT_SECS:-40}" -q --json "$work/many.json"
+    say "player: concurrent real-time sessions against serve dash (scripts/bench-players.sh)"
+    # shellcheck disable=SC2086 # a list of session counts
+    Q="$Q" "$root/scripts/bench-players.sh" ${BENCH_CLIENTS:-2000 5000 10000}
 fi
 
 if has game; then

@@ -4,6 +4,10 @@
 //! The trace alternates 1.5 / 4 / 9 Mbit/s every 20 s with a 40 ms RTT, so the ABRs
 //! switch and the buffer moves; the ladder is the origin's default (300 kbit/s to
 //! 8 Mbit/s). Prints min and median wall time per ABR.
+//!
+//! With `SIM_BENCH_EVENTS=DIR` it also writes each ABR's events to
+//! `DIR/<abr>.jsonl`, so that two builds can be checked to simulate exactly the same
+//! session (`cmp` the files).
 
 use probes::player::abr;
 use probes::player::session::{Player, PlayerConfig};
@@ -50,6 +54,7 @@ fn main() {
     for name in ["throughput", "bola", "dynamic", "bba", "conventional"] {
         let mut times = Vec::new();
         let mut summary = None;
+        let mut last_events = Vec::new();
         for _ in 0..repeats {
             let mut cfg = PlayerConfig::new(Url::parse("http://bench.test/m.mpd").unwrap());
             cfg.max_buffer = Duration::from_secs(30);
@@ -65,8 +70,12 @@ fn main() {
             let s = summarize(&events, "probe:player");
             times.push(t0.elapsed());
             summary = Some(s);
+            last_events = events;
         }
         times.sort();
+        if let Some(dir) = std::env::var_os("SIM_BENCH_EVENTS") {
+            write_events(std::path::Path::new(&dir), name, &last_events);
+        }
         let s = summary.unwrap();
         println!(
             "{name:13} segments {:6}  session {:7.0} s  avg {:5.0} kbit/s  stalls {:3}  min {:7.2} ms  median {:7.2} ms",
@@ -78,4 +87,17 @@ fn main() {
             times[times.len() / 2].as_secs_f64() * 1e3
         );
     }
+}
+
+/// Writes `events` as JSON lines to `dir/<name>.jsonl`.
+fn write_events(dir: &std::path::Path, name: &str, events: &[record::Event]) {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{name}.jsonl"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for e in events {
+        serde_json::to_writer(&mut out, e).unwrap();
+        out.write_all(b"\n").unwrap();
+    }
+    out.flush().unwrap();
 }

@@ -159,6 +159,15 @@ async fn run_many(
     stop: watch::Receiver<bool>,
     stdout_taken: bool,
 ) -> anyhow::Result<ExitCode> {
+    // Each session holds at least one connection (a descriptor) at a time.
+    let open_files = super::usage::raise_open_files_limit();
+    if (open_files as usize) < args.clients.saturating_add(64) {
+        eprintln!(
+            "warning: {} sessions but only {open_files} open files allowed (ulimit -n): \
+             connections beyond that fail",
+            args.clients
+        );
+    }
     let cpu_before = super::usage::cpu_seconds();
     let mut tasks = Vec::with_capacity(args.clients);
     let ramp = args.ramp.duration();
@@ -174,21 +183,26 @@ async fn run_many(
             let mut events = Vec::new();
             run_session(&mut player, &clock, &client, stop, |e| events.push(e)).await;
             let fatal = player.fatal_error().map(|e| e.to_string());
-            (summarize(&events, &cfg.source), lateness(&events), fatal)
+            (summarize(&events, &cfg.source), timings(&events), fatal)
         }));
     }
     let mut summaries = Vec::new();
-    let mut late = Vec::new();
+    let (mut late, mut response) = (Vec::new(), Vec::new());
     let mut fatal = 0usize;
     for t in tasks {
-        let (s, l, f) = t.await?;
+        let (s, (l, r), f) = t.await?;
         fatal += usize::from(f.is_some());
         late.extend(l);
+        response.extend(r);
         summaries.push(s);
     }
     let cpu = super::usage::cpu_seconds() - cpu_before;
     late.sort_by(f64::total_cmp);
+    response.sort_by(f64::total_cmp);
     let n = summaries.len();
+    // CPU per second of session actually played or stalled (sessions start over the
+    // ramp, so wall x sessions would overstate it).
+    let session_s: f64 = summaries.iter().map(|s| s.session_ms / 1000.0).sum();
     let stalls: u64 = summaries.iter().map(|s| s.stall_count).sum();
     let segs: u64 = summaries.iter().map(|s| s.segments).sum();
     let errors: u64 = summaries.iter().map(|s| s.request_errors).sum();
@@ -214,11 +228,19 @@ async fn run_many(
     );
     let _ = writeln!(
         text,
-        "  cpu        {:.2} s over {:.1} s wall ({:.1} % of one core), {:.3} ms cpu per session-second",
+        "  response time (head - sent): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        percentile(&response, 0.5),
+        percentile(&response, 0.99),
+        response.last().copied().unwrap_or(0.0)
+    );
+    let _ = writeln!(
+        text,
+        "  cpu        {:.2} s over {:.1} s wall ({:.1} % of one core), {:.3} ms cpu per session-second ({:.0} session-seconds)",
         cpu,
         wall,
         100.0 * cpu / wall,
-        1000.0 * cpu / (wall * n as f64)
+        1000.0 * cpu / session_s.max(1e-9),
+        session_s
     );
     let _ = writeln!(
         text,
@@ -238,6 +260,10 @@ async fn run_many(
             "timing_error_p50_ms": percentile(&late, 0.5),
             "timing_error_p99_ms": percentile(&late, 0.99),
             "timing_error_max_ms": late.last().copied().unwrap_or(0.0),
+            "response_time_p50_ms": percentile(&response, 0.5),
+            "response_time_p99_ms": percentile(&response, 0.99),
+            "response_time_max_ms": response.last().copied().unwrap_or(0.0),
+            "session_s": session_s,
             "cpu_s": cpu,
             "wall_s": wall,
             "max_rss_bytes": rss,
@@ -252,17 +278,20 @@ async fn run_many(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Media request timing errors (sent minus scheduled) in ms.
-fn lateness(events: &[Event]) -> Vec<f64> {
+/// Media request timings in ms: the timing error (sent minus scheduled) and the
+/// response time (response head minus sent: the origin's answer as the player saw it,
+/// loopback and the origin's queue included).
+fn timings(events: &[Event]) -> (Vec<f64>, Vec<f64>) {
     events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Request(r) if r.request_type == RequestType::Media => {
-                Some(r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6)
-            }
+            EventKind::Request(r) if r.request_type == RequestType::Media => Some((
+                r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6,
+                r.tresponse_ns.saturating_sub(r.trequest_ns) as f64 / 1e6,
+            )),
             _ => None,
         })
-        .collect()
+        .unzip()
 }
 
 /// Parses a manifest URL given on the command line.

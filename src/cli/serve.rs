@@ -23,7 +23,11 @@ pub enum ServeCommand {
 /// Runs a service until killed.
 pub async fn run(cmd: ServeCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        ServeCommand::Dash(a) => fixtures::dash::serve_forever(a).await?,
+        ServeCommand::Dash(a) => {
+            // One descriptor per player connection: thousands of players at once.
+            super::usage::raise_open_files_limit();
+            fixtures::dash::serve_forever(a).await?
+        }
         ServeCommand::File(a) => fixtures::file::serve_forever(a).await?,
         ServeCommand::Game(a) => fixtures::game::serve_forever(a).await?,
         ServeCommand::Dirty(a) => fixtures::dirty::serve_forever(a).await?,

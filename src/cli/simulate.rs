@@ -56,6 +56,7 @@ pub struct Args {
 /// Runs `qoeprobe simulate`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let url = manifest_url(&args.manifest)?;
+    let remote = url.scheme() != "file";
     let name = args.trace.display().to_string();
     let taken = stdout_taken(&[("--json", args.json.as_ref()), ("--csv", args.csv.as_ref())])?;
     let text = userfile::read_to_string(&args.trace, userfile::limit::TRACE)
@@ -71,14 +72,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut cfg = args.player.config(url, anchor);
     cfg.duration = args.duration.map(Secs::duration);
     let mut player = Player::new(cfg.clone(), args.player.abr.build(), Duration::ZERO);
+    // The HTTP client (TLS roots, proxies) only for a manifest given by URL: building
+    // it costs more than simulating ten hours.
+    let mut loader = if remote {
+        DefaultLoader::with_client(args.player.http_options(args.http.options()).client()?)
+    } else {
+        DefaultLoader::default()
+    };
     let started = Instant::now();
-    let events = sim::run(
-        &mut player,
-        &link,
-        &mut DefaultLoader::with_client(args.player.http_options(args.http.options()).client()?),
-        SimLimits::default(),
-    )
-    .await;
+    let events = sim::run(&mut player, &link, &mut loader, SimLimits::default()).await;
     let took = started.elapsed();
     if let Some(err) = player.fatal_error() {
         return Err(anyhow::anyhow!("{err}"));

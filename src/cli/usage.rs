@@ -20,3 +20,27 @@ fn rusage() -> libc::rusage {
         u
     }
 }
+
+/// Raises this process's soft limit on open files to its hard limit and returns the
+/// new soft limit (the old one if it cannot be raised). Every session and connection
+/// of `play --clients` and `serve dash` holds a descriptor, and the usual soft
+/// default (1,024) is far below thousands of them.
+pub fn raise_open_files_limit() -> u64 {
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut l: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) != 0 {
+            return 0;
+        }
+        if l.rlim_cur < l.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: l.rlim_max,
+                rlim_max: l.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return raised.rlim_cur;
+            }
+        }
+        l.rlim_cur
+    }
+}

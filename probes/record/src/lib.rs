@@ -29,6 +29,7 @@ mod profile;
 mod run;
 pub mod schema;
 pub mod seed;
+mod source;
 mod stream;
 
 use schemars::JsonSchema;
@@ -58,6 +59,7 @@ pub use player::{
 pub use probe::{FailedProbe, MeasuredProbe, ProbeKind, ProbeResult, ProbeSummary, UnknownProbe};
 pub use profile::{AppKind, Profile};
 pub use run::{ReachabilitySummary, RunConditions, RunInfo, RunSummary};
+pub use source::Source;
 pub use stream::{
     DisconnectCause, StreamDisconnect, StreamEnd, StreamEndReason, StreamPlaying, StreamReconnect,
     StreamSample, StreamStallEnd, StreamStallStart, StreamStart, StreamSummary,
@@ -72,7 +74,7 @@ pub struct Event {
     /// Nanoseconds since the run's start on the monotonic clock.
     pub t_ns: u64,
     /// Who saw it: `probe:<name>`, `migration`, `net` or `runner`.
-    pub source: String,
+    pub source: Source,
     /// What happened, with its fields.
     #[serde(flatten)]
     pub kind: EventKind,
@@ -80,7 +82,7 @@ pub struct Event {
 
 impl Event {
     /// An event at offset `t` from `source`.
-    pub fn new(t: Duration, source: impl Into<String>, kind: EventKind) -> Self {
+    pub fn new(t: Duration, source: impl Into<Source>, kind: EventKind) -> Self {
         Self {
             t_ns: crate::clock::duration_ns(t),
             source: source.into(),

@@ -107,6 +107,8 @@ pub(super) enum Phase {
 #[derive(Debug)]
 pub struct DownloadProbe {
     pub(super) cfg: DownloadConfig,
+    /// `cfg.source`, interned once: every event shares it.
+    source: crate::record::Source,
     pub(super) phase: Phase,
     pub(super) attempt: u32,
     pub(super) bytes: u64,
@@ -129,6 +131,7 @@ impl DownloadProbe {
     /// A checker starting at `now`.
     pub fn new(cfg: DownloadConfig, now: Duration) -> Self {
         Self {
+            source: crate::record::Source::from(&cfg.source),
             cfg,
             phase: Phase::Waiting { until: now },
             attempt: 0,
@@ -151,7 +154,7 @@ impl DownloadProbe {
 
     pub(super) fn push(&mut self, t: Duration, kind: EventKind) {
         self.events
-            .push_back(Event::new(t, self.cfg.source.clone(), kind));
+            .push_back(Event::new(t, self.source.clone(), kind));
     }
 
     /// The next event, if any.

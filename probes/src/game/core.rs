@@ -105,6 +105,8 @@ pub(super) enum Phase {
 #[derive(Debug)]
 pub struct GameProbe {
     pub(super) cfg: GameConfig,
+    /// `cfg.source`, interned once: every event shares it.
+    source: crate::record::Source,
     pub(super) phase: Phase,
     pub(super) end: Duration,
     pub(super) connect_deadline: Option<Duration>,
@@ -141,6 +143,7 @@ impl GameProbe {
             seen: BTreeSet::new(),
             last_arrival: None,
             events: VecDeque::new(),
+            source: crate::record::Source::from(&cfg.source),
             cfg,
         };
         match p.cfg.protocol {
@@ -176,7 +179,7 @@ impl GameProbe {
 
     pub(super) fn push(&mut self, t: Duration, kind: EventKind) {
         self.events
-            .push_back(Event::new(t, self.cfg.source.clone(), kind));
+            .push_back(Event::new(t, self.source.clone(), kind));
     }
 
     pub(super) fn ignore(&mut self, now: Duration, reason: &str, len: usize) {

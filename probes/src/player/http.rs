@@ -1,6 +1,7 @@
 //! The real I/O adapter: drives a [`Player`] with reqwest on tokio and the monotonic
 //! clock. Each request runs in its own task and reports its head, each body chunk as
-//! it arrives, and its end, stamped with the clock at that moment; the session task
+//! it arrives (a media body: its byte count, once, at its end), and its end, stamped
+//! with the clock at that moment; the session task
 //! feeds them to the core in order, tells it when the client opens a connection, and
 //! sleeps until the core's next timer. Media bodies are counted, not kept; manifests,
 //! playlists and indexes are kept whole up to the client's `max_text_body`
@@ -175,7 +176,8 @@ async fn fetch(
 ) {
     let id = req.id;
     let keep = !matches!(req.request_type, RequestType::Media | RequestType::Init);
-    let mut rb = client.inner.get(req.url.clone());
+    // The URL is parsed here, when it is sent: the core keeps it as text.
+    let mut rb = client.inner.get(&*req.url);
     if let Some(r) = req.range {
         rb = rb.header(reqwest::header::RANGE, r.header_value());
     }
@@ -204,30 +206,41 @@ async fn fetch(
         return;
     }
     let mut kept = 0u64;
+    // Media bodies are only counted, and the core needs the count only when the
+    // request ends: one report at the end instead of one per chunk spares the
+    // session task a wake-up per chunk (thousands per second with many sessions).
+    let mut counted = 0u64;
     loop {
         match resp.chunk().await {
+            Ok(Some(chunk)) if !keep => counted += chunk.len() as u64,
             Ok(Some(chunk)) => {
                 let len = chunk.len() as u64;
-                if keep {
-                    kept += len;
-                    if kept > client.max_text_body {
-                        let _ = tx.send(NetInput::Failed {
-                            id,
-                            at: clock.now(),
-                            kind: FailureKind::Invalid,
-                            detail: client.body_too_large(),
-                        });
-                        return;
-                    }
+                kept += len;
+                if kept > client.max_text_body {
+                    let _ = tx.send(NetInput::Failed {
+                        id,
+                        at: clock.now(),
+                        kind: FailureKind::Invalid,
+                        detail: client.body_too_large(),
+                    });
+                    return;
                 }
                 let _ = tx.send(NetInput::Data {
                     id,
                     at: clock.now(),
                     len,
-                    bytes: keep.then_some(chunk),
+                    bytes: Some(chunk),
                 });
             }
             Ok(None) => {
+                if counted > 0 {
+                    let _ = tx.send(NetInput::Data {
+                        id,
+                        at: clock.now(),
+                        len: counted,
+                        bytes: None,
+                    });
+                }
                 let _ = tx.send(NetInput::Done {
                     id,
                     at: clock.now(),

@@ -58,6 +58,8 @@ struct Mapping {
 #[derive(Debug)]
 pub struct StreamCore {
     cfg: StreamConfig,
+    /// `cfg.source`, interned once: every event shares it.
+    source: crate::record::Source,
     start: Duration,
     phase: Phase,
     /// Media position while not playing (the frozen position).
@@ -105,6 +107,7 @@ impl StreamCore {
             last_t: now,
             events: VecDeque::new(),
             actions: VecDeque::from([Action::Connect]),
+            source: crate::record::Source::from(&cfg.source),
             cfg,
         };
         let start = StreamStart {
@@ -423,7 +426,7 @@ impl StreamCore {
         let t = t.max(self.last_t);
         self.last_t = t;
         self.events
-            .push_back(Event::new(t, self.cfg.source.clone(), kind));
+            .push_back(Event::new(t, self.source.clone(), kind));
     }
 }
 

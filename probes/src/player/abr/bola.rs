@@ -34,6 +34,10 @@ pub struct Bola {
     /// The `gamma p` constant added to the utilities (default 5).
     pub gp: f64,
     samples: u64,
+    /// The ladder of the last decision and its utilities (computed once per ladder,
+    /// not once per segment).
+    ladder: Vec<u64>,
+    ladder_utilities: Vec<f64>,
 }
 
 impl Bola {
@@ -42,7 +46,12 @@ impl Bola {
 
     /// BOLA-BASIC with the given `gamma p`.
     pub fn new(gp: f64) -> Self {
-        Self { gp, samples: 0 }
+        Self {
+            gp,
+            samples: 0,
+            ladder: Vec::new(),
+            ladder_utilities: Vec::new(),
+        }
     }
 
     /// Utilities `v_m = ln(R_m / R_1)` (a zero bitrate counts as 1 bit/s).
@@ -57,11 +66,13 @@ impl Bola {
     /// The control parameter `V` (in segments) for `input`: `(Q_max - 1) / (v_M + gp)`,
     /// floored at 0; 0 for a zero segment duration or an empty ladder.
     pub fn v(&self, input: &AbrInput<'_>) -> f64 {
+        self.v_for(input, &Self::utilities(input.bitrates_bps))
+    }
+
+    /// [`Bola::v`] with the ladder's utilities given.
+    fn v_for(&self, input: &AbrInput<'_>, utilities: &[f64]) -> f64 {
         let segment_s = non_negative(input.segment_duration_s);
-        let v_top = Self::utilities(input.bitrates_bps)
-            .last()
-            .copied()
-            .unwrap_or(0.0);
+        let v_top = utilities.last().copied().unwrap_or(0.0);
         let denominator = v_top + self.gp;
         if segment_s <= 0.0 || !(denominator.is_finite() && denominator > 0.0) {
             return 0.0;
@@ -73,19 +84,28 @@ impl Bola {
     /// The score `(V (v_m + gp) - Q) / S_m` of every quality for `input`'s buffer,
     /// `S_m = R_m / R_1`.
     pub fn scores(&self, input: &AbrInput<'_>) -> Vec<f64> {
+        let utilities = Self::utilities(input.bitrates_bps);
+        self.scores_for(input, &utilities).collect()
+    }
+
+    /// [`Bola::scores`] with the ladder's utilities given, without collecting them.
+    fn scores_for<'a>(
+        &'a self,
+        input: &'a AbrInput<'_>,
+        utilities: &'a [f64],
+    ) -> impl Iterator<Item = f64> + 'a {
         let segment_s = non_negative(input.segment_duration_s);
         let q = if segment_s > 0.0 {
             non_negative(input.buffer_s) / segment_s
         } else {
             0.0
         };
-        let v = self.v(input);
+        let v = self.v_for(input, utilities);
         let base = input.bitrates_bps.first().map_or(1.0, |&b| b.max(1) as f64);
-        Self::utilities(input.bitrates_bps)
+        utilities
             .iter()
             .zip(input.bitrates_bps)
-            .map(|(u, &b)| (v * (u + self.gp) - q) / (b.max(1) as f64 / base))
-            .collect()
+            .map(move |(u, &b)| (v * (u + self.gp) - q) / (b.max(1) as f64 / base))
     }
 }
 
@@ -109,15 +129,19 @@ impl Abr for Bola {
         {
             return AbrDecision::now(0);
         }
-        let scores = self.scores(input);
-        let mut quality = 0;
-        for (m, &s) in scores.iter().enumerate() {
-            if s > scores[quality] {
-                quality = m;
+        if self.ladder != input.bitrates_bps {
+            self.ladder = input.bitrates_bps.to_vec();
+            self.ladder_utilities = Self::utilities(input.bitrates_bps);
+        }
+        let utilities = &self.ladder_utilities;
+        // The highest score, the lowest index on a tie.
+        let (mut quality, mut best) = (0, f64::NAN);
+        for (m, s) in self.scores_for(input, utilities).enumerate() {
+            if m == 0 || s > best {
+                (quality, best) = (m, s);
             }
         }
-        let utility = Self::utilities(input.bitrates_bps)[quality];
-        let level_s = self.v(input) * (utility + self.gp) * segment_s;
+        let level_s = self.v_for(input, utilities) * (utilities[quality] + self.gp) * segment_s;
         let delay_s = non_negative(non_negative(input.buffer_s) - level_s);
         AbrDecision { quality, delay_s }
     }

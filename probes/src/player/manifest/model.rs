@@ -1,5 +1,6 @@
 //! The format-independent manifest model (see the parent module).
 
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -169,6 +170,34 @@ pub struct Segment {
     pub resource: Resource,
 }
 
+/// A media segment as the player requests it: a [`Segment`] whose URL is text,
+/// shared by the request, its retries and its record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentRef {
+    /// Segment number (as [`Segment::number`]).
+    pub number: u64,
+    /// Start on the presentation timeline, in seconds.
+    pub start_s: f64,
+    /// Duration in seconds.
+    pub duration_s: f64,
+    /// The absolute URL's text (see [`NumberTemplate::url_text`]).
+    pub url: Arc<str>,
+    /// Byte range, if only part of the resource is wanted.
+    pub range: Option<ByteRange>,
+}
+
+impl SegmentRef {
+    fn of(s: &Segment) -> Self {
+        Self {
+            number: s.number,
+            start_s: s.start_s,
+            duration_s: s.duration_s,
+            url: s.resource.url.as_str().into(),
+            range: s.resource.range,
+        }
+    }
+}
+
 /// How a representation's segments are known.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SegmentIndex {
@@ -209,10 +238,7 @@ pub struct NumberTemplate {
 impl NumberTemplate {
     /// The segment with number `number`, or `None` if outside the template.
     pub fn segment(&self, number: u64) -> Option<Segment> {
-        let k = number.checked_sub(self.start_number)?;
-        if self.count.is_some_and(|c| k >= c) {
-            return None;
-        }
+        let k = self.offset(number)?;
         let path = expand_number(&self.media, number);
         let url = self.base.join(&path).ok()?;
         Some(Segment {
@@ -221,6 +247,40 @@ impl NumberTemplate {
             duration_s: self.duration_s,
             resource: Resource { url, range: None },
         })
+    }
+
+    /// Position of segment `number` in the template (0 = `start_number`), or `None`
+    /// if outside it.
+    fn offset(&self, number: u64) -> Option<u64> {
+        let k = number.checked_sub(self.start_number)?;
+        self.count.is_none_or(|c| k < c).then_some(k)
+    }
+
+    /// Segment `number` with its URL as text ([`NumberTemplate::url_text`]), or
+    /// `None` if outside the template.
+    pub fn segment_ref(&self, number: u64) -> Option<SegmentRef> {
+        let k = self.offset(number)?;
+        Some(SegmentRef {
+            number,
+            start_s: self.first_start_s + k as f64 * self.duration_s,
+            duration_s: self.duration_s,
+            url: self.url_text(number)?.into(),
+            range: None,
+        })
+    }
+
+    /// The text of segment `number`'s URL: what `self.segment(number)` would give,
+    /// without parsing a URL when the expanded template is a plain relative path (the
+    /// usual `$RepresentationID$/$Number$.m4s`): then it is the base up to its last
+    /// `/` followed by the path. Anything else (dot segments, characters a URL
+    /// encodes, a scheme or host) is joined by the URL parser.
+    pub fn url_text(&self, number: u64) -> Option<String> {
+        self.offset(number)?;
+        if let Some(joined) = join_plain_path(&self.base, &self.media, number) {
+            return Some(joined);
+        }
+        let path = expand_number(&self.media, number);
+        self.base.join(&path).ok().map(String::from)
     }
 
     /// The number of the segment that covers presentation time `t` (the first one
@@ -233,6 +293,32 @@ impl NumberTemplate {
     }
 }
 
+/// `base.join(path)` as text, without the URL parser, where `path` is `template`
+/// with `number` substituted, when that is a plain relative path: only ASCII
+/// letters, digits, `-`, `_`, `.`, `~` and `/`, not starting with `/`, without empty,
+/// `.` or `..` segments. Such a path is appended to the base's directory unchanged
+/// (nothing to encode or resolve). `None` otherwise. One allocation.
+fn join_plain_path(base: &Url, template: &str, number: u64) -> Option<String> {
+    if base.cannot_be_a_base() {
+        return None;
+    }
+    let dir = &base[..url::Position::BeforePath];
+    let base_path = base.path();
+    let dir_path = &base_path[..=base_path.rfind('/')?];
+    let mut out = String::with_capacity(dir.len() + dir_path.len() + template.len() + 8);
+    out.push_str(dir);
+    out.push_str(dir_path);
+    let start = out.len();
+    expand_identifier_into(&mut out, template, "Number", number);
+    let path = &out[start..];
+    let plain = !path.is_empty()
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/'))
+        && path.split('/').all(|seg| !matches!(seg, "" | "." | ".."));
+    plain.then_some(out)
+}
+
 /// Substitutes `$Number$` and `$Number%0Nd$` in a DASH template.
 pub fn expand_number(template: &str, number: u64) -> String {
     expand_identifier(template, "Number", number)
@@ -242,26 +328,34 @@ pub fn expand_number(template: &str, number: u64) -> String {
 /// `value`; `$$` becomes `$`.
 pub fn expand_identifier(template: &str, name: &str, value: u64) -> String {
     let mut out = String::with_capacity(template.len() + 8);
+    expand_identifier_into(&mut out, template, name, value);
+    out
+}
+
+/// [`expand_identifier`], appending to `out`.
+fn expand_identifier_into(out: &mut String, template: &str, name: &str, value: u64) {
+    use std::fmt::Write as _;
     let mut rest = template;
     while let Some(start) = rest.find('$') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
         let Some(end) = after.find('$') else {
             out.push_str(&rest[start..]);
-            return out;
+            return;
         };
         let ident = &after[..end];
         if ident.is_empty() {
             out.push('$');
         } else if ident == name {
-            out.push_str(&value.to_string());
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{value}");
         } else if let Some(fmt) = ident.strip_prefix(name).and_then(|f| f.strip_prefix('%')) {
             let width: usize = fmt
                 .trim_start_matches('0')
                 .trim_end_matches('d')
                 .parse()
                 .unwrap_or(1);
-            out.push_str(&format!("{value:0width$}"));
+            let _ = write!(out, "{value:0width$}");
         } else {
             out.push('$');
             out.push_str(ident);
@@ -270,7 +364,15 @@ pub fn expand_identifier(template: &str, name: &str, value: u64) -> String {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    out
+}
+
+/// Rounding allowed when finding the segment that continues playback from a time.
+const SEGMENT_EPS_S: f64 = 1e-3;
+
+/// The index of the first segment of `list` that ends after `t` (see
+/// [`Representation::segment_from`]).
+fn list_index_from(list: &[Segment], t: f64) -> usize {
+    list.partition_point(|s| s.start_s + s.duration_s <= t + SEGMENT_EPS_S)
 }
 
 impl Representation {
@@ -285,16 +387,19 @@ impl Representation {
     /// The first segment that ends after presentation time `t` (allowing 1 ms of
     /// rounding), i.e. the segment to fetch to continue playback from `t`.
     pub fn segment_from(&self, t: f64) -> Option<Segment> {
-        const EPS: f64 = 1e-3;
         match &self.segments {
-            SegmentIndex::List(list) => {
-                let i = list.partition_point(|s| s.start_s + s.duration_s <= t + EPS);
-                list.get(i).cloned()
-            }
-            SegmentIndex::Template(tpl) => {
-                let n = tpl.number_at(t + EPS);
-                tpl.segment(n)
-            }
+            SegmentIndex::List(list) => list.get(list_index_from(list, t)).cloned(),
+            SegmentIndex::Template(tpl) => tpl.segment(tpl.number_at(t + SEGMENT_EPS_S)),
+            SegmentIndex::Indexed { .. } | SegmentIndex::Playlist(_) => None,
+        }
+    }
+
+    /// [`Representation::segment_from`] as a [`SegmentRef`], without parsing a
+    /// templated segment's URL.
+    pub fn segment_ref_from(&self, t: f64) -> Option<SegmentRef> {
+        match &self.segments {
+            SegmentIndex::List(list) => list.get(list_index_from(list, t)).map(SegmentRef::of),
+            SegmentIndex::Template(tpl) => tpl.segment_ref(tpl.number_at(t + SEGMENT_EPS_S)),
             SegmentIndex::Indexed { .. } | SegmentIndex::Playlist(_) => None,
         }
     }
@@ -354,7 +459,50 @@ mod tests {
         assert_eq!(s.resource.url.as_str(), "http://h/v/s-3.m4s");
         assert!(tpl.segment(4).is_none());
         assert!(tpl.segment(0).is_none());
+        assert_eq!(tpl.url_text(3).as_deref(), Some("http://h/v/s-3.m4s"));
         assert_eq!(tpl.number_at(2.3e270), u64::MAX, "saturates, no overflow");
         assert!(tpl.segment(tpl.number_at(f64::MAX)).is_none());
+    }
+
+    #[test]
+    fn url_text_is_the_joined_url() {
+        let bases = [
+            "http://h/v/m.mpd",
+            "https://user:pw@h:8443/a/b/m.mpd?token=x#frag",
+            "http://h/",
+            "http://h",
+            "file:///srv/media/m.mpd",
+            "http://h/%7Edir/m.mpd",
+        ];
+        let media = [
+            "s-$Number$.m4s",
+            "v1/$Number%05d$.m4s",
+            "../up/$Number$.m4s",
+            "./here/$Number$.m4s",
+            "/abs/$Number$.m4s",
+            "a//b/$Number$.m4s",
+            "with space/$Number$.m4s",
+            "q-$Number$.m4s?x=1",
+            "//cdn/$Number$.m4s",
+            "http://other/$Number$.m4s",
+            "caf\u{e9}/$Number$.m4s",
+            "back\\slash/$Number$",
+        ];
+        for b in bases {
+            for m in media {
+                let tpl = NumberTemplate {
+                    media: m.into(),
+                    base: Url::parse(b).unwrap(),
+                    start_number: 1,
+                    duration_s: 2.0,
+                    first_start_s: 0.0,
+                    count: None,
+                };
+                for n in [1, 9, 10, 12345] {
+                    let joined = tpl.segment(n).map(|s| s.resource.url.to_string());
+                    assert_eq!(tpl.url_text(n), joined, "{b} + {m} #{n}");
+                }
+            }
+        }
     }
 }

@@ -277,7 +277,11 @@ impl Player {
         now: u64,
         refresh: bool,
     ) -> Result<(), (FailureKind, String)> {
-        let parsed = manifest::parse(body, &f.req.url, self.wall_ms(now) as i64);
+        let url = f
+            .req
+            .parse_url()
+            .map_err(|e| (FailureKind::Invalid, format!("{}: {e}", f.req.url)))?;
+        let parsed = manifest::parse(body, &url, self.wall_ms(now) as i64);
         let m = match parsed {
             Ok(m) => m,
             Err(e) if refresh => return Err((FailureKind::Invalid, e.to_string())),

@@ -31,6 +31,8 @@ use track::{Track, VIDEO};
 /// The player core. See the module documentation.
 pub struct Player {
     cfg: PlayerConfig,
+    /// `cfg.source`, interned once: every event shares it.
+    source: record::Source,
     buffer: Buffer,
     start_ns: u64,
     manifest: Option<Manifest>,
@@ -89,6 +91,7 @@ impl Player {
             gave_up: false,
             fatal: None,
             ended: false,
+            source: record::Source::from(&cfg.source),
             cfg,
         };
         let start = EventKind::SessionStart(record::SessionStart {
@@ -223,7 +226,7 @@ impl Player {
     fn emit(&mut self, t_ns: u64, kind: EventKind) {
         self.events.push_back(Event {
             t_ns,
-            source: self.cfg.source.clone(),
+            source: self.source.clone(),
             kind,
         });
     }

@@ -8,6 +8,7 @@ use super::super::manifest::{ManifestFormat, MediaKind, Representation, SegmentI
 use super::{Attempt, Inflight, Job, Player, Request, Slot, SlotId, VIDEO};
 use crate::clock::duration_ns;
 use crate::record::{self, EventKind, RequestType};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What a track's slot should do now.
@@ -117,23 +118,21 @@ impl Player {
                 }
             },
         };
-        let (bitrates, seg_s, period_start) = {
+        let (reps, seg_s, period_start) = {
             let period = &self.manifest.as_ref()?.periods[period_idx];
             let reps = period.reps(kind);
-            let bitrates: Vec<u64> = reps.iter().map(|r| r.bandwidth_bps).collect();
             let seg_s = reps
                 .iter()
                 .find_map(Representation::nominal_segment_duration_s)
                 .unwrap_or(2.0);
-            (bitrates, seg_s, period.start_s)
+            (reps.len(), seg_s, period.start_s)
         };
-        if bitrates.is_empty() {
+        if reps == 0 {
             // This period has none of this track (audio missing from a later period):
             // the track ends here.
             self.content_exhausted(t);
             return Some(Next::Nothing);
         }
-        let reps = bitrates.len();
 
         if self.tracks[t].next_pos_s.is_some()
             && let Some(next) = self.buffer_full(t, seg_s, now)
@@ -145,6 +144,11 @@ impl Player {
         let quality = match self.tracks[t].decided {
             Some(q) => q.min(reps - 1),
             None => {
+                let bitrates: Vec<u64> = self
+                    .reps(t, period_idx)?
+                    .iter()
+                    .map(|r| r.bandwidth_bps)
+                    .collect();
                 let input = AbrInput {
                     now_s: (now - self.start_ns) as f64 / 1e9,
                     buffer_s: self.buffer.track_level_ns(t) as f64 / 1e9,
@@ -225,7 +229,7 @@ impl Player {
         }
         let pos = self.tracks[t].next_pos_s.unwrap_or(period_start);
         let templated = matches!(rep.segments, SegmentIndex::Template(_));
-        match rep.segment_from(pos) {
+        match rep.segment_ref_from(pos) {
             Some(segment) => {
                 if live && templated {
                     let available = self.available_at_ns(segment.start_s + segment.duration_s);
@@ -525,28 +529,28 @@ impl Player {
     fn job_target(
         &self,
         job: &Job,
-    ) -> Option<(url::Url, Option<super::super::manifest::ByteRange>)> {
+    ) -> Option<(Arc<str>, Option<super::super::manifest::ByteRange>)> {
         match job {
             Job::Manifest { refresh } => {
                 let url = match (&self.manifest, refresh) {
-                    (Some(m), true) => m.url.clone(),
-                    _ => self.cfg.url.clone(),
+                    (Some(m), true) => &m.url,
+                    _ => &self.cfg.url,
                 };
-                Some((url, None))
+                Some((url.as_str().into(), None))
             }
-            Job::Playlist { url, .. } => Some((url.clone(), None)),
+            Job::Playlist { url, .. } => Some((url.as_str().into(), None)),
             Job::Index {
                 track,
                 period,
                 quality,
             } => match &self.reps(*track, *period)?.get(*quality)?.segments {
-                SegmentIndex::Indexed { index, .. } => Some((index.url.clone(), index.range)),
+                SegmentIndex::Indexed { index, .. } => {
+                    Some((index.url.as_str().into(), index.range))
+                }
                 _ => None,
             },
-            Job::Init { url, range, .. } => Some((url.clone(), *range)),
-            Job::Media { segment, .. } => {
-                Some((segment.resource.url.clone(), segment.resource.range))
-            }
+            Job::Init { url, range, .. } => Some((url.as_str().into(), *range)),
+            Job::Media { segment, .. } => Some((segment.url.clone(), segment.range)),
         }
     }
 

@@ -1,8 +1,9 @@
 //! The session's configuration, inputs, outputs and internal bookkeeping types.
 
-use super::super::manifest::{ByteRange, ManifestError, Segment};
+use super::super::manifest::{ByteRange, ManifestError, SegmentRef};
 use super::super::retry::RetryPolicy;
 use crate::record::RequestType;
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use url::Url;
@@ -62,8 +63,10 @@ pub struct Request {
     pub id: u64,
     /// What it fetches.
     pub request_type: RequestType,
-    /// URL.
-    pub url: Url,
+    /// The absolute URL's text: built without the URL parser for templated segments
+    /// (thousands per session), parsed only by the adapter that sends it
+    /// ([`Request::parse_url`]).
+    pub url: Arc<str>,
     /// Byte range, if any (send `Range: bytes=first-last`).
     pub range: Option<ByteRange>,
     /// Expected body size when the manifest tells it (media of byte-range segments).
@@ -71,6 +74,13 @@ pub struct Request {
     /// Media: the size the announced bandwidth implies (bandwidth x duration / 8),
     /// used by the simulator when no byte range gives the exact size.
     pub nominal_bytes: Option<u64>,
+}
+
+impl Request {
+    /// The URL, parsed (it is always valid: the core builds it from parsed URLs).
+    pub fn parse_url(&self) -> Result<Url, url::ParseError> {
+        Url::parse(&self.url)
+    }
 }
 
 /// What the core asks the adapter to do.
@@ -182,7 +192,7 @@ pub(crate) enum Job {
         track: usize,
         period: usize,
         quality: usize,
-        segment: Segment,
+        segment: SegmentRef,
     },
 }
 

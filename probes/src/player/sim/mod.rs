@@ -142,7 +142,11 @@ pub async fn run<L: Loader>(
                     let text = !matches!(req.request_type, RequestType::Media | RequestType::Init);
                     let (body, error, size) = if text {
                         let range = req.range.map(|r| (r.first, r.last));
-                        match loader.load(&req.url, range).await {
+                        let loaded = match req.parse_url() {
+                            Ok(url) => loader.load(&url, range).await,
+                            Err(e) => Err(format!("{}: {e}", req.url)),
+                        };
+                        match loaded {
                             Ok(b) => {
                                 let n = b.len() as u64;
                                 (Some(b), None, n)
