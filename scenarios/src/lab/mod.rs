@@ -10,6 +10,7 @@
 //! Nothing here runs without root; [`lab_available`] says why the lab cannot run.
 
 pub mod cpio;
+pub mod dirtyrate;
 pub mod flavor;
 pub mod image;
 pub mod init;
