@@ -21,8 +21,16 @@ use std::time::Duration;
 #[command(arg_required_else_help = true)]
 pub struct Args {
     /// The process to measure (with its descendants unless --no-children).
-    #[arg(long, value_name = "PID", conflicts_with = "command")]
+    #[arg(long, value_name = "PID", conflicts_with_all = ["command", "from"])]
     pub pid: Option<u32>,
+    /// Measure nothing: read a record written by --json and redo its pre-copy
+    /// predictions (with --link-mbit, --speed, ...).
+    #[arg(long, value_name = "FILE", conflicts_with = "command")]
+    pub from: Option<PathBuf>,
+    /// The speed the process ran at relative to real time (an encoder's `speed=`):
+    /// the prediction takes its work per window as at full speed.
+    #[arg(long, value_name = "X", default_value_t = 1.0)]
+    pub speed: f64,
     /// Or the command to start and measure (after `--`); it is stopped at the end.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -32,6 +40,9 @@ pub struct Args {
     /// Stop after this many seconds (default: when the process exits, or Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
+    /// Wait this many seconds before the baseline sample (skips a start-up).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub warmup: f64,
     /// How written pages are found.
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
@@ -122,10 +133,15 @@ impl Drop for Launched {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let interval = secs("interval", args.interval)?;
     let duration = args.duration.map(|d| secs("duration", d)).transpose()?;
-    if args.pid.is_none() && args.command.is_empty() {
-        anyhow::bail!("nothing to measure: give --pid PID or a command after `--`");
+    let warmup = if args.warmup == 0.0 {
+        Duration::ZERO
+    } else {
+        secs("warmup", args.warmup)?
+    };
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        anyhow::bail!("--speed {}: expected above 0 (1 = real time)", args.speed);
     }
-    let links = args
+    let links: Vec<Link> = args
         .link_mbit
         .iter()
         .map(|&mbit| Link {
@@ -134,6 +150,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             guest_mib: args.guest_mib,
         })
         .collect();
+    for l in &links {
+        l.check().map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    if let Some(from) = &args.from {
+        return reanalyze(from, &links, args.speed, args.json.as_deref());
+    }
+    if args.pid.is_none() && args.command.is_empty() {
+        anyhow::bail!("nothing to measure: give --pid PID or a command after `--`");
+    }
     let choice = match args.method {
         MethodArg::Auto => MethodChoice::Auto,
         MethodArg::SoftDirty => MethodChoice::SoftDirty,
@@ -149,6 +174,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             file_hash_limit: args.file_hash_limit_mib.saturating_mul(1 << 20),
         },
         links,
+        speed: args.speed,
     };
     let mut csv = match &args.csv {
         Some(p) => {
@@ -197,6 +223,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.interval
     );
     let stop = Arc::new(AtomicBool::new(false));
+    if !warmup.is_zero() {
+        tokio::select! {
+            () = tokio::time::sleep(warmup) => {}
+            _ = fixtures::signal::shutdown() => anyhow::bail!("interrupted during the warm-up"),
+        }
+    }
     let quiet = args.quiet;
     let worker = {
         let stop = stop.clone();
@@ -229,6 +261,30 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(e) = &report.error {
         anyhow::bail!("{e}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--from FILE`: the predictions of a saved record again, for other links or speed.
+fn reanalyze(
+    from: &std::path::Path,
+    links: &[Link],
+    speed: f64,
+    json: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(from).with_context(|| format!("cannot read {}", from.display()))?;
+    let mut report: Report = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a record of `qoeprobe dirtyrate --json`",
+            from.display()
+        )
+    })?;
+    report.speed = speed;
+    report.precopy = dirtyrate::predict_all(&report.summary, links, speed)?;
+    if let Some(p) = json {
+        write_json(p, &report)?;
+    }
+    print!("{}", render(&report));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -301,6 +357,21 @@ pub fn render(r: &Report) -> String {
             o,
             "process    {} {}: {:.2} MiB/s, {:.1} MiB distinct, RSS max {:.1} MiB",
             p.pid, p.comm, p.memory_mib_s, p.distinct_mib, p.max_rss_mib
+        );
+    }
+    if r.speed != 1.0 {
+        let at = |t: f64| {
+            dirtyrate::report::working_set_curve(s, r.speed).map_or(f64::NAN, |w| w.at(t) / MIB)
+        };
+        let _ = writeln!(
+            o,
+            "real time  the process ran at {}x; at full speed (windows x {}): 0.3 s {:.1}, 1 s {:.1}, 3 s {:.1}, 10 s {:.1} MiB written",
+            r.speed,
+            r.speed,
+            at(0.3),
+            at(1.0),
+            at(3.0),
+            at(10.0)
         );
     }
     for p in &r.precopy {

@@ -112,6 +112,26 @@ pub struct RunOptions {
     pub sampler: SamplerOptions,
     /// Links to predict pre-copy convergence for.
     pub links: Vec<Link>,
+    /// The speed the process runs at relative to real time (1: real time), for the
+    /// prediction ([`report::working_set_curve`]).
+    pub speed: f64,
+}
+
+/// The pre-copy predictions for `links` from a summary's working set (none when the
+/// run had no complete interval), for a process that ran at `speed` x real time.
+pub fn predict_all(
+    summary: &Summary,
+    links: &[Link],
+    speed: f64,
+) -> Result<Vec<Prediction>, DirtyRateError> {
+    if summary.working_set.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ws = report::working_set_curve(summary, speed).map_err(DirtyRateError::Invalid)?;
+    links
+        .iter()
+        .map(|l| precopy::predict(&ws, *l).map_err(DirtyRateError::Invalid))
+        .collect()
 }
 
 /// Measures `target.pid` interval after interval until the duration is over, the
@@ -129,6 +149,15 @@ pub fn run(
         return Err(DirtyRateError::Invalid(format!(
             "interval {:?}: expected 0.01 to 3600 s",
             opts.interval
+        )));
+    }
+    for l in &opts.links {
+        l.check().map_err(DirtyRateError::Invalid)?;
+    }
+    if !(opts.speed.is_finite() && opts.speed > 0.0) {
+        return Err(DirtyRateError::Invalid(format!(
+            "speed {}: expected above 0 (1 = real time)",
+            opts.speed
         )));
     }
     let load_start = procfs::loadavg();
@@ -170,14 +199,7 @@ pub fn run(
     };
     let (distinct, processes, files) = sampler.finish();
     let summary = report::summarize(&intervals, maps::PAGE, distinct);
-    let precopy = match report::working_set_curve(&summary) {
-        Ok(ws) => opts
-            .links
-            .iter()
-            .map(|l| precopy::predict(&ws, *l).map_err(DirtyRateError::Invalid))
-            .collect::<Result<_, _>>()?,
-        Err(_) => Vec::new(),
-    };
+    let precopy = predict_all(&summary, &opts.links, opts.speed)?;
     Ok(Report {
         target,
         method: opts.sampler.method,
@@ -191,6 +213,7 @@ pub fn run(
         summary,
         processes,
         files,
+        speed: opts.speed,
         precopy,
     })
 }

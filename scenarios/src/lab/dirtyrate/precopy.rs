@@ -76,6 +76,26 @@ impl Link {
     fn bytes_per_s(&self) -> f64 {
         self.mbit * 1e6 / 8.0
     }
+
+    /// `Ok` when every value is usable, else what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.mbit.is_finite() && self.mbit > 0.0) {
+            return Err(format!("link rate {} Mbit/s: expected above 0", self.mbit));
+        }
+        if !(self.downtime_limit_ms.is_finite() && self.downtime_limit_ms > 0.0) {
+            return Err(format!(
+                "downtime limit {} ms: expected above 0",
+                self.downtime_limit_ms
+            ));
+        }
+        if !(self.guest_mib.is_finite() && self.guest_mib > 0.0) {
+            return Err(format!(
+                "guest RAM {} MiB: expected above 0",
+                self.guest_mib
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What the model predicts.
@@ -103,21 +123,7 @@ pub struct Prediction {
 
 /// Iterates the pre-copy passes for a guest whose writes follow `ws`.
 pub fn predict(ws: &WorkingSet, link: Link) -> Result<Prediction, String> {
-    if !(link.mbit.is_finite() && link.mbit > 0.0) {
-        return Err(format!("link rate {} Mbit/s: expected above 0", link.mbit));
-    }
-    if !(link.downtime_limit_ms.is_finite() && link.downtime_limit_ms > 0.0) {
-        return Err(format!(
-            "downtime limit {} ms: expected above 0",
-            link.downtime_limit_ms
-        ));
-    }
-    if !(link.guest_mib.is_finite() && link.guest_mib > 0.0) {
-        return Err(format!(
-            "guest RAM {} MiB: expected above 0",
-            link.guest_mib
-        ));
-    }
+    link.check()?;
     const MIB: f64 = (1u64 << 20) as f64;
     let rate = link.bytes_per_s();
     let threshold = rate * link.downtime_limit_ms / 1000.0;

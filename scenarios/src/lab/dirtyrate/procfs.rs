@@ -40,26 +40,32 @@ pub fn read_maps(pid: u32) -> Result<Vec<Mapping>, DirtyRateError> {
     maps::parse(&text).map_err(|e| DirtyRateError::Invalid(format!("/proc/{pid}/maps: {e}")))
 }
 
-/// `/proc/PID/pagemap` and `/proc/PID/mem` of one process, open.
+/// `/proc/PID/pagemap` of one process, open, and its memory (read with
+/// `process_vm_readv`: one copy, pages pinned in batches; `/proc/PID/mem` copies
+/// through a bounce page, page by page).
 #[derive(Debug)]
 pub struct ProcMemory {
     pid: u32,
     pagemap: File,
-    mem: Option<File>,
+    contents: bool,
     raw: Vec<u8>,
 }
 
 impl ProcMemory {
-    /// Opens the pagemap, and the memory too when `contents` (to hash pages).
+    /// Opens the pagemap; `contents`: the memory will be read too (to hash pages),
+    /// checked here by opening `/proc/PID/mem`, which needs the same permission.
     pub fn open(pid: u32, contents: bool) -> Result<ProcMemory, DirtyRateError> {
         let open = |what| {
             let p = proc_path(pid, what);
             File::open(&p).map_err(|e| proc_error(pid, &p, e))
         };
+        if contents {
+            open("mem")?;
+        }
         Ok(ProcMemory {
             pid,
             pagemap: open("pagemap")?,
-            mem: if contents { Some(open("mem")?) } else { None },
+            contents,
             raw: Vec::new(),
         })
     }
@@ -88,15 +94,38 @@ impl ProcMemory {
     /// Reads `buf.len()` bytes of the process's memory at `addr`; `false` if the
     /// range is no longer mapped (the process changed its mappings meanwhile).
     pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<bool, DirtyRateError> {
-        let Some(mem) = &self.mem else {
+        if !self.contents {
             return Ok(false);
-        };
-        match mem.read_exact_at(buf, addr) {
-            Ok(()) => Ok(true),
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EIO) | Some(libc::EFAULT)) => Ok(false),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
-            Err(e) => Err(proc_error(self.pid, &proc_path(self.pid, "mem"), e)),
         }
+        let mut done = 0;
+        while done < buf.len() {
+            let local = libc::iovec {
+                iov_base: buf[done..].as_mut_ptr().cast(),
+                iov_len: buf.len() - done,
+            };
+            let remote = libc::iovec {
+                iov_base: (addr as usize + done) as *mut libc::c_void,
+                iov_len: buf.len() - done,
+            };
+            // SAFETY: `local` covers the unfilled tail of `buf`, which we own
+            // mutably; the remote range is only read by the kernel, which checks it.
+            let n = unsafe {
+                libc::process_vm_readv(self.pid as libc::pid_t, &local, 1, &remote, 1, 0)
+            };
+            match n {
+                0 => return Ok(false),
+                n if n > 0 => done += n as usize,
+                _ => {
+                    let e = io::Error::last_os_error();
+                    match e.raw_os_error() {
+                        Some(libc::EINTR) => {}
+                        Some(libc::EFAULT) | Some(libc::EIO) => return Ok(false),
+                        _ => return Err(proc_error(self.pid, &proc_path(self.pid, "mem"), e)),
+                    }
+                }
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -111,52 +140,77 @@ pub fn clear_soft_dirty(pid: u32) -> Result<(), DirtyRateError> {
 }
 
 /// Whether this kernel tracks soft-dirty bits: clears them on this process, writes
-/// one page, and checks that the page reads clean before and dirty after.
+/// a test page, and checks that it reads clean before and dirty after (three tries:
+/// another thread's allocation could land in a mapping merged with the test page's
+/// and mark it soft-dirty meanwhile; the test page sits between two inaccessible
+/// pages so that it cannot merge).
 pub fn soft_dirty_works() -> Result<bool, DirtyRateError> {
     let pid = std::process::id();
-    // SAFETY: a fresh private anonymous mapping of one page, unmapped below.
-    let addr = unsafe {
+    let len = 3 * PAGE as usize;
+    // SAFETY: a fresh private anonymous mapping of three pages, unmapped below.
+    let base = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
-            PAGE as usize,
-            libc::PROT_READ | libc::PROT_WRITE,
+            len,
+            libc::PROT_NONE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
             -1,
             0,
         )
     };
-    if addr == libc::MAP_FAILED {
+    if base == libc::MAP_FAILED {
         return Err(DirtyRateError::Invalid(format!(
             "cannot map a test page: {}",
             io::Error::last_os_error()
         )));
     }
-    let page = addr.cast::<u8>();
+    // SAFETY: the middle page of the mapping above.
+    let page = unsafe { base.cast::<u8>().add(PAGE as usize) };
+    // SAFETY: making the middle page of our own mapping writable.
+    let rw = unsafe {
+        libc::mprotect(
+            page.cast(),
+            PAGE as usize,
+            libc::PROT_READ | libc::PROT_WRITE,
+        )
+    };
+    let m = Mapping {
+        start: page as u64,
+        end: page as u64 + PAGE,
+        read: true,
+        write: true,
+        shared: false,
+        backing: maps::Backing::Anonymous,
+    };
     let probe = || -> Result<bool, DirtyRateError> {
-        // SAFETY: `page` points to one writable page mapped above.
-        unsafe { page.write_volatile(1) };
-        clear_soft_dirty(pid)?;
+        let fence = || std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
         let mut pm = ProcMemory::open(pid, false)?;
-        let m = Mapping {
-            start: addr as u64,
-            end: addr as u64 + PAGE,
-            read: true,
-            write: true,
-            shared: false,
-            backing: maps::Backing::Anonymous,
-        };
-        let mut flags = Vec::new();
+        let mut flags = Vec::with_capacity(1);
+        // SAFETY: `page` is a writable page of ours (mprotect succeeded).
+        unsafe { page.write_volatile(1) };
+        fence();
+        clear_soft_dirty(pid)?;
         pm.flags(&m, &mut flags)?;
         let clean_after_clear = flags.first().is_some_and(|f| f.present && !f.soft_dirty);
+        fence();
         // SAFETY: as above.
         unsafe { page.write_volatile(2) };
+        fence();
         pm.flags(&m, &mut flags)?;
         let dirty_after_write = flags.first().is_some_and(|f| f.soft_dirty);
         Ok(clean_after_clear && dirty_after_write)
     };
-    let result = probe();
-    // SAFETY: unmapping the page mapped above; nothing refers to it any more.
-    unsafe { libc::munmap(addr, PAGE as usize) };
+    let mut result = Ok(false);
+    if rw == 0 {
+        for _ in 0..3 {
+            result = probe();
+            if !matches!(result, Ok(false)) {
+                break;
+            }
+        }
+    }
+    // SAFETY: unmapping the mapping made above; nothing refers to it any more.
+    unsafe { libc::munmap(base, len) };
     result
 }
 

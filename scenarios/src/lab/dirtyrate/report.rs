@@ -192,12 +192,21 @@ pub fn summarize(intervals: &[Interval], page: u64, distinct_total_pages: u64) -
     }
 }
 
-/// The working set of a summary as `W(t)` for the pre-copy model (mean over the run).
-pub fn working_set_curve(s: &Summary) -> Result<WorkingSet, String> {
+/// The working set of a summary as `W(t)` for the pre-copy model (mean over the
+/// run), for a process that ran at `speed` x its real-time speed (1: as measured).
+///
+/// A process that could not keep up (an encoder at 0.4x) did in a window of t
+/// seconds the work of t x speed seconds at full speed; when its work, not the
+/// clock, drives its writes (an encoder writes per frame), it writes at full speed
+/// in t x speed seconds what it wrote in t: the windows are scaled by `speed`.
+pub fn working_set_curve(s: &Summary, speed: f64) -> Result<WorkingSet, String> {
+    if !(speed.is_finite() && speed > 0.0) {
+        return Err(format!("speed {speed}: expected above 0 (1 = real time)"));
+    }
     let points: Vec<(f64, f64)> = s
         .working_set
         .iter()
-        .map(|w| (w.window_s, w.mean_mib * MIB))
+        .map(|w| (w.window_s * speed, w.mean_mib * MIB))
         .collect();
     WorkingSet::new(&points)
 }
@@ -272,8 +281,16 @@ pub struct Report {
     pub processes: Vec<ProcessSummary>,
     /// Each file written.
     pub files: Vec<FileSummary>,
+    /// The speed the process ran at relative to real time, as given by the user
+    /// (`--speed`; 1 unless given): the pre-copy prediction scales the windows by it.
+    #[serde(default = "real_time")]
+    pub speed: f64,
     /// The pre-copy prediction for each link asked for.
     pub precopy: Vec<Prediction>,
+}
+
+fn real_time() -> f64 {
+    1.0
 }
 
 #[cfg(test)]
@@ -331,8 +348,12 @@ mod tests {
         assert_eq!(s.rss_mib.unwrap().max, 64.0);
         assert_eq!(s.write_syscall_mib_s, 2.0);
         assert!((s.sampler_cpu_ms - 2.0).abs() < 1e-12);
-        let ws = working_set_curve(&s).unwrap();
+        let ws = working_set_curve(&s, 1.0).unwrap();
         assert_eq!(ws.at(1.25), 2.5 * MIB);
+        // At half speed, what took 1 s would take 0.5 s at full speed.
+        let fast = working_set_curve(&s, 0.5).unwrap();
+        assert_eq!(fast.at(0.5), 2.0 * MIB);
+        assert!(working_set_curve(&s, 0.0).is_err());
     }
 
     #[test]
@@ -340,6 +361,6 @@ mod tests {
         let s = summarize(&[], 4096, 0);
         assert_eq!(s.total_mib_s, None);
         assert!(s.working_set.is_empty());
-        assert!(working_set_curve(&s).is_err());
+        assert!(working_set_curve(&s, 1.0).is_err());
     }
 }
