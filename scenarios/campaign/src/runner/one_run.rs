@@ -69,6 +69,7 @@ pub(crate) async fn execute(
     let clock = MonotonicClock::start();
     let seed = id.seed(campaign.seed);
     let settings = &campaign.migration;
+    let flavor = app.flavor.unwrap_or(settings.flavor);
     let info = RunInfo {
         schema_version: SCHEMA_VERSION,
         campaign: campaign.name.get_ref().clone(),
@@ -79,7 +80,7 @@ pub(crate) async fn execute(
         driver: settings.driver.name().into(),
         mode: settings.mode,
         copy: settings.copy,
-        flavor: settings.flavor.name().into(),
+        flavor: flavor.name().into(),
         conditions: RunConditions {
             client: scen.client.condition(),
             migration: scen.migration.condition(),
@@ -113,7 +114,7 @@ pub(crate) async fn execute(
         run_dir: dir.to_path_buf(),
         driver: settings.driver_config(app).map_err(RunnerError::Driver)?,
         service: app.service(),
-        flavor: settings.flavor,
+        flavor,
         client: scen.client.condition(),
         migration: scen.migration.condition(),
     };
