@@ -267,3 +267,20 @@ fn live_service_stream_probe_and_emulated_overrides() {
         ],
     );
 }
+
+#[test]
+fn an_application_may_size_its_own_vm() {
+    let own = GOOD.replace(
+        "service = \"dash\"\n",
+        "service = \"dash\"\nflavor = \"large\"\n",
+    );
+    let c = scenario::parse(Path::new("x.toml"), &own).unwrap();
+    assert_eq!(c.applications[0].flavor, Some(platform::Flavor::Large));
+    let c = scenario::parse(Path::new("x.toml"), GOOD).unwrap();
+    assert_eq!(c.applications[0].flavor, None);
+    let e = error(&GOOD.replace(
+        "service = \"dash\"\n",
+        "service = \"dash\"\nflavor = \"huge\"\n",
+    ));
+    assert!(e.contains("huge"), "{e}");
+}
