@@ -26,7 +26,8 @@ async fn read_stream(ns: &str, addr: SocketAddr, want: usize) -> Result<Vec<u8>,
             let mut s = tokio::net::TcpStream::connect(addr)
                 .await
                 .map_err(|e| format!("connect {addr}: {e}"))?;
-            let req = format!("GET /live.ts HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            // HTTP/1.0: the body comes unchunked, so packets stay 188-byte aligned.
+            let req = format!("GET /live.ts HTTP/1.0\r\nHost: {addr}\r\n\r\n");
             s.write_all(req.as_bytes())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -44,7 +45,7 @@ async fn read_stream(ns: &str, addr: SocketAddr, want: usize) -> Result<Vec<u8>,
                 .position(|w| w == b"\r\n\r\n")
                 .ok_or("no end of the HTTP header")?;
             let status = String::from_utf8_lossy(&buf[..head]).to_string();
-            if !status.starts_with("HTTP/1.1 200") {
+            if !status.starts_with("HTTP/1.0 200") && !status.starts_with("HTTP/1.1 200") {
                 return Err(format!("{addr}: {status}"));
             }
             Ok(buf[head + 4..].to_vec())
