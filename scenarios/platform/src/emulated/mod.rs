@@ -261,7 +261,7 @@ impl MigrationDriver for EmulatedDriver {
                 if source == LiveSource::Relay {
                     let log = self.ctx.run_dir.join("upstream.log");
                     let (enc, url) =
-                        service::start_upstream_encoder(&program, "127.0.0.1:0", &log, None)
+                        service::start_upstream_encoder(&program, "127.0.0.1:0", &log, None, None)
                             .await
                             .map_err(err)?;
                     self.upstream = Some(enc);

@@ -159,15 +159,20 @@ impl ServiceProcess {
 
 /// The external encoder a `live` relay reads from (the study's "without content"
 /// case): `serve live --source encoder` on `bind` (inside network namespace `netns`
-/// when given), a child that is never paused or migrated. Returns the process and
-/// the stream URL to pass as `--upstream`.
+/// when given; looping `clip`, else `serve live`'s default clip), a child that is
+/// never paused or migrated. Returns the process and the stream URL to pass as
+/// `--upstream`.
 pub async fn start_upstream_encoder(
     program: &Path,
     bind: &str,
     log: &Path,
     netns: Option<&str>,
+    clip: Option<&Path>,
 ) -> Result<(ServiceProcess, String), String> {
-    let args = ["--source".to_string(), "encoder".to_string()];
+    let mut args = vec!["--source".to_string(), "encoder".to_string()];
+    if let Some(c) = clip {
+        args.extend(["--clip".to_string(), c.display().to_string()]);
+    }
     let p = ServiceProcess::start_on(program, "live", bind, &args, log, netns)
         .await
         .map_err(|e| format!("the upstream encoder of the relay did not start: {e}"))?;

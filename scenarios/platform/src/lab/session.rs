@@ -445,7 +445,15 @@ async fn start_encoder(
     let ns = network.add_encoder_node()?;
     let program = crate::emulated::fixtures_program().map_err(LabError::Failed)?;
     let bind = format!("{}:{ENCODER_PORT}", network::ENCODER_IP);
-    crate::emulated::start_upstream_encoder(&program, &bind, &dir.join("encoder.log"), Some(&ns))
-        .await
-        .map_err(LabError::Failed)
+    // The clip the guest image carries, so that both ends loop the same stream.
+    let clip = super::image::clip_path();
+    crate::emulated::start_upstream_encoder(
+        &program,
+        &bind,
+        &dir.join("encoder.log"),
+        Some(&ns),
+        clip.as_deref(),
+    )
+    .await
+    .map_err(LabError::Failed)
 }
