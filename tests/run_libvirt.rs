@@ -24,6 +24,7 @@ fn libvirt_campaign_migrates_a_real_domain_with_probes_attached() {
         prefix: 24,
         services: vec![Service::Dash, Service::Game],
         dirty: (32, 16.0),
+        upstream: None,
     };
     let spec = tb.domain_spec(
         name,

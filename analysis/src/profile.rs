@@ -24,6 +24,10 @@ pub struct Limits {
     pub max_rtt_p95_ms: f64,
     /// Relative RTT p95 limit over a baseline already above the absolute one, ms.
     pub max_rtt_p95_over_baseline_ms: f64,
+    /// Unplayable time allowed in the window before a game run fails, ms.
+    pub max_unplayable_ms: f64,
+    /// How far over the RTT limit a game is unplayable, ms.
+    pub unplayable_rtt_margin_ms: f64,
     /// Longest download stall allowed, ms (`None`: not judged).
     pub max_download_stall_ms: Option<f64>,
 }
@@ -40,6 +44,8 @@ impl Limits {
             max_freeze_ms: 250.0,
             max_rtt_p95_ms: 150.0,
             max_rtt_p95_over_baseline_ms: 50.0,
+            max_unplayable_ms: 1000.0,
+            unplayable_rtt_margin_ms: 100.0,
             max_download_stall_ms: None,
         }
     }
@@ -70,6 +76,10 @@ pub fn limits(profile: &Profile, detected: AppKind) -> Limits {
         max_rtt_p95_over_baseline_ms: p
             .max_rtt_p95_over_baseline_ms
             .unwrap_or(d.max_rtt_p95_over_baseline_ms),
+        max_unplayable_ms: p.max_unplayable_ms.unwrap_or(d.max_unplayable_ms),
+        unplayable_rtt_margin_ms: p
+            .unplayable_rtt_margin_ms
+            .unwrap_or(d.unplayable_rtt_margin_ms),
         max_download_stall_ms: p.max_download_stall_ms.or(d.max_download_stall_ms),
     }
 }

@@ -266,6 +266,80 @@ fn game_rtt_absolute_and_relative_limits() {
     assert_eq!(outcome_of(&s, &rtts(20.0, 299.0), &lax), Outcome::Clean);
 }
 
+/// Snapshots every 50 ms from 2 s before the request to 5 s after it, at `rtt(t)`,
+/// none strictly inside `hole` (ms after the request).
+fn snapshots(rtt: impl Fn(u64) -> f64, hole: (u64, u64)) -> Vec<String> {
+    (0..=140u64)
+        .map(|i| REQ - 2000 * MS + i * 50 * MS)
+        .filter(|t| !(*t > REQ + hole.0 * MS && *t < REQ + hole.1 * MS))
+        .map(|t| game_ev(t, rtt(t)))
+        .collect()
+}
+
+#[test]
+fn game_unplayable_time_boundary_fails_past_one_second() {
+    let p = Profile::default();
+    let s = summary(MigrationOutcome::Completed, Some(("g", game())));
+    // A freeze of exactly 1000 ms: a hitch (impaired), not unplayable for over 1 s.
+    let mut ev = snapshots(|_| 20.0, (500, 1500));
+    ev.push(freeze_ev(REQ + 500 * MS, 1000.0));
+    assert_eq!(outcome_of(&s, &ev, &p), Outcome::Impaired);
+    // 1050 ms: failed, and the reason says where (preoperation: before 11 s).
+    let mut ev = snapshots(|_| 20.0, (500, 1550));
+    ev.push(freeze_ev(REQ + 500 * MS, 1050.0));
+    let r = judge(&s, &events(&ev), &p);
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert_eq!(r.reasons[0].key, "unplayable in the migration window");
+    assert!(
+        r.reasons[0]
+            .detail
+            .contains("1.1 s unplayable (preoperation 1.1 s)"),
+        "{}",
+        r.reasons[0].detail
+    );
+    let lax = Profile {
+        max_unplayable_ms: Some(2000.0),
+        ..Profile::default()
+    };
+    assert_eq!(outcome_of(&s, &ev, &lax), Outcome::Impaired);
+}
+
+#[test]
+fn game_lag_past_the_margin_is_unplayable() {
+    let p = Profile::default();
+    let s = summary(MigrationOutcome::Completed, Some(("g", game())));
+    let lag = |ms: f64| {
+        move |t: u64| {
+            if t > REQ + 1000 * MS && t <= REQ + 3000 * MS {
+                ms
+            } else {
+                20.0
+            }
+        }
+    };
+    // 2 s at 250 ms RTT (limit 150 + margin 100): lag (impaired), still playable.
+    assert_eq!(
+        outcome_of(&s, &snapshots(lag(250.0), (0, 0)), &p),
+        Outcome::Impaired
+    );
+    // 2 s at 251 ms: unplayable for 2 s.
+    let r = judge(&s, &events(&snapshots(lag(251.0), (0, 0))), &p);
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(r.reasons[0].detail.contains("RTT over 250 ms"), "{r:?}");
+    // A baseline of 200 ms (Scenario II): the limit moves to 200 + 50 + 100.
+    let high = |t: u64| {
+        if t > REQ + 1000 * MS && t <= REQ + 3000 * MS {
+            350.0
+        } else {
+            200.0
+        }
+    };
+    assert_eq!(
+        outcome_of(&s, &snapshots(high, (0, 0)), &p),
+        Outcome::Impaired
+    );
+}
+
 #[test]
 fn game_session_lost_fails() {
     let p = Profile::default();

@@ -3,6 +3,7 @@
 //! error to `Error: ...` on stderr and exit code 1.
 
 pub mod demo;
+pub mod dirtyrate;
 pub mod download;
 pub mod exit;
 pub mod export;
@@ -88,6 +89,8 @@ pub enum Command {
     /// The local QEMU lab: image, up, migrate, status, down.
     #[command(subcommand)]
     Lab(lab::LabCommand),
+    /// Measure how fast a process dirties memory and page cache, and whether pre-copy converges.
+    Dirtyrate(dirtyrate::Args),
 }
 
 /// Parses `std::env::args`, runs the command, prints `Error: ...` on failure.
@@ -143,6 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Download(a) => download::run(a).await,
             Command::Game(a) => game::run(a).await,
             Command::Stream(a) => stream::run(a).await,
+            Command::Dirtyrate(a) => dirtyrate::run(a).await,
         }
     })
 }

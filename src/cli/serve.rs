@@ -14,6 +14,8 @@ pub enum ServeCommand {
     Game(fixtures::game::GameArgs),
     /// Keeps writing non-zero bytes over N MiB at a rate (prints `dirty: ...`).
     Dirty(fixtures::dirty::DirtyArgs),
+    /// Stores stdin in a ring file as ffserver stored a live feed (prints `feed: <PATH> ...`).
+    Feed(fixtures::feed::FeedArgs),
     /// Live HTTP MPEG-TS server paced at the stream's bitrate (prints `live: <URL>`).
     Live(fixtures::live::LiveArgs),
     /// RTSP server with a live test source, GStreamer feature (prints `rtsp: <URL>`).
@@ -31,6 +33,7 @@ pub async fn run(cmd: ServeCommand) -> anyhow::Result<ExitCode> {
         ServeCommand::File(a) => fixtures::file::serve_forever(a).await?,
         ServeCommand::Game(a) => fixtures::game::serve_forever(a).await?,
         ServeCommand::Dirty(a) => fixtures::dirty::serve_forever(a).await?,
+        ServeCommand::Feed(a) => fixtures::feed::serve_forever(a).await?,
         ServeCommand::Live(a) => fixtures::live::serve_forever(a).await?,
         ServeCommand::Rtsp(a) => super::serve_rtsp::serve_forever(a).await?,
     }

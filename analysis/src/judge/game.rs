@@ -1,9 +1,12 @@
 //! Rules for the game prober (`probe: game`). Failed: the session state was lost
-//! (session lost or not continuous) or the server never answered again. Impaired: a
+//! (session lost or not continuous), the server never answered again, or the game was
+//! unplayable for longer than the profile allows in the migration window (frozen, or
+//! lagged past what a shooter tolerates: [`super::unplayable`]). Impaired: a
 //! freeze (snapshot gap) in the migration window longer than the profile allows, or
 //! the window's RTT p95 over the profile's limit (absolute, or relative to the
 //! run's own baseline p95 where that is already above the absolute limit).
 
+use super::unplayable::{Arrival, unplayable};
 use super::{Findings, ProbeCtx, Reason};
 use crate::timeline::percentile;
 use record::{EventKind, GameSummary, ProbeSummary};
@@ -94,6 +97,7 @@ pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
         target.extend(rtts.iter().map(|r| *r as f64 / 1e6));
     }
     let base_p95 = percentile(&mut base_rtt, 95.0);
+    judge_unplayable(ctx, base_p95, f);
     let Some(win_p95) = percentile(&mut window_rtt, 95.0) else {
         return;
     };
@@ -106,6 +110,40 @@ pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
             "lag: RTT p95 over the limit in the migration window",
             format!(
                 "`{name}`: RTT p95 {win_p95:.0} ms in the migration window, limit {limit:.0} ms (baseline p95 {base})"
+            ),
+        ));
+    }
+}
+
+/// Failed when the window's unplayable time exceeds the profile's `max_unplayable_ms`.
+fn judge_unplayable(ctx: &ProbeCtx<'_>, base_p95: Option<f64>, f: &mut Findings) {
+    let Some(window) = ctx.window else {
+        return;
+    };
+    let l = ctx.limits;
+    let arrivals: Vec<Arrival> = ctx
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::GameSnapshot(s) if !s.late && !s.duplicate => Some(Arrival {
+                t_ns: e.t_ns,
+                rtt_ms: s.rtt_ns.iter().max().map(|r| *r as f64 / 1e6),
+            }),
+            _ => None,
+        })
+        .collect();
+    let rtt_limit = l.rtt_p95_limit(base_p95) + l.unplayable_rtt_margin_ms;
+    let u = unplayable(&arrivals, &window, l.max_freeze_ms, rtt_limit);
+    if u.total_ms() > l.max_unplayable_ms {
+        f.failed.push(Reason::new(
+            "unplayable in the migration window",
+            format!(
+                "`{}`: {:.1} s unplayable ({}): frozen over {:.0} ms or RTT over {rtt_limit:.0} ms; profile allows {:.1} s",
+                ctx.name,
+                u.total_ms() / 1000.0,
+                u.by_phase(),
+                l.max_freeze_ms,
+                l.max_unplayable_ms / 1000.0
             ),
         ));
     }

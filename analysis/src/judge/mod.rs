@@ -10,6 +10,7 @@
 
 mod download;
 mod game;
+mod unplayable;
 mod video;
 pub mod window;
 

@@ -70,6 +70,16 @@ pub struct Profile {
     /// p95 may exceed the baseline's by at most this, ms (default 50).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_rtt_p95_over_baseline_ms: Option<f64>,
+    /// Game: a run is failed (unplayable) when its migration window holds more than
+    /// this much unplayable time, ms (default 1000): time frozen past
+    /// `max_freeze_ms`, or with an RTT more than `unplayable_rtt_margin_ms` over the
+    /// RTT limit (`max_rtt_p95_ms`, or the baseline's p95 plus
+    /// `max_rtt_p95_over_baseline_ms`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_unplayable_ms: Option<f64>,
+    /// Game: how far over the RTT limit a shooter is unplayable, ms (default 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unplayable_rtt_margin_ms: Option<f64>,
     /// Download: longest stall (no byte) allowed in the window, ms (default: none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_download_stall_ms: Option<f64>,

@@ -378,3 +378,20 @@ fn a_huge_name_is_not_echoed_whole() {
     let msg = error(&GOOD.replace("service = \"dash\"", &format!("service = \"{name}\"")));
     assert!(msg.len() < 2048, "message of {} bytes", msg.len());
 }
+
+#[test]
+fn an_application_may_size_its_own_vm() {
+    let own = GOOD.replace(
+        "service = \"dash\"\n",
+        "service = \"dash\"\nflavor = \"large\"\n",
+    );
+    let c = scenario::parse(Path::new("x.toml"), &own).unwrap();
+    assert_eq!(c.applications[0].flavor, Some(platform::Flavor::Large));
+    let c = scenario::parse(Path::new("x.toml"), GOOD).unwrap();
+    assert_eq!(c.applications[0].flavor, None);
+    let e = error(&GOOD.replace(
+        "service = \"dash\"\n",
+        "service = \"dash\"\nflavor = \"huge\"\n",
+    ));
+    assert!(e.contains("huge"), "{e}");
+}

@@ -7,6 +7,8 @@
 //! - [`emulated`]: rootless, the service as a child process behind an impairment
 //!   proxy, timed by a pre-copy model (docs/emulated-driver.md);
 //! - [`exec`]: user commands migrate on any platform (docs/exec-driver.md);
+//! - [`dirtyrate`]: how fast a process tree on the host dirties memory and page cache,
+//!   and whether pre-copy converges with it (docs/dirtyrate.md);
 //! - [`lab`]: a real QEMU live migration between two namespaces (docs/lab.md);
 //! - [`libvirt`]: an existing domain between two libvirt hosts through libvirt's C
 //!   API, with a two-daemon testbed (docs/libvirt-driver.md);
@@ -23,6 +25,7 @@
 // `cargo doc --document-private-items`).
 #![allow(rustdoc::private_intra_doc_links)]
 
+pub mod dirtyrate;
 mod driver;
 pub mod emulated;
 pub mod exec;

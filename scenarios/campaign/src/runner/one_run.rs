@@ -69,6 +69,12 @@ pub(crate) async fn execute(
     let clock = MonotonicClock::start();
     let seed = id.seed(campaign.seed);
     let settings = &scen.migration_settings(&campaign.migration);
+    // A scenario's (or a matrix cell's) flavor wins; else the application's own, else
+    // the campaign's.
+    let flavor = match scen.flavor {
+        Some(f) => f,
+        None => app.flavor.unwrap_or(settings.flavor),
+    };
     let info = RunInfo {
         schema_version: SCHEMA_VERSION,
         campaign: campaign.name.get_ref().clone(),
@@ -79,7 +85,7 @@ pub(crate) async fn execute(
         driver: settings.driver.name().into(),
         mode: settings.mode,
         copy: settings.copy,
-        flavor: settings.flavor.name().into(),
+        flavor: flavor.name().into(),
         conditions: RunConditions {
             client: scen.client.condition(),
             migration: scen.migration.condition(),
@@ -113,7 +119,7 @@ pub(crate) async fn execute(
         run_dir: dir.to_path_buf(),
         driver: settings.driver_config(app).map_err(RunnerError::Driver)?,
         service: app.service(),
-        flavor: settings.flavor,
+        flavor,
         client: scen.client.condition(),
         migration: scen.migration.condition(),
     };

@@ -230,6 +230,10 @@ pub struct Application {
     /// `live` service only: the encoder inside (default) or a relay of an external one.
     #[serde(default)]
     pub source: Option<Spanned<LiveSource>>,
+    /// This application's VM size, overriding `[migration] flavor` (the study sized
+    /// each application's VM differently).
+    #[serde(default)]
+    pub flavor: Option<Flavor>,
     /// A DASH/HLS player probe.
     #[serde(default)]
     pub player: Option<PlayerOptions>,

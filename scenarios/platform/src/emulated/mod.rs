@@ -260,9 +260,10 @@ impl MigrationDriver for EmulatedDriver {
                 args.extend(["--source".to_string(), source.name().to_string()]);
                 if source == LiveSource::Relay {
                     let log = self.ctx.run_dir.join("upstream.log");
-                    let (enc, url) = service::start_upstream_encoder(&program, "127.0.0.1:0", &log)
-                        .await
-                        .map_err(err)?;
+                    let (enc, url) =
+                        service::start_upstream_encoder(&program, "127.0.0.1:0", &log, None, None)
+                            .await
+                            .map_err(err)?;
                     self.upstream = Some(enc);
                     args.extend(["--upstream".to_string(), url]);
                 }

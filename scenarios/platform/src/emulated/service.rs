@@ -64,17 +64,19 @@ impl ServiceProcess {
         args: &[String],
         log: &Path,
     ) -> Result<Self, String> {
-        Self::start_on(program, kind, "127.0.0.1:0", args, log).await
+        Self::start_on(program, kind, "127.0.0.1:0", args, log, None).await
     }
 
-    /// Starts `serve <kind> --bind BIND ARGS...` and waits (up to 10 s) for its
-    /// address. The child's stderr goes to `log`.
+    /// Starts `serve <kind> --bind BIND ARGS...` (inside network namespace `netns`
+    /// when given) and waits (up to 10 s) for its address. The child's stderr goes
+    /// to `log`.
     pub async fn start_on(
         program: &Path,
         kind: &str,
         bind: &str,
         args: &[String],
         log: &Path,
+        netns: Option<&str>,
     ) -> Result<Self, String> {
         let log_file = std::fs::File::create(log)
             .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
@@ -88,6 +90,10 @@ impl ServiceProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
             .kill_on_drop(true);
+        if let Some(ns) = netns {
+            crate::net::netns::command_in(cmd.as_std_mut(), ns)
+                .map_err(|e| format!("cannot start `serve {kind}` in namespace {ns}: {e}"))?;
+        }
         // SAFETY: prctl is async-signal-safe; it only sets a flag of the child.
         unsafe {
             cmd.pre_exec(|| {
@@ -152,15 +158,22 @@ impl ServiceProcess {
 }
 
 /// The external encoder a `live` relay reads from (the study's "without content"
-/// case): `serve live --source encoder` on `bind`, a child that is never paused or
-/// migrated. Returns the process and the stream URL to pass as `--upstream`.
+/// case): `serve live --source encoder` on `bind` (inside network namespace `netns`
+/// when given; looping `clip`, else `serve live`'s default clip), a child that is
+/// never paused or migrated. Returns the process and the stream URL to pass as
+/// `--upstream`.
 pub async fn start_upstream_encoder(
     program: &Path,
     bind: &str,
     log: &Path,
+    netns: Option<&str>,
+    clip: Option<&Path>,
 ) -> Result<(ServiceProcess, String), String> {
-    let args = ["--source".to_string(), "encoder".to_string()];
-    let p = ServiceProcess::start_on(program, "live", bind, &args, log)
+    let mut args = vec!["--source".to_string(), "encoder".to_string()];
+    if let Some(c) = clip {
+        args.extend(["--clip".to_string(), c.display().to_string()]);
+    }
+    let p = ServiceProcess::start_on(program, "live", bind, &args, log, netns)
         .await
         .map_err(|e| format!("the upstream encoder of the relay did not start: {e}"))?;
     let url = p

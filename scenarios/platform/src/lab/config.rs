@@ -7,10 +7,19 @@
 use super::flavor::Flavor;
 use super::image::ImageOptions;
 use super::init::Service;
-use crate::driver::{DriverContext, ServiceKind};
+use crate::driver::{DriverContext, LiveSource, ServiceKind};
 use crate::net::LinkShaping;
 use record::LinkCondition;
 use std::time::Duration;
+
+/// The study's encoder inside the VM (ffmpeg + libx264, 720p, real time, into an
+/// ffserver feed), measured with `qoeprobe dirtyrate` (docs/dirtyrate.md, "The
+/// study's encoder, measured"): it writes 154 MiB/s at real-time speed over a working
+/// set of about 240 MiB. The "encoder inside" guest runs `serve dirty` at this rate
+/// and working set next to `serve live`.
+pub const ENCODER_DIRTY_MIB_S: f64 = 154.0;
+/// The measured encoder's working set of writes, MiB (see [`ENCODER_DIRTY_MIB_S`]).
+pub const ENCODER_WORKING_SET_MIB: u64 = 240;
 
 /// How the lab driver sets up its VM and network.
 #[derive(Debug, Clone)]
@@ -21,6 +30,10 @@ pub struct LabConfig {
     pub services: Vec<Service>,
     /// `serve dirty` in the guest: MiB and MiB/s (used when `services` has `dirty`).
     pub dirty: (u64, f64),
+    /// The guest's `serve live` relays an encoder that runs outside the VM, in the
+    /// lab's encoder namespace on the switch (the study's "external content"),
+    /// instead of encoding inside the guest.
+    pub relay: bool,
     /// Where the guest image comes from.
     pub image: ImageOptions,
     /// Lab id (namespaces `qp-lab<id>-...`); `None`: one derived from the pid.
@@ -47,6 +60,7 @@ impl Default for LabConfig {
             flavor: Flavor::default(),
             services: vec![Service::Dash, Service::Game],
             dirty: (64, 32.0),
+            relay: false,
             image: ImageOptions::default(),
             id: None,
             boot_timeout: Duration::from_secs(60),
@@ -71,9 +85,23 @@ impl LabConfig {
         for (name, link) in [("client", &ctx.client), ("migration", &ctx.migration)] {
             link.validate().map_err(|e| format!("link `{name}`: {e}"))?;
         }
+        let flavor = Flavor::of(ctx.flavor);
+        let mut services = vec![service];
+        let mut dirty = LabConfig::default().dirty;
+        if ctx.service.source == Some(LiveSource::Encoder) {
+            // The encoder's memory: its measured working set, at most half the
+            // guest's RAM (the rest holds the kernel, the services and the clip).
+            services.push(Service::Dirty);
+            dirty = (
+                ENCODER_WORKING_SET_MIB.min(flavor.memory_mib / 2),
+                ENCODER_DIRTY_MIB_S,
+            );
+        }
         Ok(LabConfig {
-            flavor: Flavor::of(ctx.flavor),
-            services: vec![service],
+            flavor,
+            services,
+            dirty,
+            relay: ctx.service.source == Some(LiveSource::Relay),
             migration_link: ctx.migration,
             client_link: ctx.client,
             ..LabConfig::default()

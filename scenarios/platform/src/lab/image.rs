@@ -58,7 +58,7 @@ fn source_tree() -> Option<PathBuf> {
 /// The live service's test clip (`build/media/clip.ts`, made by
 /// scripts/make-clip.sh; the same place `serve live` reads it from): in the current
 /// folder, else in the source tree, if it has been made.
-fn clip_path() -> Option<PathBuf> {
+pub(crate) fn clip_path() -> Option<PathBuf> {
     let rel = Path::new("build/media/clip.ts");
     [Some(rel.to_path_buf()), source_tree().map(|w| w.join(rel))]
         .into_iter()

@@ -83,6 +83,9 @@ pub struct GuestConfig {
     pub services: Vec<Service>,
     /// `serve dirty`: MiB to dirty and MiB/s.
     pub dirty: (u64, f64),
+    /// `serve live` relays this stream (`--source relay --upstream URL`) instead of
+    /// encoding its own clip. A URL without spaces or quotes.
+    pub upstream: Option<String>,
 }
 
 impl GuestConfig {
@@ -100,7 +103,11 @@ impl GuestConfig {
             },
             self.dirty.0,
             self.dirty.1
-        )
+        ) + &self
+            .upstream
+            .as_ref()
+            .map(|u| format!(" qp.upstream={u}"))
+            .unwrap_or_default()
     }
 }
 
@@ -116,12 +123,13 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/shm /tmp /www
 mount -t tmpfs shm /dev/shm
 for m in {modules}; do insmod /lib/modules/$m.ko 2>/dev/null; done
-IP=; SVC=; DIRTY=64:32
+IP=; SVC=; DIRTY=64:32; UP=
 for a in $(cat /proc/cmdline); do
   case "$a" in
     qp.ip=*) IP="${{a#qp.ip=}}" ;;
     qp.services=*) SVC="${{a#qp.services=}}" ;;
     qp.dirty=*) DIRTY="${{a#qp.dirty=}}" ;;
+    qp.upstream=*) UP="${{a#qp.upstream=}}" ;;
   esac
 done
 ip link set lo up
@@ -135,7 +143,8 @@ for s in $(echo "$SVC" | tr , ' '); do
   case "$s" in
     dash) $F serve dash --bind 0.0.0.0:{dash} >/tmp/dash.log 2>&1 & wait_tcp {dash} ;;
     file) $F serve file --bind 0.0.0.0:{file} >/tmp/file.log 2>&1 & wait_tcp {file} ;;
-    live) $F serve live --clip /media/clip.ts --bind 0.0.0.0:{live} >/tmp/live.log 2>&1 & wait_tcp {live} ;;
+    live) if [ -n "$UP" ]; then $F serve live --source relay --upstream "$UP" --bind 0.0.0.0:{live} >/tmp/live.log 2>&1 &
+      else $F serve live --clip /media/clip.ts --bind 0.0.0.0:{live} >/tmp/live.log 2>&1 & fi; wait_tcp {live} ;;
     game) $F serve game --bind 0.0.0.0:{game} >/tmp/game.log 2>&1 & sleep 0.3 ;;
     dirty) MB="${{DIRTY%%:*}}"; RATE="${{DIRTY#*:}}"
       $F serve dirty --mb "$MB" --rate "$RATE" --bind 0.0.0.0:{dirty} >/tmp/dirty.log 2>&1 & wait_tcp {dirty} ;;
@@ -166,10 +175,22 @@ mod tests {
             prefix: 24,
             services: vec![Service::Dash, Service::Game],
             dirty: (64, 32.0),
+            upstream: None,
         };
         let c = g.kernel_cmdline();
         assert!(c.contains("qp.ip=10.77.0.10/24"));
         assert!(c.contains("qp.services=dash,game"));
+        assert!(!c.contains("qp.upstream"));
+        let relay = GuestConfig {
+            upstream: Some("http://10.77.0.200:8090/live.ts".into()),
+            ..g
+        };
+        assert!(
+            relay
+                .kernel_cmdline()
+                .ends_with(" qp.upstream=http://10.77.0.200:8090/live.ts")
+        );
+        assert!(init_script().contains("serve live --source relay --upstream \"$UP\""));
         assert!(init_script().contains(READY_MARKER));
         assert!(
             init_script().contains("serve dirty --mb \"$MB\" --rate \"$RATE\" --bind 0.0.0.0:8083")

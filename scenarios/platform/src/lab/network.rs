@@ -1,5 +1,5 @@
 //! The lab's network: namespaces `qp-lab<id>-compute01`, `-compute02`, `-switch` and
-//! `-client`; a bridge `br0` in the switch namespace that both VM taps and the
+//! `-client` (and `-encoder` for a relayed live stream); a bridge `br0` in the switch namespace that both VM taps and the
 //! client link attach to; and two shaped links built by the network module
 //! ([`crate::net`]): `client` (client namespace <-> bridge) and `migration`
 //! (compute01 <-> compute02). Each carries a [`LinkCondition`] (rate, one-way
@@ -26,6 +26,9 @@ use std::net::Ipv4Addr;
 pub const GUEST_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 10);
 /// The client namespace's address on the service network.
 pub const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 100);
+/// The encoder node's address on the service network (the study's separate node
+/// that encodes the content a relay in the guest serves).
+pub const ENCODER_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 200);
 /// Prefix length of the service network.
 pub const SERVICE_PREFIX: u8 = 24;
 /// compute01's address on the migration link.
@@ -221,6 +224,23 @@ impl LabNetwork {
         self.net
             .as_ref()
             .ok_or_else(|| LabError::Failed(format!("lab {} is torn down", self.id)))
+    }
+
+    /// Adds the encoder node: namespace `qp-lab<id>-encoder` on the bridge (an
+    /// unshaped veth, address [`ENCODER_IP`]), standing for the study's separate
+    /// node that encodes the stream a relay in the guest serves. Returns the
+    /// namespace; it goes with the rest of the lab at teardown.
+    pub fn add_encoder_node(&self) -> Result<String> {
+        let net = self.net()?;
+        let sw = self.ns("switch");
+        let build = || -> net::Result<String> {
+            let ns = net.namespace("encoder")?;
+            net.veth(&ns, "enc0", &sw, "enc0sw")?;
+            net.address(&ns, "enc0", &format!("{ENCODER_IP}/{SERVICE_PREFIX}"))?;
+            net.set_master(&sw, "enc0sw", BRIDGE)?;
+            Ok(ns)
+        };
+        build().map_err(net_err)
     }
 
     /// Moves the tap QEMU created on `host` into the switch namespace and onto the

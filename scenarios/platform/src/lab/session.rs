@@ -31,6 +31,8 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(0);
 pub struct LabSession {
     // Field order is drop order: QEMUs go before the namespaces they live in.
     active: Option<Node>,
+    /// The encoder a relay in the guest reads (before the namespace it runs in).
+    encoder: Option<crate::emulated::ServiceProcess>,
     network: LabNetwork,
     dir: PathBuf,
     image: GuestImage,
@@ -92,14 +94,28 @@ impl LabSession {
                 return Err(e);
             }
         };
+        let (encoder, upstream) = if config.relay {
+            match start_encoder(&network, &dir).await {
+                Ok((p, url)) => (Some(p), Some(url)),
+                Err(e) => {
+                    drop(network);
+                    let _ = std::fs::remove_dir_all(&dir);
+                    return Err(e);
+                }
+            }
+        } else {
+            (None, None)
+        };
         let guest = GuestConfig {
             ip: network::GUEST_IP,
             prefix: network::SERVICE_PREFIX,
             services: config.services.clone(),
             dirty: config.dirty,
+            upstream,
         };
         let mut s = Self {
             active: None,
+            encoder,
             network,
             dir,
             image,
@@ -119,6 +135,12 @@ impl LabSession {
         s.boot_time = boot_time;
         s.active = Some(node);
         Ok(s)
+    }
+
+    /// Where the encoder of a relayed live stream listens (`None`: the guest encodes
+    /// its own stream).
+    pub fn encoder_addr(&self) -> Option<SocketAddr> {
+        self.encoder.as_ref().map(|e| e.addr)
     }
 
     async fn start_node(&mut self, host: Host, incoming: bool, disk: PathBuf) -> Result<Node> {
@@ -348,6 +370,7 @@ impl LabSession {
     /// Kills the QEMUs, deletes the namespaces and the run folder. Safe to call twice.
     pub fn teardown(&mut self) {
         self.active = None;
+        self.encoder = None;
         self.network.teardown();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -408,4 +431,29 @@ pub fn write_disk(path: &std::path::Path, size_mib: u64, fill_mib: u64) -> Resul
     }
     f.set_len(size_mib << 20).map_err(io)?;
     Ok(())
+}
+
+/// TCP port of the encoder node's `serve live --source encoder`.
+const ENCODER_PORT: u16 = 8090;
+
+/// Adds the encoder node to the lab and starts `serve live --source encoder` in it;
+/// returns the process and the URL the guest's relay reads.
+async fn start_encoder(
+    network: &LabNetwork,
+    dir: &std::path::Path,
+) -> Result<(crate::emulated::ServiceProcess, String)> {
+    let ns = network.add_encoder_node()?;
+    let program = crate::emulated::fixtures_program().map_err(LabError::Failed)?;
+    let bind = format!("{}:{ENCODER_PORT}", network::ENCODER_IP);
+    // The clip the guest image carries, so that both ends loop the same stream.
+    let clip = super::image::clip_path();
+    crate::emulated::start_upstream_encoder(
+        &program,
+        &bind,
+        &dir.join("encoder.log"),
+        Some(&ns),
+        clip.as_deref(),
+    )
+    .await
+    .map_err(LabError::Failed)
 }

@@ -57,6 +57,7 @@ pub fn bed(id: &str, services: Vec<Service>, disk_mib: Option<u64>, opts: Testbe
         prefix: 24,
         services,
         dirty: (32, 16.0),
+        upstream: None,
     };
     let spec = tb.domain_spec(
         &name,

@@ -122,6 +122,7 @@ mod tests {
                 prefix: 24,
                 services: vec![Service::Dash],
                 dirty: (64, 32.0),
+                upstream: None,
             },
             flavor: Flavor::default(),
             disk: None,
