@@ -17,6 +17,7 @@
 //!
 //! This crate depends on serde and schemars only: it does no I/O.
 
+mod capture;
 pub mod clock;
 mod download;
 mod game;
@@ -35,6 +36,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+pub use capture::PacketCapture;
 pub use download::{
     DownloadAttempt, DownloadEnd, DownloadError, DownloadOutcome, DownloadProgress,
     DownloadResponse, DownloadStallEnd, DownloadStallStart, DownloadSummary,
@@ -184,6 +186,8 @@ pub enum EventKind {
     MigrationEnd(MigrationEnd),
     /// The guest's memory was verified after a migration.
     MemoryCheck(MemoryCheck),
+    /// What a packet capture of the client link saw around the migration (the lab).
+    PacketCapture(PacketCapture),
     /// The runner's reachability prober lost or regained the service.
     Reachability(Reachability),
     /// A network condition was applied or removed.
