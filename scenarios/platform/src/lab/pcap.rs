@@ -16,6 +16,9 @@ const ETHERTYPE_RARP: u16 = 0x8035;
 const PROTO_TCP: u8 = 6;
 const TCP_SYN: u8 = 0x02;
 const TCP_ACK: u8 = 0x10;
+/// SYNs from one port closer than this belong to one connect attempt (the kernel's
+/// retries at 1 s and 3 s; the prober gives up after 3 s).
+const RETRY_WINDOW_NS: u64 = 3_500_000_000;
 
 /// What a captured frame is, as far as the migration's accounting cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +154,7 @@ pub struct Derived {
 pub fn derive(packets: &[Packet], m: &Marks) -> Derived {
     let split = m.resumed_unix_ns.saturating_add(m.client_delay_ns);
     let mut d = Derived::default();
-    // Client port -> time of its latest SYN to the probed port.
+    // Client port -> time of its attempt's first SYN to the probed port.
     let mut syns: std::collections::HashMap<u16, u64> = std::collections::HashMap::new();
     for p in packets {
         match p.frame {
@@ -162,7 +165,13 @@ pub fn derive(packets: &[Packet], m: &Marks) -> Derived {
                         && dport == m.probe_port
                         && flags & (TCP_SYN | TCP_ACK) == TCP_SYN
                     {
-                        syns.insert(sport, p.unix_ns);
+                        // A SYN within the prober's attempt timeout of an earlier one
+                        // from the same port is the kernel retrying that attempt: the
+                        // attempt was sent at its first SYN.
+                        let first = syns.entry(sport).or_insert(p.unix_ns);
+                        if p.unix_ns.saturating_sub(*first) > RETRY_WINDOW_NS {
+                            *first = p.unix_ns;
+                        }
                     }
                     continue;
                 }
@@ -245,6 +254,8 @@ mod tests {
             (ms(95), ipv4_tcp(CLIENT, GUEST, 40001, 8080, TCP_SYN)),
             (ms(99), ipv4_tcp(GUEST, CLIENT, 8080, 5555, TCP_ACK)),
             (ms(150), ipv4_tcp(CLIENT, GUEST, 40002, 8080, TCP_SYN)),
+            // The kernel retries the SYN of port 40001 (sent before the pause).
+            (ms(200), ipv4_tcp(CLIENT, GUEST, 40001, 8080, TCP_SYN)),
             (ms(300), rarp.clone()),
             (
                 ms(302),
@@ -260,7 +271,7 @@ mod tests {
         // A record cut short at the end is ignored.
         bytes.extend_from_slice(&[1, 2, 3]);
         let packets = parse(&bytes).unwrap();
-        assert_eq!(packets.len(), 9);
+        assert_eq!(packets.len(), 10);
         assert_eq!(packets[1].unix_ns, ms(1));
         let d = derive(
             &packets,
