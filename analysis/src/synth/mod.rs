@@ -311,6 +311,7 @@ fn write_run(
             interval_ms: 50.0,
             longest_gap_ms: ms(gap_from, gap_to),
             gaps: 1,
+            unfinished_gap_ms: None,
         }),
     };
     let info = RunInfo {

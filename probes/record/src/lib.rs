@@ -17,6 +17,7 @@
 //!
 //! This crate depends on serde and schemars only: it does no I/O.
 
+mod capture;
 pub mod clock;
 mod download;
 mod game;
@@ -36,6 +37,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+pub use capture::PacketCapture;
 pub use download::{
     DownloadAttempt, DownloadEnd, DownloadError, DownloadOutcome, DownloadProgress,
     DownloadResponse, DownloadStallEnd, DownloadStallStart, DownloadSummary,
@@ -189,6 +191,8 @@ pub enum EventKind {
     /// Something the migration platform reported that is not a phase boundary
     /// (a libvirt lifecycle event, a Nova instance action event).
     PlatformEvent(PlatformEvent),
+    /// What a packet capture of the client link saw around the migration (the lab).
+    PacketCapture(PacketCapture),
     /// The runner's reachability prober lost or regained the service.
     Reachability(Reachability),
     /// A network condition was applied or removed.

@@ -233,8 +233,13 @@ pub struct PlatformEvent {
 pub struct Reachability {
     /// `true` when the service answers again, `false` when it stopped answering.
     pub up: bool,
-    /// For `up`: how long it did not answer, ms.
+    /// For `up`, and for a gap still open when the run ended: how long it did not
+    /// answer, ms.
     pub gap_ms: Option<f64>,
+    /// `true` on the event that closes the accounting of a gap still open when the
+    /// run ended (then `up` is `false` and `gap_ms` is the gap's length so far).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unfinished: bool,
 }
 
 /// The conditions of one link, the same in both directions: rate, one-way delay,

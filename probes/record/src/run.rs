@@ -80,8 +80,12 @@ pub struct RunConditions {
 pub struct ReachabilitySummary {
     /// Probe interval, ms.
     pub interval_ms: f64,
-    /// Longest time without an answer, ms.
+    /// Longest time without an answer, ms (a gap still open at the end included).
     pub longest_gap_ms: f64,
-    /// Number of gaps (answer lost then regained).
+    /// Number of gaps: answers lost then regained, plus one still open at the end.
     pub gaps: u64,
+    /// Length of the gap still open when the run ended (the service had not answered
+    /// again), ms; counted in `gaps` and `longest_gap_ms`.
+    #[serde(default)]
+    pub unfinished_gap_ms: Option<f64>,
 }

@@ -11,6 +11,7 @@
 //! SIGTERM) finalizes the current run as `complete: false` and stops.
 
 mod folder;
+mod gaps;
 mod one_run;
 mod progress;
 mod reach;

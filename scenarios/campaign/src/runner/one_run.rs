@@ -5,6 +5,7 @@
 
 use super::RunnerError;
 use super::folder::{Timeline, fresh_dir, write_json_atomic};
+use super::gaps::MigrationMarks;
 use super::reach::ReachProber;
 use crate::attach::{self, ProbeContext};
 use crate::scenario::{Campaign, RunId};
@@ -95,12 +96,22 @@ pub(crate) async fn execute(
     write_json_atomic(&dir.join("run.json"), &info).map_err(io(&dir.join("run.json")))?;
     let timeline_path = dir.join("timeline.jsonl");
     let timeline = Arc::new(Timeline::create(&timeline_path).map_err(io(&timeline_path))?);
-    let (resumed_tx, resumed_rx) = watch::channel(None::<Duration>);
+    let (marks_tx, marks_rx) = watch::channel(MigrationMarks::default());
     let sink: EventSink = {
         let timeline = timeline.clone();
         Arc::new(move |e: Event| {
-            if matches!(e.kind, EventKind::MigrationResumed(_)) {
-                resumed_tx.send_if_modified(|r| r.is_none() && r.replace(e.t()).is_none());
+            let t = e.t();
+            match e.kind {
+                EventKind::MigrationPaused(_) => {
+                    marks_tx
+                        .send_if_modified(|m| m.paused.is_none() && m.paused.replace(t).is_none());
+                }
+                EventKind::MigrationResumed(_) => {
+                    marks_tx.send_if_modified(|m| {
+                        m.resumed.is_none() && m.resumed.replace(t).is_none()
+                    });
+                }
+                _ => {}
             }
             timeline.append(e);
         })
@@ -170,7 +181,7 @@ pub(crate) async fn execute(
             campaign.reachability_interval_ms.duration(),
             clock.clone(),
             sink.clone(),
-            resumed_rx,
+            marks_rx,
         );
         let mut running = Vec::new();
         for a in attach::attachments(app) {

@@ -52,6 +52,10 @@ pub struct LabConfig {
     /// (default): when the installed QEMU needs it; `Some(false)` only to reproduce
     /// the QEMU bug.
     pub pad_ram: Option<bool>,
+    /// Capture the client link into this pcap file from the lab's start to its
+    /// teardown, and derive a `packet_capture` event from it (docs/lab.md). A
+    /// campaign run captures into its folder (`client.pcap`).
+    pub capture: Option<std::path::PathBuf>,
 }
 
 impl Default for LabConfig {
@@ -68,6 +72,7 @@ impl Default for LabConfig {
             client_link: LinkCondition::NONE,
             postcopy_after: None,
             pad_ram: None,
+            capture: None,
         }
     }
 }
@@ -104,6 +109,7 @@ impl LabConfig {
             relay: ctx.service.source == Some(LiveSource::Relay),
             migration_link: ctx.migration,
             client_link: ctx.client,
+            capture: Some(ctx.run_dir.join("client.pcap")),
             ..LabConfig::default()
         })
     }

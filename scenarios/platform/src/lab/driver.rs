@@ -20,6 +20,7 @@ use crate::driver::{
     MigrationRequest, ServiceEndpoint,
 };
 use record::clock::{Clock, MonotonicClock};
+use record::{Event, EventKind};
 use std::sync::Arc;
 
 /// The lab migration driver.
@@ -28,6 +29,7 @@ pub struct LabDriver {
     clock: Arc<dyn Clock>,
     session: Option<LabSession>,
     last: Option<LabStats>,
+    sink: Option<EventSink>,
 }
 
 impl std::fmt::Debug for LabDriver {
@@ -47,6 +49,7 @@ impl LabDriver {
             clock,
             session: None,
             last: None,
+            sink: None,
         }
     }
 
@@ -54,7 +57,9 @@ impl LabDriver {
     /// shaped, its flavor's lab size, events on the run's clock.
     pub fn for_run(ctx: DriverContext) -> Result<Self, String> {
         let config = LabConfig::for_run(&ctx)?;
-        Ok(Self::new(config, Arc::new(ctx.clock)))
+        let mut d = Self::new(config, Arc::new(ctx.clock));
+        d.sink = Some(ctx.sink);
+        Ok(d)
     }
 
     /// A driver with the default configuration and a clock started now.
@@ -140,6 +145,16 @@ impl MigrationDriver for LabDriver {
     fn teardown(&mut self) -> BoxFuture<'_, Result<(), DriverError>> {
         Box::pin(async move {
             if let Some(mut s) = self.session.take() {
+                let clock = self.clock.clone();
+                if let Some(c) = s.finish_capture(self.last.as_ref(), clock.as_ref())
+                    && let Some(sink) = &self.sink
+                {
+                    sink(Event::new(
+                        clock.now(),
+                        "migration",
+                        EventKind::PacketCapture(c),
+                    ));
+                }
                 s.teardown();
             }
             Ok(())

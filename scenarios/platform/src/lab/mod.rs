@@ -17,6 +17,7 @@
 //!
 //! Nothing here runs without root; [`lab_available`] says why the lab cannot run.
 
+mod capture;
 mod config;
 mod cpio;
 mod driver;
@@ -28,6 +29,7 @@ pub mod leftovers;
 mod memory;
 pub mod network;
 mod node;
+mod pcap;
 mod qmp;
 mod run;
 mod session;

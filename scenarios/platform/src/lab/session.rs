@@ -4,10 +4,12 @@
 //! deletes the namespaces, then the run folder.
 
 use super::LabConfig;
+use super::capture::Capture;
 use super::init::{self, GuestConfig, Service};
 use super::memory;
 use super::network::{self, Host, LabLinks, LabNetwork};
 use super::node::Node;
+use super::pcap;
 use super::qmp::Qmp;
 use super::run::{self, LabStats};
 use super::vm::{Vm, VmSpec};
@@ -15,7 +17,7 @@ use super::{GuestImage, LabError, Result, guest, leftovers};
 use crate::driver::{EventSink, MigrationRequest, ServiceEndpoint};
 use record::Mode;
 use record::clock::Clock;
-use record::{Event, EventKind, MigrationRequested};
+use record::{Event, EventKind, MigrationRequested, PacketCapture};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -33,6 +35,8 @@ pub struct LabSession {
     active: Option<Node>,
     /// The encoder a relay in the guest reads (before the namespace it runs in).
     encoder: Option<crate::emulated::ServiceProcess>,
+    // The capture runs in the client namespace: stopped before it goes.
+    capture: Option<Capture>,
     network: LabNetwork,
     dir: PathBuf,
     image: GuestImage,
@@ -42,6 +46,7 @@ pub struct LabSession {
     vm_count: u32,
     boot_id: String,
     boot_time: Duration,
+    client_delay: Duration,
     keep: bool,
 }
 
@@ -106,6 +111,37 @@ impl LabSession {
         } else {
             (None, None)
         };
+        let capture = match &config.capture {
+            Some(file) => {
+                let dev = network
+                    .client_link()
+                    .map(|l| l.a_dev.clone())
+                    .ok_or_else(|| LabError::Failed("the lab has no client link".into()));
+                let dev = match dev {
+                    Ok(d) => d,
+                    Err(e) => {
+                        drop(encoder);
+                        drop(network);
+                        let _ = std::fs::remove_dir_all(&dir);
+                        return Err(e);
+                    }
+                };
+                let (ns, file) = (network.client_ns(), file.clone());
+                let cap = tokio::task::spawn_blocking(move || Capture::start(&ns, &dev, &file))
+                    .await
+                    .map_err(|e| LabError::Failed(format!("capture task failed: {e}")))?;
+                match cap {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        drop(encoder);
+                        drop(network);
+                        let _ = std::fs::remove_dir_all(&dir);
+                        return Err(e);
+                    }
+                }
+            }
+            None => None,
+        };
         let guest = GuestConfig {
             ip: network::GUEST_IP,
             prefix: network::SERVICE_PREFIX,
@@ -116,6 +152,7 @@ impl LabSession {
         let mut s = Self {
             active: None,
             encoder,
+            capture,
             network,
             dir,
             image,
@@ -125,6 +162,9 @@ impl LabSession {
             vm_count: 0,
             boot_id: String::new(),
             boot_time: Duration::ZERO,
+            client_delay: Duration::from_secs_f64(
+                config.client_link.delay_ms.unwrap_or(0.0).max(0.0) / 1000.0,
+            ),
             keep: false,
         };
         let disk = s.dir.join("disk-compute01.img");
@@ -367,8 +407,61 @@ impl LabSession {
         self.network.shape_migration(c)
     }
 
+    /// Stops the capture of the client link (if the lab runs one) and derives what it
+    /// saw around the migration `stats` describes; times on `clock`.
+    pub fn finish_capture(
+        &mut self,
+        stats: Option<&LabStats>,
+        clock: &dyn Clock,
+    ) -> Option<PacketCapture> {
+        let cap = self.capture.take()?;
+        let delay_ms = self.client_delay.as_secs_f64() * 1000.0;
+        let captured = match cap.finish() {
+            Ok(c) => c,
+            Err(e) => {
+                return Some(PacketCapture {
+                    client_delay_ms: delay_ms,
+                    error: Some(e.to_string()),
+                    ..PacketCapture::default()
+                });
+            }
+        };
+        let anchor = clock.wall_anchor_unix_ns();
+        let to_unix = |t: Duration| anchor.saturating_add(t.as_nanos() as u64);
+        let to_t = |unix: u64| unix.saturating_sub(anchor);
+        let marks = stats.and_then(|s| Some((s.paused_t?, s.resumed_t?)));
+        let derived = marks.map(|(paused, resumed)| {
+            pcap::derive(
+                &captured.packets,
+                &pcap::Marks {
+                    guest: network::GUEST_IP,
+                    client: network::CLIENT_IP,
+                    probe_port: self.endpoint().probe_target.port(),
+                    paused_unix_ns: to_unix(paused),
+                    resumed_unix_ns: to_unix(resumed),
+                    client_delay_ns: self.client_delay.as_nanos() as u64,
+                },
+            )
+        });
+        let d = derived.unwrap_or_default();
+        Some(PacketCapture {
+            interface: captured.interface,
+            packets: captured.packets.len() as u64,
+            kernel_drops: captured.kernel_drops,
+            client_delay_ms: delay_ms,
+            last_source_t_ns: d.last_source.map(to_t),
+            first_destination_t_ns: d.first_destination.map(to_t),
+            announce_t_ns: d.announces.into_iter().map(to_t).collect(),
+            first_answered_probe_t_ns: d.first_answered_probe.map(to_t),
+            error: marks
+                .is_none()
+                .then(|| "no completed migration to compare with".to_string()),
+        })
+    }
+
     /// Kills the QEMUs, deletes the namespaces and the run folder. Safe to call twice.
     pub fn teardown(&mut self) {
+        self.capture = None;
         self.active = None;
         self.encoder = None;
         self.network.teardown();
