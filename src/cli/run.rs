@@ -45,6 +45,9 @@ fn check_duration(campaign: &Campaign, args: &Args, out: &Path) -> anyhow::Resul
     let Ok(mut plan) = campaign.plan(args.runs, args.only.as_deref()) else {
         return Ok(()); // the runner reports a bad selection
     };
+    if let Some(shard) = args.shard {
+        plan = shard.select(plan);
+    }
     if args.resume {
         plan.retain(|id| !runner::is_finished(&out.join(id.rel_dir())));
     }

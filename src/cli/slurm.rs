@@ -95,7 +95,7 @@ fn array_script(job: &Job<'_>) -> String {
             ),
     }
     s.push_str(&format!(
-        "set -eu\nexec {} run {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --out {}/\"${{SLURM_ARRAY_TASK_ID}}\" --resume --quiet\n",
+        "set -eu\nexec {} run {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --out {}/\"${{SLURM_ARRAY_TASK_ID}}\" --resume --long --quiet\n",
         path(job.exe),
         path(&job.out.join("slurm").join("campaign.toml")),
         job.shards,

@@ -197,6 +197,8 @@ pub fn shard_job(spec: &Spec<'_>) -> Job {
             "--out".into(),
             format!("{RESULTS_DIR}/shards/$(JOB_COMPLETION_INDEX)"),
             "--resume".into(),
+            // A batch job has no one to confirm a long campaign: the user chose it.
+            "--long".into(),
             "--quiet".into(),
         ]),
         volume_mounts: Some(mounts),

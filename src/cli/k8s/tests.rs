@@ -72,6 +72,7 @@ fn indexed_job_round_trips_and_maps_the_index_to_the_shard() {
             "--out",
             "/results/shards/$(JOB_COMPLETION_INDEX)",
             "--resume",
+            "--long",
             "--quiet"
         ]
     );
