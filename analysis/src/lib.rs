@@ -14,6 +14,7 @@ pub mod clients;
 mod error;
 pub mod export;
 pub mod judge;
+mod loaded;
 mod parts;
 mod profile;
 pub mod reader;

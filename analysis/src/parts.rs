@@ -3,8 +3,8 @@
 //! them ([`from_parts`]).
 
 use crate::judge;
+use crate::loaded::{Campaign, LoadOptions, LoadedRun, campaign_profiles, ordered};
 use crate::profile::limits;
-use crate::reader::{Campaign, LoadOptions, LoadedRun, campaign_profiles, ordered};
 use record::{AppKind, Event, Profile, RunInfo, RunSummary};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -8,7 +8,7 @@
 use super::{ExportStats, Folder, RawRun};
 use crate::error::AnalysisError;
 use crate::judge::{self, Outcome};
-use crate::reader::{LoadOptions, campaign_profiles};
+use crate::loaded::{LoadOptions, campaign_profiles};
 use crate::timeline::Timeline;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};

@@ -9,68 +9,23 @@
 //! settings): the campaign crate maps its scenario files onto it.
 
 use crate::emulated::config::EmulatedConfig;
+use crate::endpoint::ServiceEndpoint;
 use crate::exec::config::ExecConfig;
-use crate::libvirt::LibvirtConfig;
-use crate::openstack::OpenStackConfig;
+use crate::libvirt::config::LibvirtConfig;
+use crate::openstack::config::OpenStackConfig;
+use crate::request::MigrationRequest;
 use record::clock::MonotonicClock;
-use record::{Copy, Event, LinkCondition, MigrationOutcome, Mode};
+use record::{Event, LinkCondition, MigrationOutcome};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::time::Duration;
 
 /// Where events go: the run's timeline (appended and flushed as they happen).
 pub type EventSink = std::sync::Arc<dyn Fn(Event) + Send + Sync>;
 
 /// A boxed future, so drivers can be used as `dyn MigrationDriver`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What to migrate and how.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MigrationRequest {
-    /// Live or block.
-    pub mode: Mode,
-    /// Pre-copy or post-copy.
-    pub copy: Copy,
-    /// Bandwidth limit of the migration stream in bit/s (`None` = unlimited).
-    pub bandwidth_bps: Option<u64>,
-    /// Downtime limit the hypervisor aims for.
-    pub downtime_limit: Option<Duration>,
-    /// Cancel after this long: a never-ending migration.
-    pub time_limit: Duration,
-    /// Post-copy: switch after this many pre-copy passes.
-    pub postcopy_after_passes: Option<u64>,
-    /// Auto-converge (throttle the vCPUs when pre-copy does not converge).
-    pub auto_converge: bool,
-}
-
-/// The service as the probes reach it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServiceEndpoint {
-    /// TCP address of the HTTP services (DASH, file, live).
-    pub http: Option<SocketAddr>,
-    /// UDP address of the game service.
-    pub game: Option<SocketAddr>,
-    /// Address the runner's reachability prober checks (TCP connect).
-    pub probe_target: SocketAddr,
-    /// Network namespace the probes must run in, if any.
-    pub netns: Option<String>,
-}
-
-impl ServiceEndpoint {
-    /// `Ok` when the endpoint's network namespace (if any) exists on this machine,
-    /// else what to do.
-    pub fn check_netns(&self) -> Result<(), String> {
-        match &self.netns {
-            Some(ns) if !std::path::Path::new("/run/netns").join(ns).exists() => Err(format!(
-                "netns `{ns}`: no such network namespace (`ip netns list` shows those there are)"
-            )),
-            _ => Ok(()),
-        }
-    }
-}
 
 /// What a finished migration reports (the events carry the timestamps).
 #[derive(Debug, Clone, PartialEq)]

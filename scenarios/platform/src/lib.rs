@@ -28,15 +28,19 @@
 pub mod dirtyrate;
 mod driver;
 pub mod emulated;
+mod endpoint;
 pub mod exec;
 mod factory;
 pub mod lab;
 pub mod libvirt;
 pub mod net;
 pub mod openstack;
+mod request;
 
 pub use driver::{
     BoxFuture, DriverConfig, DriverContext, DriverError, DriverKind, EventSink, Flavor, LiveSource,
-    MigrationDriver, MigrationReport, MigrationRequest, Service, ServiceEndpoint, ServiceKind,
+    MigrationDriver, MigrationReport, Service, ServiceKind,
 };
+pub use endpoint::ServiceEndpoint;
 pub use factory::{DefaultDrivers, DriverFactory};
+pub use request::MigrationRequest;

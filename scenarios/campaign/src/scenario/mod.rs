@@ -7,6 +7,7 @@
 //! and what is valid ([`ScenarioError`]). This module only parses and checks: it
 //! never starts anything.
 
+mod axes;
 mod drivers;
 mod error;
 mod matrix;
@@ -15,9 +16,9 @@ mod platforms;
 mod types;
 mod validate;
 
+pub use axes::{LinkAxes, MAX_CELLS, Matrix};
 pub use drivers::{EmulatedOverrides, EmulatedSettings, ExecSettings};
 pub use error::ScenarioError;
-pub use matrix::{LinkAxes, MAX_CELLS, Matrix};
 pub use platforms::{BlockCopyKind, LibvirtSettings, OpenStackSettings};
 pub use types::{Application, Campaign, Link, MigrationSettings, NetScenario};
 

@@ -1,8 +1,8 @@
 //! The structure of a scenario file (docs/scenario-file.md documents every key and
 //! its default). Every table refuses unknown keys.
 
+use super::axes::Matrix;
 use super::drivers::{EmulatedOverrides, EmulatedSettings, ExecSettings};
-use super::matrix::Matrix;
 use platform::{
     DriverConfig, DriverKind, Flavor, LiveSource, MigrationRequest, Service, ServiceKind,
 };

@@ -19,8 +19,10 @@ pub use service::{FIXTURES_ENV, ServiceProcess, fixtures_program, start_upstream
 
 use crate::driver::{
     BoxFuture, DriverConfig, DriverContext, DriverError, EventSink, LiveSource, MigrationDriver,
-    MigrationReport, MigrationRequest, ServiceEndpoint,
+    MigrationReport,
 };
+use crate::endpoint::ServiceEndpoint;
+use crate::request::MigrationRequest;
 use model::{ModelInput, Plan, PlannedEnd};
 use record::clock::Clock;
 use record::seed as rng;

@@ -14,8 +14,10 @@
 
 use crate::driver::{
     BoxFuture, DriverConfig, DriverContext, DriverError, EventSink, MigrationDriver,
-    MigrationReport, MigrationRequest, ServiceEndpoint,
+    MigrationReport,
 };
+use crate::endpoint::ServiceEndpoint;
+use crate::request::MigrationRequest;
 pub(crate) mod config;
 
 pub use config::{CommandLine, ExecConfig};

@@ -17,8 +17,9 @@ use super::run::LabStats;
 use super::session::LabSession;
 use crate::driver::{
     BoxFuture, DriverContext, DriverError, EventSink, MigrationDriver, MigrationReport,
-    MigrationRequest, ServiceEndpoint,
 };
+use crate::endpoint::ServiceEndpoint;
+use crate::request::MigrationRequest;
 use record::clock::{Clock, MonotonicClock};
 use record::{Event, EventKind};
 use std::sync::Arc;

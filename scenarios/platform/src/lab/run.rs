@@ -12,7 +12,8 @@
 use super::network::Host;
 use super::node::Node;
 use super::qmp::QmpEvent;
-use crate::driver::{EventSink, MigrationRequest};
+use crate::driver::EventSink;
+use crate::request::MigrationRequest;
 use record::clock::{Clock, unix_now_ns};
 use record::{Copy, Mode};
 use record::{

@@ -5,7 +5,8 @@
 //! [`flags`] and [`parameters`] turn it and a [`MigrationRequest`] into libvirt's
 //! migration flags and typed parameters.
 
-use crate::{MigrationRequest, ServiceEndpoint};
+use crate::endpoint::ServiceEndpoint;
+use crate::request::MigrationRequest;
 use record::{Copy, Mode};
 use std::time::Duration;
 use virt_sys as sys;

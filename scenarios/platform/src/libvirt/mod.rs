@@ -12,7 +12,7 @@
 //! [`testbed`] builds two real libvirt daemons on this machine for the tests and for
 //! trying the driver without a cloud.
 
-mod config;
+pub(crate) mod config;
 pub(crate) mod conn;
 pub mod events;
 mod jobstats;
@@ -24,8 +24,10 @@ pub use run::LibvirtStats;
 
 use crate::driver::{
     BoxFuture, DriverConfig, DriverContext, DriverError, EventSink, MigrationDriver,
-    MigrationReport, MigrationRequest, ServiceEndpoint,
+    MigrationReport,
 };
+use crate::endpoint::ServiceEndpoint;
+use crate::request::MigrationRequest;
 use conn::Conn;
 use record::clock::Clock;
 use std::sync::{Arc, Mutex};

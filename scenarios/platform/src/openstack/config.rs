@@ -2,7 +2,8 @@
 //! crate maps `[migration.openstack]` to it).
 
 use super::cloud::Cloud;
-use crate::{MigrationRequest, ServiceEndpoint};
+use crate::endpoint::ServiceEndpoint;
+use crate::request::MigrationRequest;
 use record::Mode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

@@ -8,12 +8,13 @@
 //! or an error ([`secret`]).
 
 pub mod cloud;
-mod config;
+pub(crate) mod config;
 mod http;
 pub mod keystone;
 pub mod nova;
 pub mod outage;
 mod phases;
+mod round;
 mod run;
 pub mod secret;
 
@@ -23,8 +24,10 @@ pub use run::{OpenStackStats, parse_nova_time};
 
 use crate::driver::{
     BoxFuture, DriverConfig, DriverContext, DriverError, EventSink, MigrationDriver,
-    MigrationReport, MigrationRequest, ServiceEndpoint,
+    MigrationReport,
 };
+use crate::endpoint::ServiceEndpoint;
+use crate::request::MigrationRequest;
 use http::Http;
 use nova::{Nova, ServerState};
 use record::clock::Clock;
@@ -39,7 +42,7 @@ pub struct OpenStackDriver {
     nova: Option<Nova>,
     server: Option<ServerState>,
     /// The migration in progress (server id, Nova's migration id), for `cancel`.
-    running: run::Running,
+    running: round::Running,
     last: Option<OpenStackStats>,
 }
 
@@ -154,7 +157,7 @@ impl MigrationDriver for OpenStackDriver {
                 }
                 sink(e)
             });
-            let round = run::Round {
+            let round = round::Round {
                 request,
                 config: &self.config,
                 clock: self.clock.as_ref(),

@@ -4,7 +4,7 @@
 //! bounds are marked `origin: "reachability"`.
 
 use super::outage::Watcher;
-use super::run::{Round, to_t};
+use super::round::{Round, to_t};
 use crate::libvirt::conn::Conn;
 use crate::libvirt::events::{self, DomainEvent, EventKind as LvKind, Side, Subscription};
 use record::{Event, EventKind as Ev, MigrationPaused, MigrationResumed, PlatformEvent};

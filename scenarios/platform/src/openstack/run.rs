@@ -10,16 +10,14 @@
 //! configured delay force-completes it. Nova's instance action events (their own
 //! times) end up as `platform_event`s.
 
-use super::config::OpenStackConfig;
-use super::nova::{ActionEvent, Nova, Progress, ServerState};
+use super::nova::{ActionEvent, Progress};
 use super::phases::Phases;
-use crate::{EventSink, MigrationRequest};
-use record::clock::Clock;
+use super::round::{Round, to_t};
 use record::{
     Event, EventKind as Ev, MigrationEnd, MigrationOutcome, MigrationPass, MigrationRequested,
     PlatformEvent,
 };
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Counters and timings of one Nova migration.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -42,21 +40,6 @@ pub struct OpenStackStats {
     pub phases_from: Option<String>,
     /// Nova's instance action events.
     pub action_events: Vec<ActionEvent>,
-}
-
-/// The migration in progress: (server id, Nova's migration id once known).
-pub(super) type Running = std::sync::Arc<std::sync::Mutex<Option<(String, Option<u64>)>>>;
-
-/// What one migration needs.
-pub(super) struct Round<'a> {
-    pub request: &'a MigrationRequest,
-    pub config: &'a OpenStackConfig,
-    pub clock: &'a dyn Clock,
-    pub sink: &'a EventSink,
-    pub nova: &'a Nova,
-    pub server: &'a ServerState,
-    /// (server id, Nova's migration id once known), for the driver's `cancel`.
-    pub running: Running,
 }
 
 /// Runs one migration; never fails (a failure is an outcome).
@@ -279,10 +262,6 @@ fn emit_action_events(r: &Round<'_>, evs: &[ActionEvent]) {
             ));
         }
     }
-}
-
-pub(super) fn to_t(clock: &dyn Clock, wall_ns: u64) -> Duration {
-    Duration::from_nanos(wall_ns.saturating_sub(clock.wall_anchor_unix_ns()))
 }
 
 /// Nova's timestamps (`2018-04-25T01:26:29.000000`, UTC, with or without a zone
