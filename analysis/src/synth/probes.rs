@@ -138,13 +138,15 @@ pub(super) fn player(
 }
 
 pub(super) fn game(g: &mut RunGen, src: &str, n: usize, end: u64, gap: (u64, u64)) -> GameSummary {
-    // snapshots every 100 ms in two stretches: from 2 s before the request (the
-    // baseline), and from 1 s before the pause through the outage
+    // snapshots every 100 ms from 2 s before the request (the baseline) through the
+    // preoperation to 1 s before the pause (a real server never stops sending then:
+    // a hole would read as a freeze), then `n - n/2` more from there through the outage
     let step = S / 10;
     let half = (n / 2) as u64;
-    let times: Vec<u64> = (0..half)
-        .map(|i| 8 * S + i * step)
-        .chain((0..n as u64 - half).map(|i| gap.0.saturating_sub(S) + i * step))
+    let second = gap.0.saturating_sub(S).max(8 * S + half * step);
+    let times: Vec<u64> = (8 * S..second)
+        .step_by(step as usize)
+        .chain((0..n as u64 - half).map(|i| second + i * step))
         .filter(|t| *t < end)
         .collect();
     let base = 2.0 * g.sc.delay_ms + 1.0;
