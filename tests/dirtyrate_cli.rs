@@ -234,15 +234,24 @@ fn dirtyrate_measures_the_feed_files_page_cache() {
         "page cache {r} MiB/s\n{stdout}"
     );
     // A 4 MiB ring written at 2 MiB/s: 3 intervals (6 MiB written) cover all of it.
+    // The working set counts the writer's own memory too (its buffers: what it
+    // dirtied over the whole run bounds what it adds to any window).
+    let own: f64 = v["processes"]
+        .as_array()
+        .map(|ps| ps.iter().filter_map(|p| p["distinct_mib"].as_f64()).sum())
+        .unwrap_or(0.0);
     let ws = window_mib(&v, 3);
     assert!(
-        (ws - 4.0).abs() <= 4.0 * 0.12,
-        "3-interval working set {ws} MiB\n{stdout}"
+        ws >= 4.0 * (1.0 - 0.12) && ws <= 4.0 * (1.0 + 0.12) + own,
+        "3-interval working set {ws} MiB (own memory {own} MiB)\n{stdout}"
     );
+    // The feed file (an inherited stdout redirected to a file may be listed too).
     let files = v["files"].as_array().unwrap();
-    assert_eq!(files.len(), 1, "{stdout}");
-    assert!(files[0]["path"].as_str().unwrap().ends_with("feed1.ffm"));
-    assert!((files[0]["max_size_mib"].as_f64().unwrap() - 4.0).abs() < 1e-9);
+    let feed = files
+        .iter()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with("feed1.ffm")))
+        .unwrap_or_else(|| panic!("no feed file listed\n{stdout}"));
+    assert!((feed["max_size_mib"].as_f64().unwrap() - 4.0).abs() < 1e-9);
     // The CSV was written as the run went: a header and one line per interval.
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.starts_with("t_s,dt_s,processes,memory_mib_s,file_mib_s"));

@@ -9,8 +9,9 @@
 //! note. Nothing here panics on bad input. Runs are read on all cores.
 
 use crate::error::AnalysisError;
+pub use crate::loaded::campaign_profiles;
+use crate::loaded::ordered;
 pub use crate::loaded::{Campaign, LoadOptions, LoadedRun, Problem};
-use crate::loaded::{campaign_profiles, ordered};
 use crate::parts::{RunParts, judged_run};
 use crate::timeline::Timeline;
 use record::Profile;
