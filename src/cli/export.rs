@@ -34,7 +34,7 @@ pub struct Args {
     /// `create` action into this index (stable `_id`s: loading twice adds nothing).
     #[arg(long, value_name = "INDEX")]
     pub bulk_index: Option<String>,
-    /// Load the folder into this PostgreSQL database instead (postgres://USER[:PASSWORD]@HOST[:PORT]/DB;
+    /// Load the folder into this PostgreSQL database instead (postgres://USER:PASSWORD@HOST:PORT/DB, password and port optional;
     /// idempotent: runs already loaded are skipped, changed ones replaced; docs/postgres.md).
     #[arg(long, value_name = "URL", conflicts_with_all = ["format", "bulk_index"])]
     pub postgres: Option<String>,
