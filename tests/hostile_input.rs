@@ -6,6 +6,9 @@
 //! The device-node test needs root (`mknod`) and makes its own node in a temporary
 //! folder; nothing here touches the real `/dev/null`.
 
+mod common;
+
+use common::run_bounded;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -36,26 +39,6 @@ fn simulate(dir: &Path, extra: &[&str]) -> Output {
         .args(["--trace", t.to_str().unwrap(), "--abr", "fixed:0"])
         .args(extra);
     run_bounded(c, Duration::from_secs(60))
-}
-
-/// Runs a command with a deadline: a hang fails the test instead of blocking it.
-fn run_bounded(mut c: Command, limit: Duration) -> Output {
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = c.spawn().expect("qoeprobe starts");
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out.expect("qoeprobe ran"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("qoeprobe did not finish within {limit:?}: it hangs");
-        }
-    }
 }
 
 fn text(b: &[u8]) -> String {

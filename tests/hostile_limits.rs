@@ -3,35 +3,18 @@
 //! wrong and which limit or value applies. Every command runs under a deadline: a
 //! hang fails the test instead of blocking it.
 
+mod common;
+
+use common::run_bounded;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qoeprobe");
 
 const TRACE: &str = "duration_ms,kbps\n1000,8000\n";
-
-/// Runs a command with a deadline.
-fn run_bounded(mut c: Command, limit: Duration) -> Output {
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = c.spawn().expect("qoeprobe starts");
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out.expect("qoeprobe ran"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("qoeprobe did not finish within {limit:?}: it hangs or spins");
-        }
-    }
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -4,6 +4,8 @@
 //! same seed per run; a missing shard, a shard given twice and shards of another
 //! campaign are refused with what is wrong.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -12,40 +14,6 @@ use std::time::{Duration, Instant};
 // Two applications whose verdicts do not hang on timing noise: the game freezes for
 // the whole 1.5 s downtime (impaired by the game profile's freeze limit), the
 // download of 2 MB completes through it (clean).
-const CAMPAIGN: &str = r#"
-name = "shards"
-runs = 3
-seed = 7
-warmup_s = 0.5
-cooldown_s = 0.5
-
-[migration]
-driver = "emulated"
-downtime_limit_ms = 2000
-time_limit_s = 30
-[migration.emulated]
-memory_mb = 16
-working_set_mb = 16
-dirty_rate_mb_s = 40
-reattach_ms = 20
-
-[[application]]
-name = "game"
-service = "game"
-[application.game]
-cmdrate = 30
-
-[[application]]
-name = "download"
-service = "file"
-[application.download]
-path = "/gen/2M"
-
-[[scenario]]
-name = "s"
-[scenario.migration]
-rate_mbit = 100
-"#;
 
 fn qoeprobe() -> Command {
     let exe = env!("CARGO_BIN_EXE_qoeprobe");
@@ -134,7 +102,7 @@ fn wait_for_migration(out: &Path, child: &mut Child) -> PathBuf {
 fn shards_killed_resumed_and_merged_equal_the_unsharded_run() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("c.toml");
-    std::fs::write(&file, CAMPAIGN).unwrap();
+    std::fs::write(&file, common::two_app_campaign("shards", 7)).unwrap();
     let whole = tmp.path().join("whole");
     let table_whole = ok(run(&file, &whole, None, false).output().unwrap());
     assert_eq!(runs_in(&whole).len(), 6);
@@ -240,7 +208,7 @@ fn shards_killed_resumed_and_merged_equal_the_unsharded_run() {
     // Another campaign (other seed) does not merge with these shards; nor does
     // resuming a shard folder as another shard.
     let other_file = tmp.path().join("o.toml");
-    std::fs::write(&other_file, CAMPAIGN.replace("seed = 7", "seed = 8")).unwrap();
+    std::fs::write(&other_file, common::two_app_campaign("shards", 8)).unwrap();
     let other = tmp.path().join("other");
     ok(run(&other_file, &other, Some("2/3"), false)
         .output()

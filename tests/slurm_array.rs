@@ -5,45 +5,12 @@
 //! and checks that the merged folder's table equals the unsharded run's. Needs root and
 //! the packages of scripts/packages.txt; fails with the reason when they are missing.
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const CAMPAIGN: &str = r#"
-name = "slurm-test"
-runs = 3
-seed = 11
-warmup_s = 0.5
-cooldown_s = 0.5
-
-[migration]
-driver = "emulated"
-downtime_limit_ms = 2000
-time_limit_s = 30
-[migration.emulated]
-memory_mb = 16
-working_set_mb = 16
-dirty_rate_mb_s = 40
-reattach_ms = 20
-
-[[application]]
-name = "game"
-service = "game"
-[application.game]
-cmdrate = 30
-
-[[application]]
-name = "download"
-service = "file"
-[application.download]
-path = "/gen/2M"
-
-[[scenario]]
-name = "s"
-[scenario.migration]
-rate_mbit = 100
-"#;
 
 /// A one-node Slurm cluster in a temporary folder; dropping it cancels its jobs and
 /// stops its daemons.
@@ -274,7 +241,7 @@ fn slurm_root_one_node_cluster_array_merges_to_unsharded_table() {
     let tmp = tempfile::tempdir().unwrap();
     let cluster = Cluster::start(&tmp.path().join("cluster"));
     let file = tmp.path().join("c.toml");
-    std::fs::write(&file, CAMPAIGN).unwrap();
+    std::fs::write(&file, common::two_app_campaign("slurm-test", 11)).unwrap();
 
     let whole = ok(Command::new(exe)
         .args(["run", "--quiet", "--out"])

@@ -1,0 +1,69 @@
+//! Helpers shared by the end-to-end tests (each test file that needs them says
+//! `mod common;`).
+
+#![allow(dead_code)]
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// Runs a command with a deadline: a hang (or a spin) fails the test instead of
+/// blocking it.
+pub fn run_bounded(mut c: Command, limit: Duration) -> Output {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().expect("qoeprobe starts");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("qoeprobe ran"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("qoeprobe did not finish within {limit:?}: it hangs or spins");
+        }
+    }
+}
+
+/// A small emulated campaign: a game and a download, one scenario, 3 runs (what the
+/// shard and Slurm tests split and merge).
+pub fn two_app_campaign(name: &str, seed: u64) -> String {
+    format!(
+        r#"
+name = "{name}"
+runs = 3
+seed = {seed}
+warmup_s = 0.5
+cooldown_s = 0.5
+
+[migration]
+driver = "emulated"
+downtime_limit_ms = 2000
+time_limit_s = 30
+[migration.emulated]
+memory_mb = 16
+working_set_mb = 16
+dirty_rate_mb_s = 40
+reattach_ms = 20
+
+[[application]]
+name = "game"
+service = "game"
+[application.game]
+cmdrate = 30
+
+[[application]]
+name = "download"
+service = "file"
+[application.download]
+path = "/gen/2M"
+
+[[scenario]]
+name = "s"
+[scenario.migration]
+rate_mbit = 100
+"#
+    )
+}
