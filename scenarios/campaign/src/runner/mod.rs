@@ -12,6 +12,7 @@
 
 mod folder;
 mod gaps;
+mod observe;
 mod one_run;
 mod progress;
 mod reach;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 pub use folder::{is_finished, write_json_atomic};
+pub use observe::RunObserver;
 pub use progress::{ProgressMode, line as progress_line};
 
 /// A runner error: what failed, where, and what to do.
@@ -66,6 +68,8 @@ pub struct RunnerOptions {
     /// The interrupt: it turns `Some(reason)` when the campaign must stop (the
     /// reason is written into the interrupted run's `summary.json`).
     pub interrupt: watch::Receiver<Option<String>>,
+    /// Sees the plan, every run and every event as they are written (live metrics).
+    pub observer: Option<Arc<dyn RunObserver>>,
 }
 
 impl RunnerOptions {
@@ -80,6 +84,7 @@ impl RunnerOptions {
             progress: ProgressMode::Auto,
             drivers: Arc::new(DefaultDrivers),
             interrupt,
+            observer: None,
         }
     }
 }
@@ -238,6 +243,9 @@ pub async fn run_campaign(
             });
         }
     }
+    if let Some(o) = &opts.observer {
+        o.planned(campaign.name.get_ref(), records.len(), skipped);
+    }
     let mut progress = progress::Progress::new(opts.progress, todo.len());
     let mut interrupted = None;
     let mut failed = None;
@@ -257,6 +265,7 @@ pub async fn run_campaign(
             &rec.id,
             &rec.dir,
             opts.drivers.as_ref(),
+            opts.observer.as_ref(),
             intr.clone(),
         )
         .await;
