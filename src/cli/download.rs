@@ -3,6 +3,7 @@
 //! and reports throughput, stalls, resumes and integrity.
 
 use super::http_opts::HttpOpts;
+use super::metrics_opts::ProbeFeed;
 use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use probes::download::{self, DownloadOptions};
 use record::clock::{Clock, MonotonicClock};
@@ -30,10 +31,23 @@ pub struct Args {
     /// several hosts line up with one migration (docs/scale-out.md).
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<super::start_at::StartAt>,
+    /// Live Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: super::metrics_opts::MetricsOpts,
 }
 
-/// Runs `qoeprobe download`.
+/// Runs `qoeprobe download` (with `--metrics`, serving the live metrics until its
+/// linger is over).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let live = args.metrics.start().await?;
+    let feed = ProbeFeed::new(live.as_ref(), &args.url);
+    let code = download(args, feed).await;
+    super::metrics_opts::finish(live).await;
+    code
+}
+
+/// Downloads, feeding the events to `feed`.
+async fn download(args: Args, feed: ProbeFeed) -> anyhow::Result<ExitCode> {
     let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     let cfg = args.options.config(args.url.clone());
     super::start_at::wait(args.start_at).await?;
@@ -48,6 +62,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         &args.http.options(),
         &clock,
         |e| {
+            feed.observe(e);
             match &e.kind {
                 EventKind::DownloadResponse(r) => total = r.total_size.or(total),
                 EventKind::DownloadProgress(p) => {

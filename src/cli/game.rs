@@ -3,6 +3,7 @@
 //! to a session reflector, and reports RTT, freezes, loss, jitter, session continuity
 //! and playability.
 
+use super::metrics_opts::ProbeFeed;
 use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use probes::game::{self, GameOptions};
 use probes::values::PositiveSecs;
@@ -31,10 +32,23 @@ pub struct Args {
     /// several hosts line up with one migration (docs/scale-out.md).
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<super::start_at::StartAt>,
+    /// Live Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: super::metrics_opts::MetricsOpts,
 }
 
-/// Runs `qoeprobe game`.
+/// Runs `qoeprobe game` (with `--metrics`, serving the live metrics until its
+/// linger is over).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let live = args.metrics.start().await?;
+    let feed = ProbeFeed::new(live.as_ref(), &args.server);
+    let code = game(args, feed).await;
+    super::metrics_opts::finish(live).await;
+    code
+}
+
+/// Plays the game session, feeding the events to `feed`.
+async fn game(args: Args, feed: ProbeFeed) -> anyhow::Result<ExitCode> {
     let taken = stdout_taken(&[("--json", args.json.as_ref())])?;
     let addr = game::resolve(&args.server).await?;
     super::start_at::wait(args.start_at).await?;
@@ -54,6 +68,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         cfg,
         &clock,
         |e| {
+            feed.observe(e);
             match &e.kind {
                 EventKind::GameSnapshot(s) => {
                     snaps += 1;

@@ -13,6 +13,8 @@ pub mod k8s;
 pub mod lab;
 pub mod merge;
 pub mod merge_clients;
+pub mod metrics_campaign;
+pub mod metrics_opts;
 pub mod output;
 pub mod play;
 pub mod player_report;

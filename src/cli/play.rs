@@ -2,6 +2,7 @@
 //! reports its QoE; with `--clients N`, N sessions at once (a load and timing test).
 
 use super::http_opts::HttpOpts;
+use super::metrics_opts::ProbeFeed;
 use super::output::{Output, Progress, print_human, stdout_taken};
 use super::player_report::{
     EventLog, human, nothing_played, progress_line, write_csv, write_output,
@@ -58,10 +59,23 @@ pub struct Args {
     /// several hosts line up with one migration (docs/scale-out.md).
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<super::start_at::StartAt>,
+    /// Live Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: super::metrics_opts::MetricsOpts,
 }
 
-/// Runs `qoeprobe play`.
+/// Runs `qoeprobe play` (with `--metrics`, serving the live metrics until its
+/// linger is over).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let live = args.metrics.start().await?;
+    let feed = ProbeFeed::new(live.as_ref(), &args.url);
+    let code = play(args, feed).await;
+    super::metrics_opts::finish(live).await;
+    code
+}
+
+/// Plays, feeding the events to `feed`.
+async fn play(args: Args, feed: ProbeFeed) -> anyhow::Result<ExitCode> {
     let taken = stdout_taken(&[
         ("--json", args.json.as_ref()),
         ("--csv", args.csv.as_ref()),
@@ -89,7 +103,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     });
     let client = args.player.http_options(args.http.options()).client()?;
     if args.clients > 1 {
-        let code = run_many(&args, cfg, &clock, client, stop_rx, taken).await?;
+        let code = run_many(&args, cfg, &clock, client, stop_rx, taken, &feed).await?;
         // A load test stopped by a signal did not run its course: say so in the
         // status (the sessions' results are written all the same).
         let signal = *stopped_by.lock().unwrap_or_else(|e| e.into_inner());
@@ -106,6 +120,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (mut segments, mut stalls) = (0u64, 0u64);
     let mut log_error = None;
     run_session(&mut player, &clock, &client, stop_rx, |e| {
+        feed.observe(&e);
         if let Some(l) = log.as_mut()
             && let Err(err) = l.append(&e)
         {
@@ -158,6 +173,7 @@ async fn run_many(
     client: probes::client::HttpClient,
     stop: watch::Receiver<bool>,
     stdout_taken: bool,
+    feed: &ProbeFeed,
 ) -> anyhow::Result<ExitCode> {
     // Each session holds at least one connection (a descriptor) at a time.
     let open_files = super::usage::raise_open_files_limit();
@@ -177,11 +193,16 @@ async fn run_many(
         cfg.source = probe_source(&format!("player-{i}"));
         let abr = args.player.abr.build();
         let (clock, client, stop) = (clock.clone(), client.clone(), stop.clone());
+        let feed = feed.client(i);
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let mut player = Player::new(cfg.clone(), abr, clock.now());
             let mut events = Vec::new();
-            run_session(&mut player, &clock, &client, stop, |e| events.push(e)).await;
+            run_session(&mut player, &clock, &client, stop, |e| {
+                feed.observe(&e);
+                events.push(e);
+            })
+            .await;
             let fatal = player.fatal_error().map(|e| e.to_string());
             (summarize(&events, &cfg.source), timings(&events), fatal)
         }));

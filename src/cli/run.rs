@@ -1,10 +1,11 @@
 //! `qoeprobe run FILE`: runs a campaign (scenario file) and writes one folder per
 //! run, then the verdicts, the migratability table and the report.
 
-use campaign::runner::{self, ProgressMode, RunnerOptions};
+use campaign::runner::{self, ProgressMode, RunObserver, RunnerOptions};
 use campaign::scenario::Campaign;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use tokio::sync::watch;
 
 /// `qoeprobe run`.
@@ -34,6 +35,9 @@ pub struct Args {
     /// Start even when the campaign is expected to take over an hour.
     #[arg(long)]
     pub long: bool,
+    /// Live Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: super::metrics_opts::MetricsOpts,
 }
 
 /// Campaigns expected to take longer than this need `--long`.
@@ -75,8 +79,23 @@ fn check_duration(campaign: &Campaign, args: &Args, out: &Path) -> anyhow::Resul
     Ok(())
 }
 
-/// Runs `qoeprobe run`.
+/// Runs `qoeprobe run` (with `--metrics`, serving the live metrics until its linger
+/// is over).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let live = args.metrics.start().await?;
+    let observer = live.as_ref().map(|l| {
+        Arc::new(super::metrics_campaign::CampaignFeed(l.exporter())) as Arc<dyn RunObserver>
+    });
+    let code = run_campaign(args, observer).await;
+    super::metrics_opts::finish(live).await;
+    code
+}
+
+/// Runs the campaign, then its analysis.
+async fn run_campaign(
+    args: Args,
+    observer: Option<Arc<dyn RunObserver>>,
+) -> anyhow::Result<ExitCode> {
     let campaign = campaign::scenario::load(&args.file)?;
     let out = args
         .out
@@ -88,6 +107,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     opts.only = args.only.clone();
     opts.resume = args.resume;
     opts.shard = args.shard;
+    opts.observer = observer;
     opts.progress = if args.quiet {
         ProgressMode::Quiet
     } else {

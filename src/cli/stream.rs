@@ -2,6 +2,7 @@
 //! with real decoding (GStreamer) and MPlayer's cache semantics, and reports stalls,
 //! cache level, frames rendered/dropped, disconnects and reconnects.
 
+use super::metrics_opts::ProbeFeed;
 use super::output::{Output, Progress, print_human, stdout_taken, write_json};
 use super::player_report::EventLog;
 use probes::stream::{self, StreamOptions};
@@ -37,10 +38,23 @@ pub struct Args {
     /// several hosts line up with one migration (docs/scale-out.md).
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<super::start_at::StartAt>,
+    /// Live Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: super::metrics_opts::MetricsOpts,
 }
 
-/// Runs `qoeprobe stream` (a build without GStreamer says so and fails).
+/// Runs `qoeprobe stream` (a build without GStreamer says so and fails; with
+/// `--metrics`, serving the live metrics until its linger is over).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let live = args.metrics.start().await?;
+    let feed = ProbeFeed::new(live.as_ref(), &args.url);
+    let code = stream(args, feed).await;
+    super::metrics_opts::finish(live).await;
+    code
+}
+
+/// Plays the stream, feeding the events to `feed`.
+async fn stream(args: Args, feed: ProbeFeed) -> anyhow::Result<ExitCode> {
     let source = probe_source("stream");
     let config = args.options.config(&args.url, source.clone());
     let start_timeout = args.options.start_timeout();
@@ -67,6 +81,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut log_error = None;
         let mut stalls = 0u64;
         let result = stream::play(config, duration, start_timeout, &clock, &stop, |e| {
+            feed.observe(&e);
             if let Some(l) = log.as_mut()
                 && let Err(err) = l.append(&e)
             {
