@@ -67,3 +67,5 @@ rate_mbit = 100
 "#
     )
 }
+pub mod live;
+pub mod prometheus;
