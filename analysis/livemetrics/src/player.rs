@@ -74,7 +74,7 @@ impl PlayerMetrics {
         );
         r.register(
             "player_segment_throughput_bits_per_second",
-            "Throughput of each media segment download (bytes x 8 / (finish - request))",
+            "Throughput of each media segment download, video or audio (bytes x 8 / (finish - request))",
             m.throughput.clone(),
         );
         r.register(
