@@ -94,6 +94,10 @@ impl ProbeFeed {
 pub async fn finish(live: Option<Live>) {
     let Some(live) = live else { return };
     if !live.linger.is_zero() {
+        eprintln!(
+            "serving metrics for {:.0} s more (--metrics-linger; Ctrl-C stops now)",
+            live.linger.as_secs_f64()
+        );
         tokio::select! {
             _ = tokio::time::sleep(live.linger) => {}
             _ = fixtures::signal::shutdown() => {}
