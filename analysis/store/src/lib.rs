@@ -5,17 +5,22 @@
 //! campaign's results folder (idempotently: a run already loaded with the same
 //! content is skipped, a changed one, e.g. an interrupted run finished by `--resume`,
 //! replaced); [`read_campaign`] reads a campaign back as an [`analysis::Campaign`],
-//! judged as the folder would be. [`throwaway`] starts a private cluster in a
+//! judged as the folder would be; [`Live`] loads a campaign's runs as they finish
+//! (`qoeprobe run --postgres URL`). [`throwaway`] starts a private cluster in a
 //! temporary folder for tests and benchmarks.
 
 mod error;
+mod live;
 mod load;
+mod prepare;
 mod read;
 mod rows;
 mod schema;
 pub mod throwaway;
+mod write;
 
 pub use error::StoreError;
+pub use live::Live;
 pub use load::{LoadStats, load_folder};
 pub use read::{campaign_names, read_campaign};
 pub use schema::{MIGRATIONS, migrate};
