@@ -44,13 +44,13 @@ fn pg_run_writes_each_run_as_it_finishes() {
     let url = rt.block_on(cluster.create_db("live")).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let file = campaign(tmp.path(), "pglive");
-    let out = tmp.path().join("out");
+    // The folder and the database from the environment (docs/cli.md).
+    let out = tmp.path().join("results/pglive");
     let mut cmd = qoeprobe();
     cmd.arg("run")
         .arg(&file)
-        .arg("--out")
-        .arg(&out)
         .args(["--only", "game", "--runs", "2", "-vv"])
+        .env("QOEPROBE_RESULTS", tmp.path().join("results"))
         .env("QOEPROBE_POSTGRES", with_password(&url));
     let done = common::run_bounded(cmd, Duration::from_secs(300));
     let err = String::from_utf8_lossy(&done.stderr);

@@ -12,7 +12,8 @@ use tokio::sync::watch;
 pub struct Args {
     /// The campaign: a scenario file (TOML, docs/scenario-file.md).
     pub file: PathBuf,
-    /// Output folder (default: results/<campaign name>).
+    /// Output folder (default: $QOEPROBE_RESULTS/<campaign name>, else
+    /// results/<campaign name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Repetitions per application x scenario (default: the file's `runs`).

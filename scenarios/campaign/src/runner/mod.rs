@@ -119,9 +119,16 @@ pub struct CampaignResult {
     pub failed: Option<String>,
 }
 
-/// The default output folder of a campaign: `results/<name>`.
+/// The environment variable naming the folder campaigns' results go into.
+pub const RESULTS_ENV: &str = "QOEPROBE_RESULTS";
+
+/// The default output folder of a campaign: `$QOEPROBE_RESULTS/<name>`, else
+/// `results/<name>`.
 pub fn default_out(campaign: &Campaign) -> PathBuf {
-    Path::new("results").join(campaign.name.get_ref())
+    let base = std::env::var_os(RESULTS_ENV)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("results"), PathBuf::from);
+    base.join(campaign.name.get_ref())
 }
 
 /// What a results folder holds of its campaign: the hash, the whole plan, the shard.
