@@ -184,7 +184,11 @@ fn dirtyrate_measures_serve_dirty_rate_and_working_set() {
         .args(["--json", "-"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let on_stdout: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(on_stdout["precopy"], v["precopy"]);
     assert!(!String::from_utf8_lossy(&out.stderr).is_empty());

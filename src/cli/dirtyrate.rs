@@ -258,7 +258,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(p) = &args.json {
         write_json(p, &report)?;
     }
-    print_human(&render(&report), args.json.as_ref().is_some_and(Output::is_stdout));
+    print_human(
+        &render(&report),
+        args.json.as_ref().is_some_and(Output::is_stdout),
+    );
     if let Some(e) = &report.error {
         anyhow::bail!("{e}");
     }

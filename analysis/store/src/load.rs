@@ -255,4 +255,3 @@ pub async fn load_folder(client: &mut Client, dir: &Path) -> Result<LoadStats, S
     loader.finish(client).await?;
     Ok(loader.stats)
 }
-

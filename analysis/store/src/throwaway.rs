@@ -131,7 +131,10 @@ impl Cluster {
     /// Stops the server (connections are cut), keeping its data: a database that
     /// fails mid-way, for tests. [`Cluster::restart`] starts it again.
     pub fn stop(&self) -> Result<(), StoreError> {
-        self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-m", "immediate", "-w", "stop"],
+        )
     }
 
     /// Starts a server stopped by [`Cluster::stop`] again, on the same port.
