@@ -13,7 +13,8 @@ use tokio::sync::watch;
 pub struct Args {
     /// The campaign: a scenario file (TOML, docs/scenario-file.md).
     pub file: PathBuf,
-    /// Output folder (default: results/<campaign name>).
+    /// Output folder (default: $QOEPROBE_RESULTS/<campaign name>, else
+    /// results/<campaign name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Repetitions per application x scenario (default: the file's `runs`).
@@ -35,6 +36,16 @@ pub struct Args {
     /// Start even when the campaign is expected to take over an hour.
     #[arg(long)]
     pub long: bool,
+    /// Also write each run into this PostgreSQL database as it finishes
+    /// (postgres://USER:PASSWORD@HOST:PORT/DB; docs/postgres.md); the results folder
+    /// stays the source of truth.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "QOEPROBE_POSTGRES",
+        hide_env_values = true
+    )]
+    pub postgres: Option<String>,
     /// Live Prometheus metrics.
     #[command(flatten)]
     pub metrics: super::metrics_opts::MetricsOpts,
@@ -113,7 +124,19 @@ async fn run_campaign(
     } else {
         ProgressMode::Auto
     };
-    let result = runner::run_campaign(&campaign, opts).await?;
+    let follower = match &args.postgres {
+        Some(url) => {
+            let (tx, follower) = super::run_postgres::follow(url, &out).await?;
+            opts.finished = Some(tx);
+            Some(follower)
+        }
+        None => None,
+    };
+    let campaign_run = runner::run_campaign(&campaign, opts);
+    let result = match follower {
+        Some(f) => f.alongside(campaign_run, args.quiet).await,
+        None => campaign_run.await,
+    }?;
     let done = result
         .runs
         .iter()
