@@ -13,8 +13,8 @@
 //! more than it.
 
 use super::{
-    MergeError, MergeOptions, MergeReport, Source, check_sources, io, link_tree, list,
-    prepare_out, write_head,
+    MergeError, MergeOptions, MergeReport, Source, check_sources, io, link_tree, list, prepare_out,
+    write_head,
 };
 use crate::hosts::{HostRole, RunHostFacts};
 use crate::runner::{is_finished, write_json_atomic};
@@ -75,12 +75,12 @@ fn hosts_by_index<'a>(sources: &'a [Source]) -> Result<Vec<Host<'a>>, MergeError
     let mut hosts = Vec::new();
     for s in sources {
         let head = match s.head.get("hosts") {
-            Some(h) if !h.is_null() => serde_json::from_value::<HostsHead>(h.clone()).map_err(
-                |e| MergeError::Folder {
+            Some(h) if !h.is_null() => {
+                serde_json::from_value::<HostsHead>(h.clone()).map_err(|e| MergeError::Folder {
                     path: s.dir.clone(),
                     reason: format!("campaign.json: bad `hosts`: {e}"),
-                },
-            )?,
+                })?
+            }
             _ => {
                 return Err(MergeError::Mismatch(format!(
                     "{} holds {}, not a host's part: merge the folders of one `run --host K/N` campaign alone",
@@ -229,7 +229,12 @@ fn check_run(
 }
 
 /// Writes one merged run folder.
-fn write_run(out: &Path, key: &str, hosts: &[Host<'_>], parts: Vec<Part>) -> Result<(), MergeError> {
+fn write_run(
+    out: &Path,
+    key: &str,
+    hosts: &[Host<'_>],
+    parts: Vec<Part>,
+) -> Result<(), MergeError> {
     let dir0 = hosts[0].src.dir.join(key);
     let to = out.join(key);
     link_tree(&dir0, &to, &["summary.json", "timeline.jsonl", "host.json"])?;

@@ -220,7 +220,10 @@ pub fn merge(out: &Path, dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeR
         .iter()
         .map(|d| read_source(d))
         .collect::<Result<Vec<_>, _>>()?;
-    if sources.iter().any(|s| s.head.get("hosts").is_some_and(|h| !h.is_null())) {
+    if sources
+        .iter()
+        .any(|s| s.head.get("hosts").is_some_and(|h| !h.is_null()))
+    {
         return hosts::merge(out, &sources, opts);
     }
     let plan = check_sources(&sources)?;
