@@ -4,6 +4,11 @@
 //! array.sbatch, merge.sbatch, submit.sh}`; `--submit` runs the two `sbatch` calls of
 //! `submit.sh`. Shards write to `OUT/shards/<K>/`, the merge to `OUT/merged/`: `OUT`
 //! must be on a file system every node sees.
+//!
+//! `qoeprobe slurm FILE --hosts N`: the campaign run once by N hosts (one migration
+//! host, N-1 client hosts, `campaign::hosts`) as one job of N tasks (`SLURM_PROCID`
+//! -> `--host`), which merges their folders when they have ended: `OUT/slurm/
+//! hosts.sbatch`.
 
 use anyhow::{Context, bail};
 use campaign::scenario::Campaign;
@@ -17,8 +22,16 @@ pub struct Args {
     /// The campaign: a scenario file (TOML, docs/scenario-file.md).
     pub file: PathBuf,
     /// Array tasks: the campaign is split into this many shards.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
-    pub shards: u32,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000), required_unless_present = "hosts", conflicts_with = "hosts")]
+    pub shards: Option<u32>,
+    /// Instead of shards: run the campaign once on N hosts, task 0 migrating, the
+    /// others running its clients (docs/scale-out.md, "Many client hosts, one
+    /// migration").
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=10000))]
+    pub hosts: Option<u32>,
+    /// With --hosts: tasks per node (default 1: every host on its own node).
+    #[arg(long, value_name = "P", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000), requires = "hosts")]
+    pub hosts_per_node: u32,
     /// Results folder shared by all nodes (default: results/<campaign name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -40,7 +53,9 @@ pub struct Args {
 struct Job<'a> {
     name: &'a str,
     driver: DriverKind,
+    /// Shards, or hosts with `hosts_per_node`.
     shards: u32,
+    hosts_per_node: u32,
     exe: &'a Path,
     out: &'a Path,
     partition: Option<&'a str>,
@@ -124,6 +139,48 @@ fn merge_script(job: &Job<'_>) -> String {
     s
 }
 
+/// Seconds from the job's start to the hosts' shared `--start-at`: every task of the
+/// job step must have started by then.
+const HOSTS_LEAD_S: u32 = 30;
+
+/// The hosts job: `shards` tasks of one job step (they start together), task `K` as
+/// `--host K/N` with one `--start-at` computed when the job starts; then the merge.
+fn hosts_script(job: &Job<'_>) -> String {
+    let n = job.shards;
+    let mut s = common(job, &format!("qoeprobe-{}-hosts", job.name), "hosts.log");
+    // `common` asks for one task: this job has one per host.
+    s = s.replace("#SBATCH --ntasks=1\n", "");
+    let nodes = n.div_ceil(job.hosts_per_node);
+    s.push_str(&format!(
+        "#SBATCH --ntasks={n}\n#SBATCH --nodes={nodes}\n#SBATCH --ntasks-per-node={}\n#SBATCH --cpus-per-task=1\n",
+        job.hosts_per_node.min(n)
+    ));
+    if job.hosts_per_node > 1 {
+        // Hosts sharing a node share its cores: the probes are light (about 2,000
+        // real-time players fit in one core), so do not hold a core per task.
+        s.push_str("#SBATCH --overcommit\n");
+    }
+    if let Some(t) = job.time {
+        s.push_str(&format!("#SBATCH --time={t}\n"));
+    }
+    let hosts = job.out.join("hosts");
+    s.push_str(&format!(
+        "set -u\n# One start for every host, late enough for every task of the step to be up;\n# the folders are named by it, so a second attempt does not meet the first one's.\nstart=$(( $(date +%s) + {HOSTS_LEAD_S} ))\nhosts={}/\"$start\"\nmkdir -p \"$hosts\"\n",
+        path(&hosts)
+    ));
+    s.push_str(&format!(
+        "srun --kill-on-bad-exit=0 sh -c 'exec \"$0\" run \"$1\" --host \"$SLURM_PROCID/{n}\" --start-at \"$2\" --rendezvous \"$3/rendezvous\" --out \"$3/$SLURM_PROCID\" --long --quiet' {} {} \"$start\" \"$hosts\" || echo \"a host failed: the merge lists what is missing\"\n",
+        path(job.exe),
+        path(&job.out.join("slurm").join("campaign.toml")),
+    ));
+    s.push_str(&format!(
+        "set --\nk=0\nwhile [ \"$k\" -lt {n} ]; do set -- \"$@\" \"$hosts/$k\"; k=$((k + 1)); done\nexec {} merge {} \"$@\" --quiet\n",
+        path(job.exe),
+        path(&job.out.join("merged")),
+    ));
+    s
+}
+
 fn submit_script(job: &Job<'_>) -> String {
     let dir = job.out.join("slurm");
     format!(
@@ -169,13 +226,19 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let campaign: Campaign = campaign::scenario::load(&args.file)?;
     let plan = campaign.plan(None, None).map_err(anyhow::Error::msg)?;
-    if (args.shards as usize) > plan.len() {
-        bail!(
-            "--shards {}: the campaign has only {} run(s); give at most that many shards",
-            args.shards,
+    let shards = match (args.shards, args.hosts) {
+        (Some(n), _) if n as usize > plan.len() => bail!(
+            "--shards {n}: the campaign has only {} run(s); give at most that many shards",
             plan.len()
-        );
-    }
+        ),
+        (Some(n), _) => n,
+        (None, Some(n)) => {
+            campaign::hosts::check_campaign(&campaign, n, n <= args.hosts_per_node)
+                .map_err(anyhow::Error::msg)?;
+            n
+        }
+        (None, None) => bail!("give --shards N or --hosts N"),
+    };
     let out = absolute(
         &args
             .out
@@ -196,19 +259,41 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let job = Job {
         name: campaign.name.get_ref(),
         driver: campaign.migration.driver,
-        shards: args.shards,
+        shards,
+        hosts_per_node: args.hosts_per_node,
         exe: &exe,
         out: &out,
         partition: args.partition.as_deref(),
         time: args.time.as_deref(),
     };
+    if args.hosts.is_some() {
+        let script = dir.join("hosts.sbatch");
+        write(&script, &hosts_script(&job), false)?;
+        eprintln!(
+            "slurm: {} run(s) on {shards} hosts (task 0 migrates); script {}",
+            plan.len(),
+            script.display()
+        );
+        if !args.submit {
+            eprintln!("slurm: submit with sbatch {}", script.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let id = sbatch(&[&script.display().to_string()])?;
+        println!("hosts job {id}");
+        eprintln!(
+            "slurm: the merged results will be in {} (log in {})",
+            out.join("merged").display(),
+            dir.join("logs").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     write(&dir.join("array.sbatch"), &array_script(&job), false)?;
     write(&dir.join("merge.sbatch"), &merge_script(&job), false)?;
     write(&dir.join("submit.sh"), &submit_script(&job), true)?;
     eprintln!(
         "slurm: {} run(s) in {} shard(s); scripts in {}",
         plan.len(),
-        args.shards,
+        shards,
         dir.display()
     );
     if !args.submit {
@@ -239,6 +324,7 @@ mod tests {
             name: "c",
             driver,
             shards: 4,
+            hosts_per_node: 1,
             exe: Path::new("/opt/q b/qoeprobe"),
             out: Path::new("/shared/r"),
             partition: Some("p"),
@@ -254,6 +340,27 @@ mod tests {
         assert!(s.contains("exec '/opt/q b/qoeprobe' run '/shared/r/slurm/campaign.toml'"));
         assert!(s.contains("--cpus-per-task=1") && !s.contains("--exclusive"));
         assert!(array_script(&job(DriverKind::Lab)).contains("#SBATCH --exclusive\n"));
+    }
+
+    #[test]
+    fn procid_becomes_the_host_and_every_host_is_merged() {
+        let s = hosts_script(&job(DriverKind::Exec));
+        assert!(s.contains("#SBATCH --ntasks=4\n#SBATCH --nodes=4\n#SBATCH --ntasks-per-node=1\n"));
+        assert_eq!(s.matches("--ntasks=").count(), 1, "{s}");
+        assert!(!s.contains("--overcommit"));
+        assert!(s.contains("start=$(( $(date +%s) + 30 ))\nhosts='/shared/r/hosts'/\"$start\"\n"));
+        assert!(s.contains(
+            "srun --kill-on-bad-exit=0 sh -c 'exec \"$0\" run \"$1\" --host \"$SLURM_PROCID/4\" --start-at \"$2\" --rendezvous \"$3/rendezvous\" --out \"$3/$SLURM_PROCID\" --long --quiet' '/opt/q b/qoeprobe' '/shared/r/slurm/campaign.toml' \"$start\" \"$hosts\""
+        ));
+        assert!(s.ends_with(
+            "while [ \"$k\" -lt 4 ]; do set -- \"$@\" \"$hosts/$k\"; k=$((k + 1)); done\nexec '/opt/q b/qoeprobe' merge '/shared/r/merged' \"$@\" --quiet\n"
+        ));
+        let one_node = hosts_script(&Job {
+            hosts_per_node: 8,
+            ..job(DriverKind::Emulated)
+        });
+        assert!(one_node.contains("#SBATCH --nodes=1\n#SBATCH --ntasks-per-node=4\n"));
+        assert!(one_node.contains("#SBATCH --overcommit\n"));
     }
 
     #[test]

@@ -15,7 +15,9 @@
 
 pub(crate) mod rendezvous;
 
+use crate::scenario::Campaign;
 use crate::shard::{Shard, parse_k_of_n};
+use platform::DriverKind;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -60,11 +62,6 @@ impl HostRole {
                 count: self.count - 1,
             }
             .owns(j as usize)
-    }
-
-    /// The client hosts (`count - 1`).
-    pub fn client_hosts(&self) -> u32 {
-        self.count - 1
     }
 }
 
@@ -133,6 +130,34 @@ impl RunHostFacts {
             _ => 0.0,
         }
     }
+}
+
+/// Whether `campaign` can run on `count` hosts (`Err` says why not): every
+/// application has a client for every client host, and the client hosts reach the
+/// service: not the lab's (it lives in its node's network namespaces), the emulated
+/// driver's only when every host runs on one machine (`same_machine`: it listens on
+/// the loopback).
+pub fn check_campaign(campaign: &Campaign, count: u32, same_machine: bool) -> Result<(), String> {
+    match campaign.migration.driver {
+        DriverKind::Lab => {
+            return Err("the lab driver's service lives in its node's network namespaces, which other hosts do not reach: run the lab's clients on its node (`clients` in the file), or use a driver whose service has an address the client hosts reach (exec, libvirt, openstack)".into());
+        }
+        DriverKind::Emulated if !same_machine => {
+            return Err("the emulated driver's service listens on the loopback of host 0's machine: put every host on one machine (Slurm: --hosts-per-node at least --hosts), or use a driver whose service has an address the client hosts reach (exec, libvirt, openstack)".into());
+        }
+        _ => {}
+    }
+    let hosts = count.saturating_sub(1);
+    for a in &campaign.applications {
+        if a.clients < hosts {
+            return Err(format!(
+                "application `{}` has clients = {} but there are {hosts} client hosts: a client host would run no probe of it; set `clients` to at least {hosts} (they are spread over the client hosts)",
+                a.name.get_ref(),
+                a.clients
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The host's name (`/proc/sys/kernel/hostname`).
