@@ -29,6 +29,10 @@ pub struct Args {
     /// migration").
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=10000))]
     pub hosts: Option<u32>,
+    /// With --hosts: seconds from the job's start to the hosts' shared start (every
+    /// task of the job step must be up by then).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=86400), requires = "hosts")]
+    pub start_lead: u32,
     /// With --hosts: tasks per node (default 1: every host on its own node).
     #[arg(long, value_name = "P", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000), requires = "hosts")]
     pub hosts_per_node: u32,
@@ -56,6 +60,7 @@ struct Job<'a> {
     /// Shards, or hosts with `hosts_per_node`.
     shards: u32,
     hosts_per_node: u32,
+    start_lead_s: u32,
     exe: &'a Path,
     out: &'a Path,
     partition: Option<&'a str>,
@@ -139,10 +144,6 @@ fn merge_script(job: &Job<'_>) -> String {
     s
 }
 
-/// Seconds from the job's start to the hosts' shared `--start-at`: every task of the
-/// job step must have started by then.
-const HOSTS_LEAD_S: u32 = 30;
-
 /// The hosts job: `shards` tasks of one job step (they start together), task `K` as
 /// `--host K/N` with one `--start-at` computed when the job starts; then the merge.
 fn hosts_script(job: &Job<'_>) -> String {
@@ -151,21 +152,22 @@ fn hosts_script(job: &Job<'_>) -> String {
     // `common` asks for one task: this job has one per host.
     s = s.replace("#SBATCH --ntasks=1\n", "");
     let nodes = n.div_ceil(job.hosts_per_node);
-    s.push_str(&format!(
-        "#SBATCH --ntasks={n}\n#SBATCH --nodes={nodes}\n#SBATCH --ntasks-per-node={}\n#SBATCH --cpus-per-task=1\n",
-        job.hosts_per_node.min(n)
-    ));
+    s.push_str(&format!("#SBATCH --ntasks={n}\n#SBATCH --nodes={nodes}\n"));
     if job.hosts_per_node > 1 {
         // Hosts sharing a node share its cores: the probes are light (about 2,000
-        // real-time players fit in one core), so do not hold a core per task.
+        // real-time players fit in one core), so hold one core per node, not per
+        // task (Slurm spreads the tasks over the nodes in blocks).
         s.push_str("#SBATCH --overcommit\n");
+    } else {
+        s.push_str("#SBATCH --ntasks-per-node=1\n#SBATCH --cpus-per-task=1\n");
     }
     if let Some(t) = job.time {
         s.push_str(&format!("#SBATCH --time={t}\n"));
     }
     let hosts = job.out.join("hosts");
     s.push_str(&format!(
-        "set -u\n# One start for every host, late enough for every task of the step to be up;\n# the folders are named by it, so a second attempt does not meet the first one's.\nstart=$(( $(date +%s) + {HOSTS_LEAD_S} ))\nhosts={}/\"$start\"\nmkdir -p \"$hosts\"\n",
+        "set -u\n# One start for every host, late enough for every task of the step to be up;\n# the folders are named by it, so a second attempt does not meet the first one's.\nstart=$(( $(date +%s) + {} ))\nhosts={}/\"$start\"\nmkdir -p \"$hosts\"\n",
+        job.start_lead_s,
         path(&hosts)
     ));
     s.push_str(&format!(
@@ -261,6 +263,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         driver: campaign.migration.driver,
         shards,
         hosts_per_node: args.hosts_per_node,
+        start_lead_s: args.start_lead,
         exe: &exe,
         out: &out,
         partition: args.partition.as_deref(),
@@ -325,6 +328,7 @@ mod tests {
             driver,
             shards: 4,
             hosts_per_node: 1,
+            start_lead_s: 30,
             exe: Path::new("/opt/q b/qoeprobe"),
             out: Path::new("/shared/r"),
             partition: Some("p"),
@@ -345,7 +349,9 @@ mod tests {
     #[test]
     fn procid_becomes_the_host_and_every_host_is_merged() {
         let s = hosts_script(&job(DriverKind::Exec));
-        assert!(s.contains("#SBATCH --ntasks=4\n#SBATCH --nodes=4\n#SBATCH --ntasks-per-node=1\n"));
+        assert!(s.contains(
+            "#SBATCH --ntasks=4\n#SBATCH --nodes=4\n#SBATCH --ntasks-per-node=1\n#SBATCH --cpus-per-task=1\n"
+        ));
         assert_eq!(s.matches("--ntasks=").count(), 1, "{s}");
         assert!(!s.contains("--overcommit"));
         assert!(s.contains("start=$(( $(date +%s) + 30 ))\nhosts='/shared/r/hosts'/\"$start\"\n"));
@@ -359,8 +365,8 @@ mod tests {
             hosts_per_node: 8,
             ..job(DriverKind::Emulated)
         });
-        assert!(one_node.contains("#SBATCH --nodes=1\n#SBATCH --ntasks-per-node=4\n"));
-        assert!(one_node.contains("#SBATCH --overcommit\n"));
+        assert!(one_node.contains("#SBATCH --ntasks=4\n#SBATCH --nodes=1\n#SBATCH --overcommit\n"));
+        assert!(!one_node.contains("--ntasks-per-node"));
     }
 
     #[test]
