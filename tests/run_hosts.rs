@@ -5,7 +5,8 @@
 //! folder gives the same verdict table as one host running both clients, with every
 //! session exactly once, on the host it ran on, its events on host 0's run clock; a
 //! missing or doubled host, another campaign, another start time, a late start, a
-//! clock seen behind and a lost session are refused with what is wrong.
+//! clock seen behind and a lost session are refused with what is wrong, as are a
+//! client host given another campaign's or start's announcement and a used rendezvous.
 
 mod common;
 
@@ -145,6 +146,22 @@ fn hosts_merged_equal_one_host_running_every_client() {
     assert!(table_whole.contains("| game |") && table_whole.contains("| download |"));
     let table_cmd = ok(qoeprobe().arg("table").arg(&merged).output().unwrap());
     assert_eq!(table_cmd, table_merged);
+    // `export` sees the same columns (every session's metrics) and rows.
+    let csv = |d: &Path| {
+        ok(qoeprobe()
+            .arg("export")
+            .arg(d)
+            .args(["--format", "csv"])
+            .output()
+            .unwrap())
+    };
+    let (csv_merged, csv_whole) = (csv(&merged), csv(&whole));
+    assert_eq!(csv_merged.lines().next(), csv_whole.lines().next());
+    assert_eq!(csv_merged.lines().count(), csv_whole.lines().count());
+    assert!(
+        csv_merged.lines().next().unwrap().contains("game#2"),
+        "{csv_merged}"
+    );
 
     for r in RUNS {
         let app = r.split('/').next().unwrap();
@@ -275,6 +292,85 @@ fn hosts_merged_equal_one_host_running_every_client() {
         &m("doubled"),
         &[&h0, &h1, &doubled],
         "session `game#1` ran on hosts [1, 2]",
+    );
+    // A client host refuses an announcement of another campaign or another start.
+    let hash = json(&whole.join("campaign.json"))["campaign_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let now = record::clock::unix_now_ns();
+    for (n, (hash, start_at, what)) in [
+        (
+            "0123456789abcdef".to_string(),
+            now + 5_000_000_000,
+            "host 0 runs campaign 0123456789ab",
+        ),
+        (
+            hash,
+            now + 6_000_000_000,
+            "give every host the same start time",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rdv = tmp.path().join(format!("rdv-{n}"));
+        std::fs::create_dir_all(rdv.join("game/s/run-1")).unwrap();
+        let announce = serde_json::json!({
+            "campaign_hash": hash, "start_at_unix_ns": start_at,
+            "run_start_unix_ns": start_at, "announced_unix_ns": now,
+            "http": null, "game": null, "probe_target": "127.0.0.1:9",
+        });
+        std::fs::write(rdv.join("game/s/run-1/announce.json"), announce.to_string()).unwrap();
+        let o = common::run_bounded(
+            {
+                let mut c = qoeprobe();
+                c.arg("run")
+                    .arg(&file)
+                    .args(["--host", "1/3", "--start-at"]);
+                c.arg(format!("{:.3}", (now + 5_000_000_000) as f64 / 1e9));
+                c.arg("--rendezvous")
+                    .arg(&rdv)
+                    .arg("--out")
+                    .arg(tmp.path().join(format!("c-{n}")));
+                c
+            },
+            Duration::from_secs(30),
+        );
+        let msg = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{msg}");
+        assert!(msg.contains(what), "expected {what:?} in: {msg}");
+    }
+    // Host 0 refuses a rendezvous holding an earlier attempt; a campaign whose
+    // clients do not cover the client hosts, and an emulated service for hosts on
+    // several machines, are refused before anything runs.
+    let refused_cmd = |args: &[&str], what: &str| {
+        let o = qoeprobe().args(args).arg(&file).output().unwrap();
+        let msg = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{msg}");
+        assert!(msg.contains(what), "expected {what:?} in: {msg}");
+    };
+    let (rdv, out) = (rendezvous.display().to_string(), tmp.path().join("again"));
+    let out = out.display().to_string();
+    let later = format!("{:.3}", record::clock::unix_now_ns() as f64 / 1e9 + 60.0);
+    let run = [
+        "run",
+        "--host",
+        "0/3",
+        "--start-at",
+        &later,
+        "--rendezvous",
+        &rdv,
+        "--out",
+        &out,
+    ];
+    refused_cmd(&run, "is not empty: it holds an earlier attempt");
+    let mut four = run;
+    four[2] = "0/4";
+    refused_cmd(&four, "set `clients` to at least 3");
+    refused_cmd(
+        &["slurm", "--hosts", "3", "--out", &out],
+        "listens on the loopback",
     );
     // A larger tolerance lets the late host through.
     ok(qoeprobe()
