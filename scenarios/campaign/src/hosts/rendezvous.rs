@@ -198,3 +198,58 @@ pub(crate) async fn wait_end(
         tokio::time::sleep(POLL).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> RunId {
+        RunId {
+            application: "a".into(),
+            scenario: "s".into(),
+            run: 1,
+        }
+    }
+
+    fn announcement() -> Announce {
+        Announce {
+            campaign_hash: "h".into(),
+            start_at_unix_ns: 1,
+            run_start_unix_ns: 2,
+            announced_unix_ns: 3,
+            http: None,
+            game: None,
+            probe_target: "127.0.0.1:9".parse().unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_waits_for_the_announcement_the_end_or_the_abort() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("r");
+        let (_tx, intr) = watch::channel(None);
+        let limit = Duration::from_millis(100);
+        prepare(&dir).unwrap();
+        let waited = wait_announce(&dir, &id(), limit, &intr).await.unwrap();
+        assert!(matches!(waited, Waited::Stopped(r) if r.contains("did not announce")));
+        abort(&dir, "interrupted by SIGTERM").unwrap();
+        let waited = wait_announce(&dir, &id(), limit, &intr).await.unwrap();
+        assert!(matches!(waited, Waited::Gone(r) if r.contains("SIGTERM")));
+        announce(&dir, &id(), &announcement()).unwrap();
+        let waited = wait_announce(&dir, &id(), limit, &intr).await.unwrap();
+        assert!(matches!(waited, Waited::Got(a) if a.run_start_unix_ns == 2));
+        let e = prepare(&dir).unwrap_err();
+        assert!(e.contains("is not empty"), "{e}");
+        end(
+            &dir,
+            &id(),
+            &End {
+                end_unix_ns: 4,
+                incomplete_reason: None,
+            },
+        )
+        .unwrap();
+        let waited = wait_end(&dir, &id(), limit, &intr).await.unwrap();
+        assert!(matches!(waited, Waited::Got(e) if e.end_unix_ns == 4));
+    }
+}
