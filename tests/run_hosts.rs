@@ -186,6 +186,29 @@ fn hosts_merged_equal_one_host_running_every_client() {
             json(&dir.join("run.json")),
             json(&host(0).join(r).join("run.json"))
         );
+        // What the clients saw together, over both hosts' sessions.
+        let clients = &json(&dir.join("clients.json"))[app];
+        assert_eq!(
+            (clients["hosts"].as_u64(), clients["sessions"].as_u64()),
+            (Some(2), Some(2)),
+            "{clients}"
+        );
+        assert_eq!(clients["probe"], app);
+        let sum = |field: &str| -> u64 {
+            summary["probes"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|p| p[field].as_u64().unwrap())
+                .sum()
+        };
+        if app == "game" {
+            assert_eq!(clients["freeze_count"], sum("freeze_count"), "{clients}");
+            assert_eq!(clients["freeze_total_ms"]["n"], 2, "{clients}");
+        } else {
+            assert_eq!(clients["completed"], 2, "{clients}");
+            assert_eq!(clients["stall_count"], sum("stall_count"), "{clients}");
+        }
         // Each session on its host: client j on host 1 + j mod 2.
         let hosts = json(&dir.join("hosts.json"));
         for (k, sessions) in [

@@ -45,12 +45,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         eprintln!(
             "merge: {} run(s) written to {}",
-            report.runs,
+            report.runs.len(),
             args.out.display()
         );
     }
     for m in &report.missing {
         eprintln!("warning: missing run {m}");
+    }
+    for key in &report.runs {
+        super::run_clients::write(&args.out.join(key))?;
     }
     let outputs = analysis::write_outputs(&args.out, &analysis::LoadOptions::default())?;
     print!("{}", analysis::Format::Md.render(&outputs.table));

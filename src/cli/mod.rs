@@ -18,6 +18,7 @@ pub mod play;
 pub mod player_report;
 pub mod report;
 pub mod run;
+pub mod run_clients;
 pub mod schema;
 pub mod serve;
 pub mod serve_rtsp;

@@ -345,7 +345,7 @@ pub(super) fn merge(
         .collect();
     write_head(out, &hosts[0].src.head, merged_from)?;
     Ok(MergeReport {
-        runs: chosen.len(),
+        runs: chosen.iter().map(|k| (*k).clone()).collect(),
         missing,
         sources: hosts
             .iter()

@@ -39,8 +39,8 @@ impl Default for MergeOptions {
 /// What a merge wrote.
 #[derive(Debug, Clone)]
 pub struct MergeReport {
-    /// Runs written into the merged folder.
-    pub runs: usize,
+    /// Runs written into the merged folder (`application/scenario/run-k`).
+    pub runs: Vec<String>,
     /// Runs of the plan found in no folder (only with `allow_missing`).
     pub missing: Vec<String>,
     /// The folders merged, with what part each is (`shard 1/3`, `host 2/3`, `whole
@@ -277,7 +277,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeR
     }
     write_merged(out, &sources, &chosen)?;
     Ok(MergeReport {
-        runs: chosen.len(),
+        runs: chosen.iter().map(|(k, _)| (*k).clone()).collect(),
         missing,
         sources: sources
             .iter()
