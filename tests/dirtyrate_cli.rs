@@ -177,6 +177,22 @@ fn dirtyrate_measures_serve_dirty_rate_and_working_set() {
         read_json(&out_json)
     };
     assert_eq!(again("1", &[])["precopy"], v["precopy"]);
+    // `--json -`: the record on standard output, the human summary on standard error.
+    let out = Command::new(BIN)
+        .args(["dirtyrate", "--from"])
+        .arg(&json)
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let on_stdout: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(on_stdout["precopy"], v["precopy"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    assert!(!dir.join("-").exists());
     let link = ["--link-mbit", "200", "--guest-mib", "8"];
     let slow = again("1", &link);
     assert_eq!(slow["precopy"][0]["converges"], true, "{slow}");

@@ -2,7 +2,7 @@
 //! (tests/fake_cloud): the cloud from clouds.yaml + secure.yaml through
 //! `OS_CLIENT_CONFIG_FILE` / `OS_CLOUD`, a game probe on a real game server, the
 //! results folder with the phases; no credential or token anywhere in what the run
-//! wrote or printed; and Ctrl-C during a migration aborts it in Nova.
+//! wrote or printed (debug logs on); and Ctrl-C during a migration aborts it in Nova.
 
 mod fake_cloud;
 
@@ -106,6 +106,8 @@ async fn openstack_campaign_runs_and_no_secret_reaches_the_results() {
     let out = dir.path().join("out");
     let o = tokio::task::spawn_blocking({
         let mut c = qoeprobe(dir.path(), &file, &out);
+        // Debug logs on: the API calls are logged, their tokens never.
+        c.arg("-vv");
         move || c.output().unwrap()
     })
     .await
@@ -116,6 +118,7 @@ async fn openstack_campaign_runs_and_no_secret_reaches_the_results() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(o.status.success(), "{printed}");
+    assert!(printed.contains("OpenStack API"), "no debug log: {printed}");
     let s: Value =
         serde_json::from_slice(&std::fs::read(out.join("game/cloud/run-1/summary.json")).unwrap())
             .unwrap();

@@ -24,3 +24,12 @@ pub mod values;
 // The probe modules name the record and its clock `crate::record` and `crate::clock`.
 pub(crate) use ::record;
 pub(crate) use ::record::clock;
+
+/// Logs an event a probe records, at debug level (`qoeprobe -vv`), as its timeline
+/// line; costs nothing when debug logs are off.
+pub(crate) fn log_event(e: &record::Event) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let line = serde_json::to_string(e).unwrap_or_default();
+        tracing::debug!(source = %e.source.as_str(), "{line}");
+    }
+}

@@ -3,7 +3,7 @@
 //! whether a pre-copy migration of a guest running it would converge
 //! (platform::dirtyrate; docs/dirtyrate.md).
 
-use super::output::{Output, Progress, write_json};
+use super::output::{Output, Progress, print_human, write_json};
 use anyhow::Context;
 use platform::dirtyrate::{
     self, Interval, Link, MethodChoice, Report, RunOptions, SamplerOptions, Target,
@@ -61,9 +61,10 @@ pub struct Args {
     /// Guest RAM for the prediction, MiB (default: the study's m1.large, 8 GiB).
     #[arg(long, value_name = "MIB", default_value_t = 8192.0)]
     pub guest_mib: f64,
-    /// Write the whole record (every interval, the summary) as JSON to this file.
+    /// Write the whole record (every interval, the summary) as JSON to this file
+    /// (`-`: standard output; the human summary then goes to standard error).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub json: Option<Output>,
     /// Append one CSV line per interval to this file as it is measured.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -154,7 +155,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         l.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     if let Some(from) = &args.from {
-        return reanalyze(from, &links, args.speed, args.json.as_deref());
+        return reanalyze(from, &links, args.speed, args.json.as_ref());
     }
     if args.pid.is_none() && args.command.is_empty() {
         anyhow::bail!("nothing to measure: give --pid PID or a command after `--`");
@@ -255,9 +256,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }??;
     drop(launched);
     if let Some(p) = &args.json {
-        write_json(&Output::File(p.to_path_buf()), &report)?;
+        write_json(p, &report)?;
     }
-    print!("{}", render(&report));
+    print_human(
+        &render(&report),
+        args.json.as_ref().is_some_and(Output::is_stdout),
+    );
     if let Some(e) = &report.error {
         anyhow::bail!("{e}");
     }
@@ -269,7 +273,7 @@ fn reanalyze(
     from: &std::path::Path,
     links: &[Link],
     speed: f64,
-    json: Option<&std::path::Path>,
+    json: Option<&Output>,
 ) -> anyhow::Result<ExitCode> {
     let text = userfile::read_to_string(from, userfile::limit::RECORD)
         .with_context(|| format!("cannot read {}", from.display()))?;
@@ -282,9 +286,9 @@ fn reanalyze(
     report.speed = speed;
     report.precopy = dirtyrate::predict_all(&report.summary, links, speed)?;
     if let Some(p) = json {
-        write_json(&Output::File(p.to_path_buf()), &report)?;
+        write_json(p, &report)?;
     }
-    print!("{}", render(&report));
+    print_human(&render(&report), json.is_some_and(Output::is_stdout));
     Ok(ExitCode::SUCCESS)
 }
 

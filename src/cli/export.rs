@@ -92,6 +92,7 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 
 async fn to_postgres(dir: &Path, url: &str) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
+    tracing::info!(dir = %dir.display(), url = %store::redact(url), "loading into PostgreSQL");
     let mut client = store::connect(url).await?;
     store::migrate(&mut client).await?;
     let s = store::load_folder(&mut client, dir).await?;
@@ -133,10 +134,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     super::table::print_warnings(&stats.problems);
     eprintln!(
-        "export: {} run(s) ({} incomplete), {} event(s){}",
+        "export: {} run(s) ({} incomplete){}{}",
         stats.runs,
         stats.incomplete,
-        stats.events,
+        // The CSV has one row per run and no events.
+        if args.format == ExportFormat::Ndjson {
+            format!(", {} event(s)", stats.events)
+        } else {
+            String::new()
+        },
         if args.output.as_os_str() == "-" {
             String::new()
         } else {

@@ -14,13 +14,13 @@ pub struct HttpOpts {
     pub insecure: bool,
     /// HTTPS: also trust the certificates in this PEM file (repeatable), e.g. the one
     /// `serve dash --tls` prints.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "QOEPROBE_CA")]
     pub ca: Vec<PathBuf>,
     /// Extra request header, `Name: value` (repeatable).
     #[arg(long, value_name = "NAME: VALUE")]
     pub header: Vec<String>,
     /// User-Agent header (default qoeprobe/<version>).
-    #[arg(long, value_name = "STRING")]
+    #[arg(long, value_name = "STRING", env = "QOEPROBE_USER_AGENT")]
     pub user_agent: Option<String>,
     /// Cookie sent with every request, `name=value` (repeatable).
     #[arg(long, value_name = "NAME=VALUE")]

@@ -2,6 +2,7 @@
 //! (clap derive) and a `run(args)` function returning `anyhow::Result`; `main` maps an
 //! error to `Error: ...` on stderr and exit code 1.
 
+pub mod completions;
 pub mod demo;
 pub mod dirtyrate;
 pub mod download;
@@ -11,6 +12,8 @@ pub mod game;
 pub mod http_opts;
 pub mod k8s;
 pub mod lab;
+pub mod logging;
+pub mod man;
 pub mod merge;
 pub mod merge_clients;
 pub mod output;
@@ -19,6 +22,7 @@ pub mod player_report;
 pub mod report;
 pub mod run;
 pub mod run_clients;
+pub mod run_postgres;
 pub mod schema;
 pub mod serve;
 pub mod serve_rtsp;
@@ -45,6 +49,10 @@ pub const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "qoeprobe", version = VERSION, about, long_about = None)]
 pub struct Cli {
+    /// Log the main steps on stderr (campaign, runs, phases, driver steps); -vv also
+    /// debug details (HTTP requests, probe events).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -92,6 +100,10 @@ pub enum Command {
     Lab(lab::LabCommand),
     /// Measure how fast a process dirties memory and page cache, and whether pre-copy converges.
     Dirtyrate(dirtyrate::Args),
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions(completions::Args),
+    /// Print the manual page, or write every page into a folder (--out DIR).
+    Man(man::Args),
 }
 
 /// Parses `std::env::args`, runs the command, prints `Error: ...` on failure.
@@ -125,6 +137,7 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    logging::init(cli.verbose);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -148,6 +161,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Game(a) => game::run(a).await,
             Command::Stream(a) => stream::run(a).await,
             Command::Dirtyrate(a) => dirtyrate::run(a).await,
+            Command::Completions(a) => completions::run(a).await,
+            Command::Man(a) => man::run(a).await,
         }
     })
 }

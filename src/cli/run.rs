@@ -12,7 +12,8 @@ use tokio::sync::watch;
 pub struct Args {
     /// The campaign: a scenario file (TOML, docs/scenario-file.md).
     pub file: PathBuf,
-    /// Output folder (default: results/<campaign name>).
+    /// Output folder (default: $QOEPROBE_RESULTS/<campaign name>, else
+    /// results/<campaign name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Repetitions per application x scenario (default: the file's `runs`).
@@ -34,10 +35,22 @@ pub struct Args {
     /// Start even when the campaign is expected to take over an hour.
     #[arg(long)]
     pub long: bool,
+    /// Also write each run into this PostgreSQL database as it finishes
+    /// (postgres://USER:PASSWORD@HOST:PORT/DB; docs/postgres.md); the results folder
+    /// stays the source of truth.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "QOEPROBE_POSTGRES",
+        hide_env_values = true
+    )]
+    pub postgres: Option<String>,
     /// Take part as host K of N (K from 0 to N-1): host 0 starts the service and
     /// migrates it, the others run the probes against it (docs/scale-out.md, "Many
     /// client hosts, one migration"); merge the hosts' folders with `qoeprobe merge`.
-    #[arg(long, value_name = "K/N", requires_all = ["start_at", "rendezvous"])]
+    /// (Not with --postgres: a host's runs are parts; load the merged folder with
+    /// `qoeprobe export --postgres`.)
+    #[arg(long, value_name = "K/N", requires_all = ["start_at", "rendezvous"], conflicts_with = "postgres")]
     pub host: Option<campaign::hosts::HostRole>,
     /// With --host: the shared start (RFC 3339 or unix seconds): the first run's
     /// warm-up begins then on every host.
@@ -121,7 +134,19 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ProgressMode::Auto
     };
-    let result = runner::run_campaign(&campaign, opts).await?;
+    let follower = match &args.postgres {
+        Some(url) => {
+            let (tx, follower) = super::run_postgres::follow(url, &out).await?;
+            opts.finished = Some(tx);
+            Some(follower)
+        }
+        None => None,
+    };
+    let campaign_run = runner::run_campaign(&campaign, opts);
+    let result = match follower {
+        Some(f) => f.alongside(campaign_run, args.quiet).await,
+        None => campaign_run.await,
+    }?;
     let done = result
         .runs
         .iter()
@@ -149,15 +174,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(reason) = &result.interrupted {
         eprintln!("campaign stopped: {reason}; rerun with --resume to finish it");
         return Ok(ExitCode::from(super::exit::INTERRUPTED));
-    }
-    if let Some(host) = args.host {
-        // One host's part: the merge of every host's folder is the run.
-        if !args.quiet {
-            eprintln!(
-                "host {host} done; merge the hosts' folders with `qoeprobe merge OUT DIR...`"
-            );
-        }
-        return Ok(ExitCode::SUCCESS);
     }
     if let Some(host) = args.host {
         // One host's part: the merge of every host's folder is the run.

@@ -38,19 +38,19 @@ impl From<TableFormatArg> for Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The campaign's results folder (results/<campaign>/, or a folder holding one).
-    #[arg(required_unless_present = "from")]
     pub dir: Option<PathBuf>,
     /// Read the campaign from this PostgreSQL database instead (loaded by
-    /// `qoeprobe export DIR --postgres URL`); needs --campaign.
+    /// `qoeprobe export DIR --postgres URL`); needs --campaign. A folder given
+    /// wins over the environment's URL.
     #[arg(
         long,
         value_name = "URL",
-        conflicts_with = "dir",
-        requires = "campaign"
+        env = "QOEPROBE_POSTGRES",
+        hide_env_values = true
     )]
     pub from: Option<String>,
     /// The campaign's name in the database (with --from).
-    #[arg(long, value_name = "NAME", requires = "from")]
+    #[arg(long, value_name = "NAME")]
     pub campaign: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
@@ -72,13 +72,23 @@ pub fn print_warnings(warnings: &[String]) {
 
 /// Runs `qoeprobe table`.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Checked here, not by clap: --from may come from QOEPROBE_POSTGRES, which must
+    // not make `table DIR` an error.
     let campaign = match (&args.dir, &args.from, &args.campaign) {
-        (_, Some(url), Some(name)) => {
+        (Some(_), _, Some(_)) => {
+            anyhow::bail!("--campaign reads from a database: give --from URL instead of a folder")
+        }
+        (Some(dir), _, None) => analysis::load(dir, &LoadOptions::default())?,
+        (None, Some(url), Some(name)) => {
             let client = store::connect(url).await?;
             store::read_campaign(&client, name, &LoadOptions::default()).await?
         }
-        (Some(dir), _, _) => analysis::load(dir, &LoadOptions::default())?,
-        _ => anyhow::bail!("give a results folder, or --from URL --campaign NAME"),
+        (None, Some(_), None) => anyhow::bail!(
+            "which campaign? give --campaign NAME (`qoeprobe export DIR --postgres URL` loads one)"
+        ),
+        (None, None, _) => anyhow::bail!(
+            "give a results folder, or --from URL --campaign NAME (or QOEPROBE_POSTGRES=URL)"
+        ),
     };
     print_warnings(&analysis::warnings(&campaign));
     let table = Table::from_campaign(&campaign);

@@ -136,9 +136,37 @@ impl Folder {
 
     /// Reads the run folders one by one, in (application, scenario, run) order.
     pub fn runs(&self) -> impl Iterator<Item = RawRun> + '_ {
-        self.dirs
-            .iter()
-            .map(|(app, scn, k, dir)| read_raw(app, scn, *k, dir))
+        self.places().map(|p| RawRun::read(&p))
+    }
+
+    /// The run folders without reading them, in (application, scenario, run) order.
+    pub fn places(&self) -> impl Iterator<Item = RunPlace> + '_ {
+        self.dirs.iter().map(|(app, scn, k, dir)| RunPlace {
+            application: app.clone(),
+            scenario: scn.clone(),
+            run: *k,
+            dir: dir.clone(),
+        })
+    }
+}
+
+/// Where one run of a campaign folder is: its key and its folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunPlace {
+    /// Application (folder name).
+    pub application: String,
+    /// Network scenario (folder name).
+    pub scenario: String,
+    /// Run number (`run-<k>`).
+    pub run: u32,
+    /// The run folder.
+    pub dir: PathBuf,
+}
+
+impl RawRun {
+    /// Reads the run folder at `place` (whatever of its files can be read).
+    pub fn read(place: &RunPlace) -> RawRun {
+        read_raw(&place.application, &place.scenario, place.run, &place.dir)
     }
 }
 

@@ -5,7 +5,10 @@ use crate::error::{StoreError, sql};
 use tokio_postgres::Client;
 
 /// The migrations: (version, SQL), in order.
-pub const MIGRATIONS: [(i32, &str); 1] = [(1, include_str!("../migrations/0001_results.sql"))];
+pub const MIGRATIONS: [(i32, &str); 2] = [
+    (1, include_str!("../migrations/0001_results.sql")),
+    (2, include_str!("../migrations/0002_campaign_complete.sql")),
+];
 
 /// Applies the migrations the database does not have yet, each in a transaction,
 /// under an advisory lock (two loaders starting at once do not race).

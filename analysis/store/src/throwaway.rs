@@ -100,16 +100,22 @@ impl Cluster {
                 "--no-sync",
             ],
         )?;
+        c.pg_start()?;
+        Ok(c)
+    }
+
+    fn pg_start(&self) -> Result<(), StoreError> {
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-            c.dir.path().display()
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            self.port,
+            self.dir.path().display()
         );
-        let log = c.dir.path().join("server.log");
-        c.run(
+        let log = self.dir.path().join("server.log");
+        self.run(
             "pg_ctl",
             &[
                 "-D",
-                &data,
+                &self.data(),
                 "-o",
                 &opts,
                 "-l",
@@ -119,8 +125,21 @@ impl Cluster {
                 "60",
                 "start",
             ],
-        )?;
-        Ok(c)
+        )
+    }
+
+    /// Stops the server (connections are cut), keeping its data: a database that
+    /// fails mid-way, for tests. [`Cluster::restart`] starts it again.
+    pub fn stop(&self) -> Result<(), StoreError> {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-m", "immediate", "-w", "stop"],
+        )
+    }
+
+    /// Starts a server stopped by [`Cluster::stop`] again, on the same port.
+    pub fn restart(&self) -> Result<(), StoreError> {
+        self.pg_start()
     }
 
     fn data(&self) -> String {

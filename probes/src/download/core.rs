@@ -153,8 +153,9 @@ impl DownloadProbe {
     }
 
     pub(super) fn push(&mut self, t: Duration, kind: EventKind) {
-        self.events
-            .push_back(Event::new(t, self.source.clone(), kind));
+        let e = Event::new(t, self.source.clone(), kind);
+        crate::log_event(&e);
+        self.events.push_back(e);
     }
 
     /// The next event, if any.

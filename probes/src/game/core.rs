@@ -178,8 +178,9 @@ impl GameProbe {
     }
 
     pub(super) fn push(&mut self, t: Duration, kind: EventKind) {
-        self.events
-            .push_back(Event::new(t, self.source.clone(), kind));
+        let e = Event::new(t, self.source.clone(), kind);
+        crate::log_event(&e);
+        self.events.push_back(e);
     }
 
     pub(super) fn ignore(&mut self, now: Duration, reason: &str, len: usize) {

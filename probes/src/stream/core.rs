@@ -425,8 +425,9 @@ impl StreamCore {
     fn emit(&mut self, t: Duration, kind: EventKind) {
         let t = t.max(self.last_t);
         self.last_t = t;
-        self.events
-            .push_back(Event::new(t, self.source.clone(), kind));
+        let e = Event::new(t, self.source.clone(), kind);
+        crate::log_event(&e);
+        self.events.push_back(e);
     }
 }
 

@@ -224,11 +224,13 @@ impl Player {
     }
 
     fn emit(&mut self, t_ns: u64, kind: EventKind) {
-        self.events.push_back(Event {
+        let e = Event {
             t_ns,
             source: self.source.clone(),
             kind,
-        });
+        };
+        crate::log_event(&e);
+        self.events.push_back(e);
     }
 
     /// Advances the buffer to `now`, turning its transitions into events.

@@ -27,6 +27,7 @@ use record::RunSummary;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 pub use folder::{is_finished, write_json_atomic};
 pub use progress::{ProgressMode, line as progress_line};
@@ -72,6 +73,10 @@ pub struct RunnerOptions {
     /// The interrupt: it turns `Some(reason)` when the campaign must stop (the
     /// reason is written into the interrupted run's `summary.json`).
     pub interrupt: watch::Receiver<Option<String>>,
+    /// Told each run as soon as its folder is finalized (complete or not), in order:
+    /// for consumers that follow the campaign (`qoeprobe run --postgres`). A closed
+    /// receiver is ignored.
+    pub finished: Option<tokio::sync::mpsc::UnboundedSender<RunRecord>>,
 }
 
 impl RunnerOptions {
@@ -87,6 +92,7 @@ impl RunnerOptions {
             progress: ProgressMode::Auto,
             drivers: Arc::new(DefaultDrivers),
             interrupt,
+            finished: None,
         }
     }
 }
@@ -120,9 +126,16 @@ pub struct CampaignResult {
     pub failed: Option<String>,
 }
 
-/// The default output folder of a campaign: `results/<name>`.
+/// The environment variable naming the folder campaigns' results go into.
+pub const RESULTS_ENV: &str = "QOEPROBE_RESULTS";
+
+/// The default output folder of a campaign: `$QOEPROBE_RESULTS/<name>`, else
+/// `results/<name>`.
 pub fn default_out(campaign: &Campaign) -> PathBuf {
-    Path::new("results").join(campaign.name.get_ref())
+    let base = std::env::var_os(RESULTS_ENV)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("results"), PathBuf::from);
+    base.join(campaign.name.get_ref())
 }
 
 /// What a results folder holds of its campaign: the hash, the whole plan, the shard.
@@ -277,6 +290,13 @@ pub async fn run_campaign(
             });
         }
     }
+    tracing::info!(
+        campaign = %campaign.name.get_ref(),
+        runs = todo.len(),
+        skipped,
+        out = %opts.out.display(),
+        "campaign starts"
+    );
     let mut progress = progress::Progress::new(opts.progress, todo.len());
     let mut interrupted = None;
     let mut failed = None;
@@ -291,9 +311,12 @@ pub async fn run_campaign(
             rec.id.application, rec.id.scenario, rec.id.run
         );
         progress.start(&label);
+        let span = tracing::info_span!("run", run = %label);
         let summary = match &opts.host {
             Some(h) if !h.role.is_migration() => {
-                client_run::execute(campaign, &rec.id, &rec.dir, h, &hash, intr.clone()).await
+                client_run::execute(campaign, &rec.id, &rec.dir, h, &hash, intr.clone())
+                    .instrument(span)
+                    .await
             }
             host => {
                 let host = host
@@ -307,6 +330,7 @@ pub async fn run_campaign(
                     intr.clone(),
                     host,
                 )
+                .instrument(span)
                 .await
             }
         };
@@ -318,9 +342,19 @@ pub async fn run_campaign(
             }
         };
         progress.finish_run(&label, &summary);
+        tracing::info!(
+            run = %label,
+            complete = summary.complete,
+            migration = ?summary.migration.outcome,
+            downtime_ms = ?summary.migration.downtime_ms,
+            "run finished"
+        );
         let stop =
             (!summary.complete).then(|| summary.incomplete_reason.clone().unwrap_or_default());
         rec.summary = Some(summary);
+        if let Some(tx) = &opts.finished {
+            let _ = tx.send(rec.clone());
+        }
         if let Some(reason) = stop {
             // Incomplete because the interrupt fired, or because the run failed.
             if intr.borrow().is_some() {

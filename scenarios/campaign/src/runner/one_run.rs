@@ -139,10 +139,12 @@ pub(crate) async fn execute(
                 }
                 _ => {}
             }
+            log_event(&e);
             timeline.append(e);
         })
     };
     let phase = |name: &str| {
+        tracing::info!(phase = name, "run phase");
         sink(Event::new(
             clock.now(),
             "runner",
@@ -319,4 +321,18 @@ pub(crate) async fn execute(
     let path = dir.join("summary.json");
     write_json_atomic(&path, &summary).map_err(io(&path))?;
     Ok(summary)
+}
+
+/// Logs a runner, migration or network event (the probes log their own at debug):
+/// migration steps at info (`-v`), the rest at debug (`-vv`).
+fn log_event(e: &Event) {
+    if e.probe().is_some() || !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let line = serde_json::to_string(e).unwrap_or_default();
+    if e.source.as_str() == "migration" {
+        tracing::info!(source = "migration", "{line}");
+    } else {
+        tracing::debug!(source = %e.source.as_str(), "{line}");
+    }
 }

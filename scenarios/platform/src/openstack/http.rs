@@ -157,6 +157,8 @@ impl Http {
         };
         let resp = req.send().await.map_err(|e| transport(error_chain(&e)))?;
         let status = resp.status();
+        // Method, URL and status only: the token and bodies never reach a log.
+        tracing::debug!(%method, url = %scrub(url), status = status.as_u16(), "OpenStack API");
         let headers = resp.headers().clone();
         let body = resp
             .bytes()
