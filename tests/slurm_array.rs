@@ -2,7 +2,9 @@
 //! of its own (Debian's munged, slurmctld and slurmd with a configuration, ports, munge
 //! socket and state in a temporary folder; every daemon and job stopped afterwards),
 //! submits an emulated campaign as an array of 3 shards plus the dependent merge job,
-//! and checks that the merged folder's table equals the unsharded run's. Needs root and
+//! and checks that the merged folder's table equals the unsharded run's; then runs a
+//! campaign on 3 hosts (`--hosts 3`: one job of 3 tasks) and checks that its merged
+//! table equals one host running every client. Needs root and
 //! the packages of scripts/packages.txt; fails with the reason when they are missing.
 
 mod common;
@@ -317,6 +319,66 @@ fn slurm_root_one_node_cluster_array_merges_to_unsharded_table() {
     assert!(
         logs("merge.log").contains("| game |"),
         "the merge job printed the table"
+    );
+
+    // The same Slurm runs a campaign on 3 hosts (one job of 3 tasks on the one node:
+    // task 0 migrates, tasks 1 and 2 run one client each) and merges them into the
+    // table of one host running both clients.
+    let file = tmp.path().join("h.toml");
+    std::fs::write(&file, common::client_campaign("slurm-hosts", 12, 1, 2)).unwrap();
+    let whole = ok(Command::new(exe)
+        .args(["run", "--quiet", "--out"])
+        .arg(tmp.path().join("whole-hosts"))
+        .arg(&file)
+        .env("QOEPROBE_FIXTURES", exe)
+        .output()
+        .unwrap());
+    let out = tmp.path().join("hosts");
+    let submitted = ok(cluster
+        .slurm(exe)
+        .args([
+            "slurm",
+            "--hosts",
+            "3",
+            "--hosts-per-node",
+            "3",
+            "--start-lead",
+            "5",
+        ])
+        .args(["--submit", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .env("QOEPROBE_FIXTURES", exe)
+        .output()
+        .unwrap());
+    let id = submitted
+        .trim()
+        .strip_prefix("hosts job ")
+        .unwrap_or_else(|| panic!("unexpected output: {submitted}"))
+        .to_string();
+    let log = || std::fs::read_to_string(out.join("slurm/logs/hosts.log")).unwrap_or_default();
+    let t0 = Instant::now();
+    while cluster
+        .states(&id)
+        .iter()
+        .any(|s| s == "PENDING" || s == "RUNNING" || s == "COMPLETING")
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "the hosts job did not end in 300 s: {:?}\n{}{}",
+            cluster.states(&id),
+            log(),
+            cluster.logs()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(cluster.states(&id), ["COMPLETED"], "hosts job: {}", log());
+    let merged = std::fs::read_to_string(out.join("merged").join("table.md")).unwrap();
+    assert_eq!(verdicts(&merged), verdicts(&whole), "hosts job: {}", log());
+    let summary = std::fs::read_to_string(out.join("merged/game/s/run-1/summary.json")).unwrap();
+    assert!(
+        summary.contains("\"game#1\"") && summary.contains("\"game#2\""),
+        "{summary}"
     );
     drop(cluster);
 }

@@ -1,7 +1,7 @@
 //! `--start-at TIME`: probe processes standing for client hosts, launched at different
 //! moments, start their sessions at one wall-clock time (their `wall_anchor_unix_ns`
-//! agree with it within a scheduling tolerance) and merge into one run; a time in
-//! the past is refused.
+//! agree with it within a scheduling tolerance) and merge into one run (player, game
+//! and download sessions); a time in the past is refused.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -117,4 +117,102 @@ fn play_processes_launched_apart_start_together() {
         err.contains("--start-at is") && err.contains("in the past"),
         "{err}"
     );
+}
+
+/// `qoeprobe serve KIND --bind 127.0.0.1:0`: the server and the address its banner
+/// gives (`KIND: URL`).
+fn serve(kind: &str) -> (std::process::Child, String) {
+    let mut server = Command::new(BIN)
+        .args(["serve", kind, "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let addr = banner[kind.len() + 2..].to_string();
+    (server, addr)
+}
+
+#[test]
+fn game_and_download_hosts_merge_into_one_run() {
+    let (mut game, game_url) = serve("game");
+    let (mut file, file_url) = serve("file");
+    let tmp = tempfile::tempdir().unwrap();
+    let start = format!("{:.3}", (unix_ns() + 2_000_000_000) as f64 / 1e9);
+    let json = |probe: &str, k: u32| tmp.path().join(format!("{probe}-{k}.json"));
+    let mut children = Vec::new();
+    for k in 0..2 {
+        let server = game_url.trim_start_matches("udp://");
+        let mut g = Command::new(BIN);
+        g.args([
+            "game",
+            server,
+            "--duration",
+            "1",
+            "--quiet",
+            "--start-at",
+            &start,
+        ]);
+        let mut d = Command::new(BIN);
+        d.args([
+            "download",
+            &format!("{file_url}gen/1M"),
+            "--quiet",
+            "--start-at",
+            &start,
+        ]);
+        for (c, probe) in [(&mut g, "game"), (&mut d, "download")] {
+            c.arg("--json").arg(json(probe, k)).stdout(Stdio::null());
+            children.push(c.spawn().unwrap());
+        }
+    }
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let _ = (game.kill(), file.kill());
+    let _ = (game.wait(), file.wait());
+    let merge = |out: &str, files: &[std::path::PathBuf]| {
+        Command::new(BIN)
+            .arg("merge-clients")
+            .arg(tmp.path().join(out))
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    for probe in ["game", "download"] {
+        let out = merge(probe, &[json(probe, 0), json(probe, 1)]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let m = read(&tmp.path().join(probe));
+        assert_eq!(
+            (m["probe"].as_str(), m["hosts"].as_u64()),
+            (Some(probe), Some(2)),
+            "{m}"
+        );
+        assert_eq!(m["sessions"], 2, "{m}");
+        assert!(m["start_spread_ms"].as_f64().unwrap() < 250.0, "{m}");
+        let hosts: Vec<serde_json::Value> = (0..2).map(|k| read(&json(probe, k))).collect();
+        if probe == "game" {
+            let sum: u64 = hosts
+                .iter()
+                .map(|h| h["freeze_count"].as_u64().unwrap())
+                .sum();
+            assert_eq!(m["freeze_count"], sum, "{m}");
+            assert_eq!(m["rtt_p95_ms"]["n"], 2, "{m}");
+        } else {
+            assert_eq!(m["completed"], 2, "{m}");
+            assert_eq!(m["throughput_kbps"]["n"], 2, "{m}");
+        }
+    }
+    // Sessions of two probes are not one run.
+    let out = merge("mixed", &[json("game", 0), json("download", 0)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds sessions of another probe"), "{err}");
 }

@@ -23,6 +23,7 @@ pub mod play;
 pub mod player_report;
 pub mod report;
 pub mod run;
+pub mod run_clients;
 pub mod run_postgres;
 pub mod schema;
 pub mod serve;

@@ -49,6 +49,25 @@ pub struct Args {
     /// Live Prometheus metrics.
     #[command(flatten)]
     pub metrics: super::metrics_opts::MetricsOpts,
+    /// Take part as host K of N (K from 0 to N-1): host 0 starts the service and
+    /// migrates it, the others run the probes against it (docs/scale-out.md, "Many
+    /// client hosts, one migration"); merge the hosts' folders with `qoeprobe merge`.
+    /// (Not with --postgres: a host's runs are parts; load the merged folder with
+    /// `qoeprobe export --postgres`.)
+    #[arg(long, value_name = "K/N", requires_all = ["start_at", "rendezvous"], conflicts_with = "postgres")]
+    pub host: Option<campaign::hosts::HostRole>,
+    /// With --host: the shared start (RFC 3339 or unix seconds): the first run's
+    /// warm-up begins then on every host.
+    #[arg(long, value_name = "TIME", requires = "host")]
+    pub start_at: Option<super::start_at::StartAt>,
+    /// With --host: a folder every host reads and writes (a shared file system):
+    /// host 0 announces each run's service address and start there.
+    #[arg(long, value_name = "DIR", requires = "host")]
+    pub rendezvous: Option<PathBuf>,
+    /// With --host: seconds between host 0's announcement of a later run and its
+    /// start (the client hosts must see the announcement in time).
+    #[arg(long, value_name = "SECS", default_value = "2", requires = "host")]
+    pub host_lead: probes::values::Secs,
 }
 
 /// Campaigns expected to take longer than this need `--long`.
@@ -119,6 +138,17 @@ async fn run_campaign(
     opts.resume = args.resume;
     opts.shard = args.shard;
     opts.observer = observer;
+    if let (Some(role), Some(start), Some(rendezvous)) =
+        (args.host, args.start_at, args.rendezvous.clone())
+    {
+        start.check_not_past()?;
+        opts.host = Some(campaign::hosts::HostMode {
+            role,
+            start_at_unix_ns: start.unix_ns(),
+            rendezvous,
+            lead: args.host_lead.duration(),
+        });
+    }
     opts.progress = if args.quiet {
         ProgressMode::Quiet
     } else {
@@ -164,6 +194,15 @@ async fn run_campaign(
     if let Some(reason) = &result.interrupted {
         eprintln!("campaign stopped: {reason}; rerun with --resume to finish it");
         return Ok(ExitCode::from(super::exit::INTERRUPTED));
+    }
+    if let Some(host) = args.host {
+        // One host's part: the merge of every host's folder is the run.
+        if !args.quiet {
+            eprintln!(
+                "host {host} done; merge the hosts' folders with `qoeprobe merge OUT DIR...`"
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     if let Some(shard) = args.shard {
         // A shard's table would judge a part of the campaign: the merge writes it.

@@ -37,8 +37,13 @@ impl FromStr for StartAt {
 }
 
 impl StartAt {
-    /// Sleeps until the start time; `Err` when it passed more than a second ago.
-    pub async fn wait(self) -> anyhow::Result<()> {
+    /// The start in unix ns (saturated at the year 2554).
+    pub fn unix_ns(self) -> u64 {
+        self.0.min(u64::MAX as u128) as u64
+    }
+
+    /// `Err` when the start time passed more than a second ago.
+    pub fn check_not_past(self) -> anyhow::Result<()> {
         let now = record::clock::unix_now_ns() as u128;
         if now > self.0 {
             let late = Duration::from_nanos((now - self.0).min(u64::MAX as u128) as u64);
@@ -48,6 +53,15 @@ impl StartAt {
                     late.as_secs_f64()
                 );
             }
+        }
+        Ok(())
+    }
+
+    /// Sleeps until the start time; `Err` when it passed more than a second ago.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.check_not_past()?;
+        let now = record::clock::unix_now_ns() as u128;
+        if now > self.0 {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_nanos(

@@ -30,10 +30,15 @@ pub fn run_bounded(mut c: Command, limit: Duration) -> Output {
 /// A small emulated campaign: a game and a download, one scenario, 3 runs (what the
 /// shard and Slurm tests split and merge).
 pub fn two_app_campaign(name: &str, seed: u64) -> String {
+    client_campaign(name, seed, 3, 1)
+}
+
+/// [`two_app_campaign`] with `runs` repetitions and `clients` sessions of each probe.
+pub fn client_campaign(name: &str, seed: u64, runs: u32, clients: u32) -> String {
     format!(
         r#"
 name = "{name}"
-runs = 3
+runs = {runs}
 seed = {seed}
 warmup_s = 0.5
 cooldown_s = 0.5
@@ -51,12 +56,14 @@ reattach_ms = 20
 [[application]]
 name = "game"
 service = "game"
+clients = {clients}
 [application.game]
 cmdrate = 30
 
 [[application]]
 name = "download"
 service = "file"
+clients = {clients}
 [application.download]
 path = "/gen/2M"
 

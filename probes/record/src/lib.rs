@@ -30,6 +30,7 @@ mod profile;
 mod run;
 pub mod schema;
 pub mod seed;
+mod shift;
 mod source;
 mod stream;
 

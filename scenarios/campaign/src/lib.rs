@@ -14,6 +14,7 @@
 
 mod attach;
 pub mod estimate;
+pub mod hosts;
 pub mod merge;
 pub mod runner;
 pub mod scenario;

@@ -59,13 +59,19 @@ impl fmt::Display for Shard {
     }
 }
 
+/// `K/N` of an option `flag` (`--shard`, `--host`): the two numbers, or what to give.
+pub(crate) fn parse_k_of_n(s: &str, flag: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{flag} {s:?}: give K/N, e.g. 0/4 (K counts from 0 to N-1)");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let k = k.trim().parse::<u32>().map_err(|_| bad())?;
+    let n = n.trim().parse::<u32>().map_err(|_| bad())?;
+    Ok((k, n))
+}
+
 impl FromStr for Shard {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("--shard {s:?}: give K/N, e.g. 0/4 (K counts from 0 to N-1)");
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let k = k.trim().parse::<u32>().map_err(|_| bad())?;
-        let n = n.trim().parse::<u32>().map_err(|_| bad())?;
+        let (k, n) = parse_k_of_n(s, "--shard")?;
         Self::new(k, n)
     }
 }

@@ -25,8 +25,16 @@ pub struct JobArgs {
     /// The campaign: a scenario file (TOML, docs/scenario-file.md).
     pub file: PathBuf,
     /// Completions: the campaign is split into this many shards.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
-    pub shards: u32,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000), required_unless_present = "hosts", conflicts_with = "hosts")]
+    pub shards: Option<u32>,
+    /// Instead of shards: run the campaign once on N pods, pod 0 migrating, the others
+    /// running its clients (docs/scale-out.md, "Many client hosts, one migration").
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=10000), requires = "start_at")]
+    pub hosts: Option<u32>,
+    /// With --hosts: the shared start (RFC 3339 or unix seconds); apply the objects
+    /// early enough for every pod to be running by then.
+    #[arg(long, value_name = "TIME", requires = "hosts")]
+    pub start_at: Option<crate::cli::start_at::StartAt>,
     /// Container image with `qoeprobe` on its PATH.
     #[arg(long)]
     pub image: String,
@@ -56,20 +64,29 @@ pub async fn run(cmd: K8sCommand) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let campaign = campaign::scenario::parse(&args.file, &text)?;
     let plan = campaign.plan(None, None).map_err(anyhow::Error::msg)?;
-    if args.shards as usize > plan.len() {
-        bail!(
-            "--shards {}: the campaign has only {} run(s); give at most that many shards",
-            args.shards,
+    let shards = match (args.shards, args.hosts) {
+        (Some(n), _) if n as usize > plan.len() => bail!(
+            "--shards {n}: the campaign has only {} run(s); give at most that many shards",
             plan.len()
-        );
-    }
+        ),
+        (Some(n), _) => n,
+        (None, Some(n)) => {
+            // Pods are separate machines to the network: the service must have an
+            // address the other pods reach.
+            campaign::hosts::check_campaign(&campaign, n, false).map_err(anyhow::Error::msg)?;
+            n
+        }
+        (None, None) => bail!("give --shards N or --hosts N"),
+    };
+    let hosts_start = args.start_at.map(|t| t.unix_ns());
     let spec = objects::Spec {
         name: objects::object_name(campaign.name.get_ref()),
         campaign_toml: &text,
         driver: campaign.migration.driver,
         vm_mib: campaign.migration.flavor.memory_mib(),
-        shards: args.shards,
-        parallelism: args.parallelism.unwrap_or(args.shards).max(1),
+        shards,
+        hosts_start_at_unix_ns: hosts_start,
+        parallelism: args.parallelism.unwrap_or(shards).max(1),
         image: &args.image,
         pvc: &args.pvc,
         namespace: args.namespace.as_deref(),
@@ -80,7 +97,11 @@ pub async fn run(cmd: K8sCommand) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| campaign::runner::default_out(&campaign).join("k8s"));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write_json(&dir.join("configmap.json"), &objects::config_map(&spec))?;
-    write_json(&dir.join("job.json"), &objects::shard_job(&spec))?;
+    let job = match hosts_start {
+        Some(t) => objects::hosts_job(&spec, t),
+        None => objects::shard_job(&spec),
+    };
+    write_json(&dir.join("job.json"), &job)?;
     write_json(&dir.join("merge-job.json"), &objects::merge_job(&spec))?;
     let ns = args
         .namespace
@@ -99,9 +120,14 @@ pub async fn run(cmd: K8sCommand) -> anyhow::Result<ExitCode> {
         std::fs::set_permissions(&apply_path, std::fs::Permissions::from_mode(0o755))?;
     }
     eprintln!(
-        "k8s: {} run(s) in {} shard(s), driver {}; objects in {} (apply with apply.sh)",
+        "k8s: {} run(s) in {} {}, driver {}; objects in {} (apply with apply.sh)",
         plan.len(),
-        args.shards,
+        shards,
+        if hosts_start.is_some() {
+            "hosts (pod 0 migrates)"
+        } else {
+            "shard(s)"
+        },
         campaign.migration.driver.name(),
         dir.display()
     );

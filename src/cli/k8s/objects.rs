@@ -28,8 +28,11 @@ pub struct Spec<'a> {
     pub driver: DriverKind,
     /// Memory of the flavor's VM in MiB (the lab's pod requests it).
     pub vm_mib: f64,
-    /// Shards (completions).
+    /// Shards (completions), or hosts with `hosts`.
     pub shards: u32,
+    /// The campaign run once by `shards` hosts (`run --host`) starting at this time
+    /// (unix ns), instead of shards.
+    pub hosts_start_at_unix_ns: Option<u64>,
     /// Pods at a time.
     pub parallelism: u32,
     /// The container image holding `qoeprobe` on its PATH.
@@ -167,9 +170,24 @@ fn job(spec: &Spec<'_>, name: String, job_spec: JobSpec) -> Job {
     }
 }
 
-/// The Indexed Job: pod `K` runs `qoeprobe run --shard K/N --resume` into
-/// `/results/shards/K`; a failed pod is retried per index and resumes its shard.
-pub fn shard_job(spec: &Spec<'_>) -> Job {
+/// The folder of a hosts campaign on the volume: named by its start, so that a second
+/// attempt (a new start) does not meet the first one's rendezvous.
+fn hosts_dir(start_at_unix_ns: u64) -> String {
+    format!("{RESULTS_DIR}/hosts-{}", start_at_unix_ns / 1_000_000_000)
+}
+
+/// The folders the merge Job merges: one per shard, or one per host.
+fn parts(spec: &Spec<'_>) -> Vec<String> {
+    let base = match spec.hosts_start_at_unix_ns {
+        Some(t) => hosts_dir(t),
+        None => format!("{RESULTS_DIR}/shards"),
+    };
+    (0..spec.shards).map(|k| format!("{base}/{k}")).collect()
+}
+
+/// An Indexed Job of `spec.shards` pods running `qoeprobe ARGS` (in which
+/// `$(JOB_COMPLETION_INDEX)` is the pod's index), retried `retries` times per index.
+fn indexed_job(spec: &Spec<'_>, args: Vec<String>, parallelism: u32, retries: i32) -> Job {
     let (volumes, mounts) = volumes(spec);
     let (security, resources) = privileges(spec);
     let container = Container {
@@ -189,18 +207,7 @@ pub fn shard_job(spec: &Spec<'_>) -> Job {
             value: None,
         }]),
         command: Some(vec!["qoeprobe".into()]),
-        args: Some(vec![
-            "run".into(),
-            format!("{CAMPAIGN_DIR}/campaign.toml"),
-            "--shard".into(),
-            format!("$(JOB_COMPLETION_INDEX)/{}", spec.shards),
-            "--out".into(),
-            format!("{RESULTS_DIR}/shards/$(JOB_COMPLETION_INDEX)"),
-            "--resume".into(),
-            // A batch job has no one to confirm a long campaign: the user chose it.
-            "--long".into(),
-            "--quiet".into(),
-        ]),
+        args: Some(args),
         volume_mounts: Some(mounts),
         security_context: Some(security),
         resources: Some(resources),
@@ -212,8 +219,8 @@ pub fn shard_job(spec: &Spec<'_>) -> Job {
         JobSpec {
             completion_mode: Some("Indexed".into()),
             completions: Some(spec.shards as i32),
-            parallelism: Some(spec.parallelism.min(spec.shards) as i32),
-            backoff_limit_per_index: Some(2),
+            parallelism: Some(parallelism.min(spec.shards) as i32),
+            backoff_limit_per_index: Some(retries),
             max_failed_indexes: Some(spec.shards as i32),
             template: PodTemplateSpec {
                 metadata: Some(meta(spec, spec.name.clone())),
@@ -229,12 +236,57 @@ pub fn shard_job(spec: &Spec<'_>) -> Job {
     )
 }
 
-/// The merge Job: `qoeprobe merge /results/merged /results/shards/0 ...`; apply it
+/// The Indexed Job: pod `K` runs `qoeprobe run --shard K/N --resume` into
+/// `/results/shards/K`; a failed pod is retried per index and resumes its shard.
+pub fn shard_job(spec: &Spec<'_>) -> Job {
+    let args = vec![
+        "run".into(),
+        format!("{CAMPAIGN_DIR}/campaign.toml"),
+        "--shard".into(),
+        format!("$(JOB_COMPLETION_INDEX)/{}", spec.shards),
+        "--out".into(),
+        format!("{RESULTS_DIR}/shards/$(JOB_COMPLETION_INDEX)"),
+        "--resume".into(),
+        // A batch job has no one to confirm a long campaign: the user chose it.
+        "--long".into(),
+        "--quiet".into(),
+    ];
+    indexed_job(spec, args, spec.parallelism, 2)
+}
+
+/// The hosts' Indexed Job: pod `K` runs `qoeprobe run --host K/N` (pod 0 migrates,
+/// the others run the clients) with the shared `--start-at`, all pods at once; a
+/// failed pod is not retried (it cannot rejoin a run that went on without it).
+pub fn hosts_job(spec: &Spec<'_>, start_at_unix_ns: u64) -> Job {
+    let dir = hosts_dir(start_at_unix_ns);
+    let args = vec![
+        "run".into(),
+        format!("{CAMPAIGN_DIR}/campaign.toml"),
+        "--host".into(),
+        format!("$(JOB_COMPLETION_INDEX)/{}", spec.shards),
+        "--start-at".into(),
+        format!(
+            "{}.{:09}",
+            start_at_unix_ns / 1_000_000_000,
+            start_at_unix_ns % 1_000_000_000
+        ),
+        "--rendezvous".into(),
+        format!("{dir}/rendezvous"),
+        "--out".into(),
+        format!("{dir}/$(JOB_COMPLETION_INDEX)"),
+        "--long".into(),
+        "--quiet".into(),
+    ];
+    indexed_job(spec, args, spec.shards, 0)
+}
+
+/// The merge Job: `qoeprobe merge /results/merged /results/shards/0 ...` (or the
+/// hosts' folders); apply it
 /// once the Indexed Job has ended (Kubernetes has no dependency between Jobs).
 pub fn merge_job(spec: &Spec<'_>) -> Job {
     let (volumes, mounts) = volumes(spec);
     let mut args = vec!["merge".into(), format!("{RESULTS_DIR}/merged")];
-    args.extend((0..spec.shards).map(|k| format!("{RESULTS_DIR}/shards/{k}")));
+    args.extend(parts(spec));
     args.push("--quiet".into());
     let name = format!("{}-merge", spec.name);
     job(

@@ -13,6 +13,7 @@ fn spec(driver: DriverKind) -> Spec<'static> {
         driver,
         vm_mib: 2048.0,
         shards: 8,
+        hosts_start_at_unix_ns: None,
         parallelism: 3,
         image: "registry.example/qoeprobe:1",
         pvc: "results",
@@ -111,4 +112,53 @@ fn merge_job_lists_every_shard() {
     assert_eq!(args.len(), 2 + 8 + 1);
     assert_eq!(args[9], "/results/shards/7");
     assert_eq!(c.security_context.as_ref().unwrap().privileged, Some(false));
+}
+
+#[test]
+fn hosts_job_maps_the_index_to_the_host_and_runs_every_pod_at_once() {
+    let s = Spec {
+        hosts_start_at_unix_ns: Some(1_796_180_400_250_000_000),
+        ..spec(DriverKind::Exec)
+    };
+    let j = round_trip(&hosts_job(&s, 1_796_180_400_250_000_000));
+    let spec_ = &j["spec"];
+    assert_eq!(spec_["completionMode"], "Indexed");
+    assert_eq!(
+        (spec_["completions"].clone(), spec_["parallelism"].clone()),
+        (8.into(), 8.into())
+    );
+    assert_eq!(spec_["backoffLimitPerIndex"], 0, "a host is not retried");
+    let c = &spec_["template"]["spec"]["containers"][0];
+    assert_eq!(c["securityContext"]["privileged"], false);
+    let args: Vec<&str> = c["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        args,
+        [
+            "run",
+            "/campaign/campaign.toml",
+            "--host",
+            "$(JOB_COMPLETION_INDEX)/8",
+            "--start-at",
+            "1796180400.250000000",
+            "--rendezvous",
+            "/results/hosts-1796180400/rendezvous",
+            "--out",
+            "/results/hosts-1796180400/$(JOB_COMPLETION_INDEX)",
+            "--long",
+            "--quiet"
+        ]
+    );
+    let m: Job = serde_json::from_value(round_trip(&merge_job(&s))).unwrap();
+    let args = m.spec.unwrap().template.spec.unwrap().containers[0]
+        .args
+        .clone()
+        .unwrap();
+    assert_eq!(args.len(), 2 + 8 + 1);
+    assert_eq!(args[2], "/results/hosts-1796180400/0");
+    assert_eq!(args[9], "/results/hosts-1796180400/7");
 }

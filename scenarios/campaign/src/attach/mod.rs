@@ -16,6 +16,10 @@ mod stream;
 
 use crate::scenario::Application;
 use platform::{EventSink, ServiceEndpoint};
+use probes::download::DownloadOptions;
+use probes::game::GameOptions;
+use probes::player::PlayerOptions;
+use probes::stream::StreamOptions;
 use record::clock::MonotonicClock;
 use record::{ProbeKind, ProbeResult};
 use std::future::Future;
@@ -51,22 +55,61 @@ pub trait Attachment: Send {
     fn start(self: Box<Self>, ctx: ProbeContext) -> JoinHandle<ProbeResult>;
 }
 
-/// The probes of an application, in a fixed order.
-pub fn attachments(app: &Application) -> Vec<Box<dyn Attachment>> {
+/// The name of client `j` (0-based) of probe `name` in an application of `clients`
+/// clients: the probe's own name for one client, else `name#1` to `name#N`.
+pub fn session_name(name: &str, j: u32, clients: u32) -> String {
+    if clients == 1 {
+        name.to_string()
+    } else {
+        format!("{name}#{}", j + 1)
+    }
+}
+
+/// The probes of an application, in a fixed order: every probe once per client
+/// (`clients` in the file), for the clients `keep` accepts (a client host runs its
+/// share, docs/scale-out.md).
+pub fn attachments(app: &Application, keep: impl Fn(u32) -> bool) -> Vec<Box<dyn Attachment>> {
     let mut out: Vec<Box<dyn Attachment>> = Vec::new();
-    if let Some(p) = &app.player {
-        out.push(Box::new(player::PlayerAttachment(p.clone())));
-    }
-    if let Some(p) = &app.download {
-        out.push(Box::new(download::DownloadAttachment(p.clone())));
-    }
-    if let Some(p) = &app.game {
-        out.push(Box::new(game::GameAttachment(p.clone())));
-    }
-    if let Some(p) = &app.stream {
-        out.push(Box::new(stream::StreamAttachment(p.clone())));
+    let n = app.clients;
+    for j in (0..n).filter(|j| keep(*j)) {
+        if let Some(p) = &app.player {
+            let name = session_name(&p.name, j, n);
+            out.push(Box::new(player::PlayerAttachment(PlayerOptions {
+                name,
+                ..p.clone()
+            })));
+        }
+        if let Some(p) = &app.download {
+            let name = session_name(&p.name, j, n);
+            out.push(Box::new(download::DownloadAttachment(DownloadOptions {
+                name,
+                ..p.clone()
+            })));
+        }
+        if let Some(p) = &app.game {
+            let name = session_name(&p.name, j, n);
+            out.push(Box::new(game::GameAttachment(GameOptions {
+                name,
+                ..p.clone()
+            })));
+        }
+        if let Some(p) = &app.stream {
+            let name = session_name(&p.name, j, n);
+            out.push(Box::new(stream::StreamAttachment(StreamOptions {
+                name,
+                ..p.clone()
+            })));
+        }
     }
     out
+}
+
+/// The names of every session of `app` (all clients), in [`attachments`]' order.
+pub fn session_names(app: &Application) -> Vec<String> {
+    attachments(app, |_| true)
+        .iter()
+        .map(|a| a.name().to_string())
+        .collect()
 }
 
 /// Runs one probe as a task: its result, or why it could not run.

@@ -10,13 +10,17 @@
 //! whose `summary.json` says `complete: true`; an interrupt (the caller's: Ctrl-C,
 //! SIGTERM) finalizes the current run as `complete: false` and stops.
 
+mod client_run;
 mod folder;
 mod gaps;
+mod migration_host;
 mod observe;
 mod one_run;
 mod progress;
 mod reach;
+mod sessions;
 
+use crate::hosts::{HostMode, rendezvous};
 use crate::scenario::{Campaign, RunId};
 use crate::shard::{Shard, campaign_hash, run_key};
 use platform::{DefaultDrivers, DriverFactory};
@@ -62,6 +66,8 @@ pub struct RunnerOptions {
     pub resume: bool,
     /// Run only this shard of the plan (`crate::shard`).
     pub shard: Option<Shard>,
+    /// Take part as one of several hosts (`crate::hosts`).
+    pub host: Option<HostMode>,
     /// Progress display.
     pub progress: ProgressMode,
     /// Builds each run's driver.
@@ -86,6 +92,7 @@ impl RunnerOptions {
             only: None,
             resume: false,
             shard: None,
+            host: None,
             progress: ProgressMode::Auto,
             drivers: Arc::new(DefaultDrivers),
             interrupt,
@@ -141,6 +148,7 @@ struct PlanFacts<'a> {
     hash: String,
     plan: &'a [RunId],
     shard: Option<Shard>,
+    host: Option<&'a HostMode>,
 }
 
 /// Refuses to resume into a folder of another campaign, plan or shard.
@@ -200,6 +208,32 @@ fn write_campaign_json(
         "plan": facts.plan.iter().map(run_key).collect::<Vec<_>>(),
         "shard": facts.shard,
     });
+    let extra = match (extra, facts.host) {
+        (serde_json::Value::Object(mut e), Some(h)) => {
+            // What the merge checks the hosts' folders against.
+            let sessions: serde_json::Map<String, serde_json::Value> = campaign
+                .applications
+                .iter()
+                .map(|a| {
+                    (
+                        a.name.get_ref().clone(),
+                        crate::attach::session_names(a).into(),
+                    )
+                })
+                .collect();
+            e.insert(
+                "hosts".into(),
+                serde_json::json!({
+                    "index": h.role.index,
+                    "count": h.role.count,
+                    "start_at_unix_ns": h.start_at_unix_ns,
+                    "sessions": sessions,
+                }),
+            );
+            serde_json::Value::Object(e)
+        }
+        (e, _) => e,
+    };
     if let (Some(v), serde_json::Value::Object(e)) = (value.as_object_mut(), extra) {
         v.extend(e);
     }
@@ -217,11 +251,16 @@ pub async fn run_campaign(
         .plan(opts.runs, opts.only.as_deref())
         .map_err(RunnerError::Plan)?;
     check_drivers(campaign, opts.drivers.as_ref()).map_err(RunnerError::Driver)?;
+    let hash = campaign_hash(campaign, &plan);
     let facts = PlanFacts {
-        hash: campaign_hash(campaign, &plan),
+        hash: hash.clone(),
         plan: &plan,
         shard: opts.shard,
+        host: opts.host.as_ref(),
     };
+    if let Some(h) = &opts.host {
+        check_hosts(campaign, h, &opts)?;
+    }
     if opts.resume {
         check_resume(&opts.out, &facts)?;
     }
@@ -281,16 +320,29 @@ pub async fn run_campaign(
         );
         progress.start(&label);
         let span = tracing::info_span!("run", run = %label);
-        let summary = one_run::execute(
-            campaign,
-            &rec.id,
-            &rec.dir,
-            opts.drivers.as_ref(),
-            opts.observer.as_ref(),
-            intr.clone(),
-        )
-        .instrument(span)
-        .await;
+        let summary = match &opts.host {
+            Some(h) if !h.role.is_migration() => {
+                client_run::execute(campaign, &rec.id, &rec.dir, h, &hash, intr.clone())
+                    .instrument(span)
+                    .await
+            }
+            host => {
+                let host = host
+                    .as_ref()
+                    .map(|mode| migration_host::MigrationHost { mode, hash: &hash });
+                one_run::execute(
+                    campaign,
+                    &rec.id,
+                    &rec.dir,
+                    opts.drivers.as_ref(),
+                    opts.observer.as_ref(),
+                    intr.clone(),
+                    host,
+                )
+                .instrument(span)
+                .await
+            }
+        };
         let summary = match summary {
             Ok(s) => s,
             Err(e) => {
@@ -323,6 +375,12 @@ pub async fn run_campaign(
         }
     }
     progress.finish();
+    if let Some(h) = opts.host.as_ref().filter(|h| h.role.is_migration())
+        && let Some(reason) = interrupted.as_ref().or(failed.as_ref())
+    {
+        // The client hosts wait for the next announcement: tell them there is none.
+        rendezvous::abort(&h.rendezvous, reason).map_err(RunnerError::Plan)?;
+    }
     Ok(CampaignResult {
         out: opts.out,
         runs: records,
@@ -330,6 +388,23 @@ pub async fn run_campaign(
         interrupted,
         failed,
     })
+}
+
+/// Checks a campaign of several hosts before it starts: every host runs the whole
+/// plan (no shard, no resume), every client host has a client of every application,
+/// and the migration host's rendezvous folder is fresh.
+fn check_hosts(campaign: &Campaign, h: &HostMode, opts: &RunnerOptions) -> Result<(), RunnerError> {
+    let plan = |m: String| Err(RunnerError::Plan(m));
+    if opts.shard.is_some() || opts.resume {
+        return plan("--host runs the whole plan on every host: --shard and --resume do not go with it (run the campaign again into new folders)".into());
+    }
+    // Whether the hosts share a machine is not known here: an emulated service
+    // out of the client hosts' reach fails their probes (docs/scale-out.md).
+    crate::hosts::check_campaign(campaign, h.role.count, true).map_err(RunnerError::Plan)?;
+    if h.role.is_migration() {
+        rendezvous::prepare(&h.rendezvous).map_err(RunnerError::Plan)?;
+    }
+    Ok(())
 }
 
 /// Checks, before a campaign, that its driver can run here and apply every link

@@ -6,10 +6,13 @@
 use super::RunnerError;
 use super::folder::{Timeline, fresh_dir, write_json_atomic};
 use super::gaps::MigrationMarks;
+use super::migration_host::{self, MigrationHost};
 use super::observe::RunObserver;
 use super::reach::ReachProber;
-use crate::attach::{self, ProbeContext};
-use crate::scenario::{Campaign, RunId};
+use super::sessions;
+use crate::attach;
+use crate::hosts::sleep_until_unix;
+use crate::scenario::{Application, Campaign, NetScenario, RunId};
 use platform::{DriverContext, DriverFactory, EventSink, MigrationDriver};
 use record::clock::{Clock, MonotonicClock};
 use record::{
@@ -23,11 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Time a probe gets to stop after it is told to.
-const STOP_TIMEOUT: Duration = Duration::from_secs(15);
-
 /// Runs `f` unless the interrupt fires first (then its reason).
-async fn unless<F: Future>(
+pub(crate) async fn unless<F: Future>(
     f: F,
     intr: &mut watch::Receiver<Option<String>>,
 ) -> Result<F::Output, String> {
@@ -49,7 +49,58 @@ async fn unless<F: Future>(
     }
 }
 
-/// Executes one run into `dir`.
+/// The flavor of a run: a scenario's (or a matrix cell's) wins; else the
+/// application's own, else the campaign's.
+fn run_flavor(campaign: &Campaign, app: &Application, scen: &NetScenario) -> platform::Flavor {
+    match scen.flavor {
+        Some(f) => f,
+        None => app.flavor.unwrap_or(campaign.migration.flavor),
+    }
+}
+
+/// The application and scenario of a run of the plan.
+pub(crate) fn parts<'a>(
+    campaign: &'a Campaign,
+    id: &RunId,
+) -> Result<(&'a Application, &'a NetScenario), RunnerError> {
+    let app = campaign
+        .application(&id.application)
+        .ok_or_else(|| RunnerError::Plan(format!("no application {}", id.application)))?;
+    let scen = campaign
+        .scenario(&id.scenario)
+        .ok_or_else(|| RunnerError::Plan(format!("no scenario {}", id.scenario)))?;
+    Ok((app, scen))
+}
+
+/// The inputs of a run (`run.json`) whose clock is `clock`.
+pub(crate) fn run_info(
+    campaign: &Campaign,
+    id: &RunId,
+    clock: &MonotonicClock,
+) -> Result<RunInfo, RunnerError> {
+    let (app, scen) = parts(campaign, id)?;
+    let settings = scen.migration_settings(&campaign.migration);
+    Ok(RunInfo {
+        schema_version: SCHEMA_VERSION,
+        campaign: campaign.name.get_ref().clone(),
+        application: id.application.clone(),
+        scenario: id.scenario.clone(),
+        run: id.run,
+        seed: id.seed(campaign.seed),
+        driver: settings.driver.name().into(),
+        mode: settings.mode,
+        copy: settings.copy,
+        flavor: run_flavor(campaign, app, scen).name().into(),
+        conditions: RunConditions {
+            client: scen.client.condition(),
+            migration: scen.migration.condition(),
+        },
+        wall_anchor_unix_ns: clock.wall_anchor_unix_ns(),
+    })
+}
+
+/// Executes one run into `dir`; as the migration host of several hosts with `host`
+/// (no probes here: the run is announced to the client hosts).
 pub(crate) async fn execute(
     campaign: &Campaign,
     id: &RunId,
@@ -57,44 +108,19 @@ pub(crate) async fn execute(
     drivers: &dyn DriverFactory,
     observer: Option<&Arc<dyn RunObserver>>,
     mut intr: watch::Receiver<Option<String>>,
+    host: Option<MigrationHost<'_>>,
 ) -> Result<RunSummary, RunnerError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| RunnerError::Io { path, source }
     };
-    let app = campaign
-        .application(&id.application)
-        .ok_or_else(|| RunnerError::Plan(format!("no application {}", id.application)))?;
-    let scen = campaign
-        .scenario(&id.scenario)
-        .ok_or_else(|| RunnerError::Plan(format!("no scenario {}", id.scenario)))?;
+    let (app, scen) = parts(campaign, id)?;
     fresh_dir(dir).map_err(io(dir))?;
     let clock = MonotonicClock::start();
     let seed = id.seed(campaign.seed);
     let settings = &scen.migration_settings(&campaign.migration);
-    // A scenario's (or a matrix cell's) flavor wins; else the application's own, else
-    // the campaign's.
-    let flavor = match scen.flavor {
-        Some(f) => f,
-        None => app.flavor.unwrap_or(settings.flavor),
-    };
-    let info = RunInfo {
-        schema_version: SCHEMA_VERSION,
-        campaign: campaign.name.get_ref().clone(),
-        application: id.application.clone(),
-        scenario: id.scenario.clone(),
-        run: id.run,
-        seed,
-        driver: settings.driver.name().into(),
-        mode: settings.mode,
-        copy: settings.copy,
-        flavor: flavor.name().into(),
-        conditions: RunConditions {
-            client: scen.client.condition(),
-            migration: scen.migration.condition(),
-        },
-        wall_anchor_unix_ns: clock.wall_anchor_unix_ns(),
-    };
+    let info = run_info(campaign, id, &clock)?;
+    let flavor = run_flavor(campaign, app, scen);
     write_json_atomic(&dir.join("run.json"), &info).map_err(io(&dir.join("run.json")))?;
     if let Some(o) = observer {
         o.run_started(&info);
@@ -157,6 +183,7 @@ pub(crate) async fn execute(
     );
     let mut probe_results: BTreeMap<String, ProbeResult> = BTreeMap::new();
     let mut reach_summary = None;
+    let mut facts = None;
     phase("setup");
     let endpoint = match unless(driver.prepare(), &mut intr).await {
         Ok(Ok(e)) => Some(e),
@@ -195,22 +222,31 @@ pub(crate) async fn execute(
             sink.clone(),
             marks_rx,
         );
-        let mut running = Vec::new();
-        for a in attach::attachments(app) {
-            let (stop_tx, stop_rx) = watch::channel(false);
-            let (name, kind, grace) = (a.name().to_string(), a.kind(), a.grace());
-            let handle = a.start(ProbeContext {
-                clock: clock.clone(),
-                sink: sink.clone(),
-                endpoint: endpoint.clone(),
-                stop: stop_rx,
-            });
-            running.push((name, kind, grace, stop_tx, handle));
-        }
+        let running = sessions::start(
+            attach::attachments(app, |_| host.is_none()),
+            &clock,
+            &sink,
+            &endpoint,
+        );
         drop(ns_guard);
-        phase("warmup");
-        if let Err(r) = unless(tokio::time::sleep(campaign.warmup_s.duration()), &mut intr).await {
-            incomplete = Some(r);
+        if let Some(h) = &host {
+            // The client hosts start their probes at the announced time: so does
+            // the warm-up here.
+            match migration_host::announce(h, id, &endpoint) {
+                Ok(start) => match unless(sleep_until_unix(start), &mut intr).await {
+                    Ok(()) => facts = Some(migration_host::facts(h, start)),
+                    Err(r) => incomplete = Some(r),
+                },
+                Err(e) => incomplete = Some(e),
+            }
+        }
+        if incomplete.is_none() {
+            phase("warmup");
+            if let Err(r) =
+                unless(tokio::time::sleep(campaign.warmup_s.duration()), &mut intr).await
+            {
+                incomplete = Some(r);
+            }
         }
         if incomplete.is_none() {
             phase("migration");
@@ -261,36 +297,16 @@ pub(crate) async fn execute(
             }
         }
         phase("stop");
-        for (name, kind, grace, stop_tx, mut handle) in running {
-            let result = if incomplete.is_none() && !grace.is_zero() {
-                tokio::time::timeout(grace, &mut handle).await.ok()
-            } else {
-                None
-            };
-            let result = match result {
-                Some(r) => r,
-                None => {
-                    let _ = stop_tx.send(true);
-                    match tokio::time::timeout(STOP_TIMEOUT, &mut handle).await {
-                        Ok(r) => r,
-                        Err(_) => {
-                            handle.abort();
-                            Ok(ProbeResult::failed(
-                                kind,
-                                "the probe did not stop within 15 s",
-                            ))
-                        }
-                    }
-                }
-            };
-            let result = result.unwrap_or_else(|e| {
-                ProbeResult::failed(kind, format!("the probe task failed: {e}"))
-            });
-            probe_results.insert(name, result);
-        }
+        probe_results = sessions::stop(running, incomplete.is_none()).await;
         reach_summary = Some(prober.finish().await);
         if let Some(rt) = ns_runtime.take() {
             rt.shutdown_background();
+        }
+    }
+    if let Some(h) = &host {
+        // Also when the run ends early: the client hosts stop their probes on it.
+        if let Err(e) = migration_host::end(h, id, &incomplete, facts.as_ref(), dir) {
+            incomplete.get_or_insert(e);
         }
     }
     if let Err(e) = driver.teardown().await {

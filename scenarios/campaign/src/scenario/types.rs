@@ -246,6 +246,15 @@ pub struct Application {
     /// A live stream probe.
     #[serde(default)]
     pub stream: Option<StreamOptions>,
+    /// Sessions of each probe per run (1 to [`MAX_CLIENTS`]): `name#1` to `name#N`
+    /// when over 1. With `qoeprobe run --host K/N` they are spread over the client
+    /// hosts (docs/scale-out.md).
+    #[serde(
+        default = "one_client",
+        deserialize_with = "clients_in_range",
+        skip_serializing_if = "is_one_client"
+    )]
+    pub clients: u32,
     /// Emulated driver: this application's own pre-copy inputs (how the service
     /// dirties memory), overriding `[migration.emulated]`.
     #[serde(default)]
@@ -253,6 +262,28 @@ pub struct Application {
     /// Tolerance profile overrides (docs/verdicts.md).
     #[serde(default)]
     pub profile: Profile,
+}
+
+/// Most sessions of one probe a run may hold.
+pub const MAX_CLIENTS: u32 = 10_000;
+
+fn one_client() -> u32 {
+    1
+}
+
+fn is_one_client(n: &u32) -> bool {
+    *n == 1
+}
+
+fn clients_in_range<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if (1..=MAX_CLIENTS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{n} is out of range: expected 1 to {MAX_CLIENTS} sessions per probe"
+        )))
+    }
 }
 
 impl Application {

@@ -4,6 +4,13 @@
 //! array.sbatch, merge.sbatch, submit.sh}`; `--submit` runs the two `sbatch` calls of
 //! `submit.sh`. Shards write to `OUT/shards/<K>/`, the merge to `OUT/merged/`: `OUT`
 //! must be on a file system every node sees.
+//!
+//! `qoeprobe slurm FILE --hosts N`: the campaign run once by N hosts (one migration
+//! host, N-1 client hosts, `campaign::hosts`) as one job of N tasks (`SLURM_PROCID`
+//! -> `--host`), which merges their folders when they have ended: `OUT/slurm/
+//! hosts.sbatch`.
+
+mod hosts;
 
 use anyhow::{Context, bail};
 use campaign::scenario::Campaign;
@@ -17,8 +24,20 @@ pub struct Args {
     /// The campaign: a scenario file (TOML, docs/scenario-file.md).
     pub file: PathBuf,
     /// Array tasks: the campaign is split into this many shards.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
-    pub shards: u32,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000), required_unless_present = "hosts", conflicts_with = "hosts")]
+    pub shards: Option<u32>,
+    /// Instead of shards: run the campaign once on N hosts, task 0 migrating, the
+    /// others running its clients (docs/scale-out.md, "Many client hosts, one
+    /// migration").
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=10000))]
+    pub hosts: Option<u32>,
+    /// With --hosts: seconds from the job's start to the hosts' shared start (every
+    /// task of the job step must be up by then).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=86400), requires = "hosts")]
+    pub start_lead: u32,
+    /// With --hosts: tasks per node (default 1: every host on its own node).
+    #[arg(long, value_name = "P", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000), requires = "hosts")]
+    pub hosts_per_node: u32,
     /// Results folder shared by all nodes (default: results/<campaign name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -40,7 +59,10 @@ pub struct Args {
 struct Job<'a> {
     name: &'a str,
     driver: DriverKind,
+    /// Shards, or hosts with `hosts_per_node`.
     shards: u32,
+    hosts_per_node: u32,
+    start_lead_s: u32,
     exe: &'a Path,
     out: &'a Path,
     partition: Option<&'a str>,
@@ -169,13 +191,19 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let campaign: Campaign = campaign::scenario::load(&args.file)?;
     let plan = campaign.plan(None, None).map_err(anyhow::Error::msg)?;
-    if (args.shards as usize) > plan.len() {
-        bail!(
-            "--shards {}: the campaign has only {} run(s); give at most that many shards",
-            args.shards,
+    let shards = match (args.shards, args.hosts) {
+        (Some(n), _) if n as usize > plan.len() => bail!(
+            "--shards {n}: the campaign has only {} run(s); give at most that many shards",
             plan.len()
-        );
-    }
+        ),
+        (Some(n), _) => n,
+        (None, Some(n)) => {
+            campaign::hosts::check_campaign(&campaign, n, n <= args.hosts_per_node)
+                .map_err(anyhow::Error::msg)?;
+            n
+        }
+        (None, None) => bail!("give --shards N or --hosts N"),
+    };
     let out = absolute(
         &args
             .out
@@ -196,19 +224,42 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let job = Job {
         name: campaign.name.get_ref(),
         driver: campaign.migration.driver,
-        shards: args.shards,
+        shards,
+        hosts_per_node: args.hosts_per_node,
+        start_lead_s: args.start_lead,
         exe: &exe,
         out: &out,
         partition: args.partition.as_deref(),
         time: args.time.as_deref(),
     };
+    if args.hosts.is_some() {
+        let script = dir.join("hosts.sbatch");
+        write(&script, &hosts::hosts_script(&job), false)?;
+        eprintln!(
+            "slurm: {} run(s) on {shards} hosts (task 0 migrates); script {}",
+            plan.len(),
+            script.display()
+        );
+        if !args.submit {
+            eprintln!("slurm: submit with sbatch {}", script.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let id = sbatch(&[&script.display().to_string()])?;
+        println!("hosts job {id}");
+        eprintln!(
+            "slurm: the merged results will be in {} (log in {})",
+            out.join("merged").display(),
+            dir.join("logs").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     write(&dir.join("array.sbatch"), &array_script(&job), false)?;
     write(&dir.join("merge.sbatch"), &merge_script(&job), false)?;
     write(&dir.join("submit.sh"), &submit_script(&job), true)?;
     eprintln!(
         "slurm: {} run(s) in {} shard(s); scripts in {}",
         plan.len(),
-        args.shards,
+        shards,
         dir.display()
     );
     if !args.submit {
@@ -234,11 +285,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 mod tests {
     use super::*;
 
-    fn job(driver: DriverKind) -> Job<'static> {
+    pub(super) fn job(driver: DriverKind) -> Job<'static> {
         Job {
             name: "c",
             driver,
             shards: 4,
+            hosts_per_node: 1,
+            start_lead_s: 30,
             exe: Path::new("/opt/q b/qoeprobe"),
             out: Path::new("/shared/r"),
             partition: Some("p"),

@@ -9,6 +9,8 @@
 //! writes what there is. Unfinished attempts left in a shard are not copied. Run
 //! folders are hard-linked when `OUT` is on the same file system, else copied.
 
+mod hosts;
+
 use crate::runner::{is_finished, write_json_atomic};
 use crate::shard::Shard;
 use serde_json::Value;
@@ -16,21 +18,34 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// How to merge.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MergeOptions {
     /// Write the merged folder even when runs are missing (never when doubled).
     pub allow_missing: bool,
+    /// Hosts' folders: the most a host may have started a run after its announced
+    /// start, or its clock may be seen behind the migration host's, in ms.
+    pub max_skew_ms: f64,
+}
+
+impl Default for MergeOptions {
+    fn default() -> Self {
+        Self {
+            allow_missing: false,
+            max_skew_ms: hosts::DEFAULT_MAX_SKEW_MS,
+        }
+    }
 }
 
 /// What a merge wrote.
 #[derive(Debug, Clone)]
 pub struct MergeReport {
-    /// Runs written into the merged folder.
-    pub runs: usize,
+    /// Runs written into the merged folder (`application/scenario/run-k`).
+    pub runs: Vec<String>,
     /// Runs of the plan found in no folder (only with `allow_missing`).
     pub missing: Vec<String>,
-    /// The folders merged, with their shard and how many runs each gave.
-    pub sources: Vec<(PathBuf, Option<Shard>, usize)>,
+    /// The folders merged, with what part each is (`shard 1/3`, `host 2/3`, `whole
+    /// campaign`) and how many runs it gave.
+    pub sources: Vec<(PathBuf, String, usize)>,
 }
 
 /// A merge error: what is wrong, where, what to do.
@@ -65,6 +80,14 @@ struct Source {
     head: Value,
     hash: String,
     shard: Option<Shard>,
+}
+
+impl Source {
+    /// What part of the campaign the folder holds, for messages.
+    fn part(&self) -> String {
+        self.shard
+            .map_or("whole campaign".into(), |s| format!("shard {s}"))
+    }
 }
 
 fn read_source(dir: &Path) -> Result<Source, MergeError> {
@@ -197,6 +220,12 @@ pub fn merge(out: &Path, dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeR
         .iter()
         .map(|d| read_source(d))
         .collect::<Result<Vec<_>, _>>()?;
+    if sources
+        .iter()
+        .any(|s| s.head.get("hosts").is_some_and(|h| !h.is_null()))
+    {
+        return hosts::merge(out, &sources, opts);
+    }
     let plan = check_sources(&sources)?;
     let mut missing = Vec::new();
     let mut doubled = Vec::new();
@@ -248,13 +277,13 @@ pub fn merge(out: &Path, dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeR
     }
     write_merged(out, &sources, &chosen)?;
     Ok(MergeReport {
-        runs: chosen.len(),
+        runs: chosen.iter().map(|(k, _)| (*k).clone()).collect(),
         missing,
         sources: sources
             .iter()
             .map(|s| {
                 let n = chosen.iter().filter(|(_, c)| std::ptr::eq(*c, s)).count();
-                (s.dir.clone(), s.shard, n)
+                (s.dir.clone(), s.part(), n)
             })
             .collect(),
     })
@@ -267,56 +296,71 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MergeError + '_ {
     }
 }
 
-fn write_merged(
-    out: &Path,
-    sources: &[Source],
-    chosen: &[(&String, &Source)],
-) -> Result<(), MergeError> {
+/// Refuses an `out` that holds files, then creates it.
+fn prepare_out(out: &Path) -> Result<(), MergeError> {
     if out.exists() && std::fs::read_dir(out).map_err(io(out))?.next().is_some() {
         return Err(MergeError::Mismatch(format!(
             "{} exists and is not empty: merge into a new folder",
             out.display()
         )));
     }
-    std::fs::create_dir_all(out).map_err(io(out))?;
-    for (key, src) in chosen {
-        link_tree(&src.dir.join(key), &out.join(key))?;
-    }
-    let mut head = sources[0].head.clone();
+    std::fs::create_dir_all(out).map_err(io(out))
+}
+
+/// Writes `out/campaign.json`: the first folder's, as one whole campaign (`shard` and
+/// `hosts` null), with `merged_from` (one entry per folder).
+fn write_head(out: &Path, first: &Value, merged_from: Vec<Value>) -> Result<(), MergeError> {
+    let mut head = first.clone();
     if let Some(h) = head.as_object_mut() {
         h.insert("shard".into(), Value::Null);
+        if h.contains_key("hosts") {
+            h.insert("hosts".into(), Value::Null);
+        }
         h.insert(
             "written_unix_ns".into(),
             record::clock::unix_now_ns().into(),
         );
-        h.insert(
-            "merged_from".into(),
-            sources
-                .iter()
-                .map(|s| {
-                    serde_json::json!({
-                        "dir": s.dir.display().to_string(),
-                        "shard": s.shard,
-                        "host": s.head.get("host").cloned().unwrap_or(Value::Null),
-                        "runs": chosen.iter().filter(|(_, c)| std::ptr::eq(*c, s)).count(),
-                    })
-                })
-                .collect::<Vec<_>>()
-                .into(),
-        );
+        h.insert("merged_from".into(), merged_from.into());
     }
     let path = out.join("campaign.json");
     write_json_atomic(&path, &head).map_err(io(&path))
 }
 
-/// Hard-links (or copies) the files of `from` into `to`, recursively.
-fn link_tree(from: &Path, to: &Path) -> Result<(), MergeError> {
+fn write_merged(
+    out: &Path,
+    sources: &[Source],
+    chosen: &[(&String, &Source)],
+) -> Result<(), MergeError> {
+    prepare_out(out)?;
+    for (key, src) in chosen {
+        link_tree(&src.dir.join(key), &out.join(key), &[])?;
+    }
+    let merged_from = sources
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "dir": s.dir.display().to_string(),
+                "shard": s.shard,
+                "host": s.head.get("host").cloned().unwrap_or(Value::Null),
+                "runs": chosen.iter().filter(|(_, c)| std::ptr::eq(*c, s)).count(),
+            })
+        })
+        .collect();
+    write_head(out, &sources[0].head, merged_from)
+}
+
+/// Hard-links (or copies) the files of `from` into `to`, recursively, but for the
+/// files named in `skip` at its top.
+fn link_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<(), MergeError> {
     std::fs::create_dir_all(to).map_err(io(to))?;
     for entry in std::fs::read_dir(from).map_err(io(from))? {
         let entry = entry.map_err(io(from))?;
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if skip.iter().any(|s| entry.file_name() == **s) {
+            continue;
+        }
         if entry.file_type().map_err(io(&src))?.is_dir() {
-            link_tree(&src, &dst)?;
+            link_tree(&src, &dst, &[])?;
         } else if std::fs::hard_link(&src, &dst).is_err() {
             std::fs::copy(&src, &dst).map_err(io(&dst))?;
         }
