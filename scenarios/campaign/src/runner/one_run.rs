@@ -55,7 +55,7 @@ pub(crate) async fn execute(
     id: &RunId,
     dir: &Path,
     drivers: &dyn DriverFactory,
-    observer: Option<&Arc<dyn RunObserver>>,
+    observer: &Arc<dyn RunObserver>,
     mut intr: watch::Receiver<Option<String>>,
 ) -> Result<RunSummary, RunnerError> {
     let io = |path: &Path| {
@@ -96,20 +96,16 @@ pub(crate) async fn execute(
         wall_anchor_unix_ns: clock.wall_anchor_unix_ns(),
     };
     write_json_atomic(&dir.join("run.json"), &info).map_err(io(&dir.join("run.json")))?;
-    if let Some(o) = observer {
-        o.run_started(&info);
-    }
+    observer.run_started(&info);
     let info = Arc::new(info);
     let timeline_path = dir.join("timeline.jsonl");
     let timeline = Arc::new(Timeline::create(&timeline_path).map_err(io(&timeline_path))?);
     let (marks_tx, marks_rx) = watch::channel(MigrationMarks::default());
     let sink: EventSink = {
         let timeline = timeline.clone();
-        let (observer, info) = (observer.cloned(), info.clone());
+        let (observer, info) = (observer.clone(), info.clone());
         Arc::new(move |e: Event| {
-            if let Some(o) = &observer {
-                o.event(&info, &e);
-            }
+            observer.event(&info, &e);
             let t = e.t();
             match e.kind {
                 EventKind::MigrationPaused(_) => {
@@ -314,9 +310,7 @@ pub(crate) async fn execute(
     };
     let path = dir.join("summary.json");
     write_json_atomic(&path, &summary).map_err(io(&path))?;
-    if let Some(o) = observer {
-        o.run_finished(&info, &summary);
-    }
+    observer.run_finished(&info, &summary);
     Ok(summary)
 }
 
