@@ -6,7 +6,8 @@
 //! job (the command line writes the verdicts after a campaign).
 //!
 //! Public API: [`run_campaign`] with [`RunnerOptions`]; drivers come from a
-//! [`DriverFactory`] ([`platform::DefaultDrivers`] by default). `--resume` skips runs
+//! [`DriverFactory`] ([`platform::DefaultDrivers`] by default); the runner's one hook
+//! is its observers ([`RunObserver`], told in turn). `--resume` skips runs
 //! whose `summary.json` says `complete: true`; an interrupt (the caller's: Ctrl-C,
 //! SIGTERM) finalizes the current run as `complete: false` and stops.
 
