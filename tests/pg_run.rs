@@ -3,12 +3,15 @@
 //! driver: every run is in the database when the campaign ends, the campaign is
 //! marked complete only then, and its table read back is the folder's; a database
 //! that goes away mid-campaign costs one warning, not the campaign, and
-//! `export --postgres` fills the gap. The password in the URL never shows.
+//! `export --postgres` fills the gap. The password in the URL never shows. With
+//! `--metrics` as well, the live metrics see the same campaign (both of the runner's
+//! observers are told).
 
 mod common;
 
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use store::throwaway::Cluster;
 
@@ -37,6 +40,45 @@ async fn query_i64(url: &str, q: &str) -> i64 {
     c.query_one(q, &[]).await.unwrap().get(0)
 }
 
+/// Runs `cmd` (which serves `--metrics` and lingers) to its end within `limit`:
+/// its exit status, its stderr, and `/metrics` as scraped once the campaign was over.
+fn run_scraping_metrics(mut cmd: Command, limit: Duration) -> (ExitStatus, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + limit;
+    let (mut err, mut addr, mut metrics) = (String::new(), None, String::new());
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        err.push_str(&line);
+        err.push('\n');
+        if let Some(rest) = line.strip_prefix("serving metrics at http://") {
+            addr = rest.strip_suffix("/metrics").map(str::to_string);
+        }
+        if line.starts_with("serving metrics for") {
+            // The campaign and its PostgreSQL load are over; the linger serves.
+            let mut c = std::net::TcpStream::connect(addr.as_deref().expect("an address")).unwrap();
+            c.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+            c.read_to_string(&mut metrics).unwrap();
+        }
+    }
+    if Instant::now() >= deadline {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("qoeprobe did not finish within {limit:?}: {err}");
+    }
+    (child.wait().unwrap(), err, metrics)
+}
+
 #[test]
 fn pg_run_writes_each_run_as_it_finishes() {
     let cluster = Cluster::start().unwrap_or_else(|e| panic!("needs PostgreSQL: {e}"));
@@ -50,11 +92,11 @@ fn pg_run_writes_each_run_as_it_finishes() {
     cmd.arg("run")
         .arg(&file)
         .args(["--only", "game", "--runs", "2", "-vv"])
+        .args(["--metrics", "127.0.0.1:0", "--metrics-linger", "5"])
         .env("QOEPROBE_RESULTS", tmp.path().join("results"))
         .env("QOEPROBE_POSTGRES", with_password(&url));
-    let done = common::run_bounded(cmd, Duration::from_secs(300));
-    let err = String::from_utf8_lossy(&done.stderr);
-    assert!(done.status.success(), "{err}");
+    let (status, err, metrics) = run_scraping_metrics(cmd, Duration::from_secs(300));
+    assert!(status.success(), "{err}");
     assert!(!err.contains(SECRET), "the password shows: {err}");
     assert!(err.contains("qoeprobe:***@"), "{err}");
     assert!(
@@ -68,6 +110,17 @@ fn pg_run_writes_each_run_as_it_finishes() {
         2,
         "{err}"
     );
+    // The live metrics saw the same campaign: both observers were told.
+    for family in [
+        "qoeprobe_campaign_runs_planned",
+        "qoeprobe_campaign_runs_done_total",
+    ] {
+        let sample = format!("{family}{{campaign=\"pglive\"}} ");
+        let value = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&sample)?.parse::<f64>().ok());
+        assert_eq!(value, Some(2.0), "{sample}in:\n{metrics}");
+    }
     rt.block_on(async {
         assert_eq!(
             query_i64(&url, "SELECT count(*) FROM runs WHERE complete").await,

@@ -113,18 +113,23 @@ fn check_duration(campaign: &Campaign, args: &Args, out: &Path) -> anyhow::Resul
 /// is over).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let live = args.metrics.start().await?;
-    let observer = live.as_ref().map(|l| {
-        Arc::new(super::metrics_campaign::CampaignFeed(l.exporter())) as Arc<dyn RunObserver>
-    });
-    let code = run_campaign(args, observer).await;
+    let observers = live
+        .as_ref()
+        .map(|l| {
+            Arc::new(super::metrics_campaign::CampaignFeed(l.exporter())) as Arc<dyn RunObserver>
+        })
+        .into_iter()
+        .collect();
+    let code = run_campaign(args, observers).await;
     super::metrics_opts::finish(live).await;
     code
 }
 
-/// Runs the campaign, then its analysis.
+/// Runs the campaign (told to `observers`, and with `--postgres` to the database's
+/// follower too), then its analysis.
 async fn run_campaign(
     args: Args,
-    observer: Option<Arc<dyn RunObserver>>,
+    mut observers: Vec<Arc<dyn RunObserver>>,
 ) -> anyhow::Result<ExitCode> {
     let campaign = campaign::scenario::load(&args.file)?;
     let out = args
@@ -137,7 +142,6 @@ async fn run_campaign(
     opts.only = args.only.clone();
     opts.resume = args.resume;
     opts.shard = args.shard;
-    opts.observer = observer;
     if let (Some(role), Some(start), Some(rendezvous)) =
         (args.host, args.start_at, args.rendezvous.clone())
     {
@@ -156,12 +160,13 @@ async fn run_campaign(
     };
     let follower = match &args.postgres {
         Some(url) => {
-            let (tx, follower) = super::run_postgres::follow(url, &out).await?;
-            opts.finished = Some(tx);
+            let follower = super::run_postgres::follow(url, &out).await?;
+            observers.push(follower.observer());
             Some(follower)
         }
         None => None,
     };
+    opts.observers = observers;
     let campaign_run = runner::run_campaign(&campaign, opts);
     let result = match follower {
         Some(f) => f.alongside(campaign_run, args.quiet).await,

@@ -6,7 +6,8 @@
 //! job (the command line writes the verdicts after a campaign).
 //!
 //! Public API: [`run_campaign`] with [`RunnerOptions`]; drivers come from a
-//! [`DriverFactory`] ([`platform::DefaultDrivers`] by default). `--resume` skips runs
+//! [`DriverFactory`] ([`platform::DefaultDrivers`] by default); the runner's one hook
+//! is its observers ([`RunObserver`], told in turn). `--resume` skips runs
 //! whose `summary.json` says `complete: true`; an interrupt (the caller's: Ctrl-C,
 //! SIGTERM) finalizes the current run as `complete: false` and stops.
 
@@ -75,12 +76,9 @@ pub struct RunnerOptions {
     /// The interrupt: it turns `Some(reason)` when the campaign must stop (the
     /// reason is written into the interrupted run's `summary.json`).
     pub interrupt: watch::Receiver<Option<String>>,
-    /// Sees the plan, every run and every event as they are written (live metrics).
-    pub observer: Option<Arc<dyn RunObserver>>,
-    /// Told each run as soon as its folder is finalized (complete or not), in order:
-    /// for consumers that follow the campaign (`qoeprobe run --postgres`). A closed
-    /// receiver is ignored.
-    pub finished: Option<tokio::sync::mpsc::UnboundedSender<RunRecord>>,
+    /// See the plan, every run and every event as they are written, each call in
+    /// this order (live metrics, loading each finished run into a database).
+    pub observers: Vec<Arc<dyn RunObserver>>,
 }
 
 impl RunnerOptions {
@@ -96,8 +94,7 @@ impl RunnerOptions {
             progress: ProgressMode::Auto,
             drivers: Arc::new(DefaultDrivers),
             interrupt,
-            observer: None,
-            finished: None,
+            observers: Vec::new(),
         }
     }
 }
@@ -295,9 +292,8 @@ pub async fn run_campaign(
             });
         }
     }
-    if let Some(o) = &opts.observer {
-        o.planned(campaign.name.get_ref(), records.len(), skipped);
-    }
+    let observers: Arc<dyn RunObserver> = Arc::new(observe::Fanout(opts.observers));
+    observers.planned(campaign.name.get_ref(), records.len(), skipped);
     tracing::info!(
         campaign = %campaign.name.get_ref(),
         runs = todo.len(),
@@ -335,7 +331,7 @@ pub async fn run_campaign(
                     &rec.id,
                     &rec.dir,
                     opts.drivers.as_ref(),
-                    opts.observer.as_ref(),
+                    &observers,
                     intr.clone(),
                     host,
                 )
@@ -361,9 +357,6 @@ pub async fn run_campaign(
         let stop =
             (!summary.complete).then(|| summary.incomplete_reason.clone().unwrap_or_default());
         rec.summary = Some(summary);
-        if let Some(tx) = &opts.finished {
-            let _ = tx.send(rec.clone());
-        }
         if let Some(reason) = stop {
             // Incomplete because the interrupt fired, or because the run failed.
             if intr.borrow().is_some() {

@@ -106,7 +106,7 @@ pub(crate) async fn execute(
     id: &RunId,
     dir: &Path,
     drivers: &dyn DriverFactory,
-    observer: Option<&Arc<dyn RunObserver>>,
+    observer: &Arc<dyn RunObserver>,
     mut intr: watch::Receiver<Option<String>>,
     host: Option<MigrationHost<'_>>,
 ) -> Result<RunSummary, RunnerError> {
@@ -122,20 +122,16 @@ pub(crate) async fn execute(
     let info = run_info(campaign, id, &clock)?;
     let flavor = run_flavor(campaign, app, scen);
     write_json_atomic(&dir.join("run.json"), &info).map_err(io(&dir.join("run.json")))?;
-    if let Some(o) = observer {
-        o.run_started(&info);
-    }
+    observer.run_started(&info);
     let info = Arc::new(info);
     let timeline_path = dir.join("timeline.jsonl");
     let timeline = Arc::new(Timeline::create(&timeline_path).map_err(io(&timeline_path))?);
     let (marks_tx, marks_rx) = watch::channel(MigrationMarks::default());
     let sink: EventSink = {
         let timeline = timeline.clone();
-        let (observer, info) = (observer.cloned(), info.clone());
+        let (observer, info) = (observer.clone(), info.clone());
         Arc::new(move |e: Event| {
-            if let Some(o) = &observer {
-                o.event(&info, &e);
-            }
+            observer.event(&info, &e);
             let t = e.t();
             match e.kind {
                 EventKind::MigrationPaused(_) => {
@@ -330,9 +326,7 @@ pub(crate) async fn execute(
     };
     let path = dir.join("summary.json");
     write_json_atomic(&path, &summary).map_err(io(&path))?;
-    if let Some(o) = observer {
-        o.run_finished(&info, &summary);
-    }
+    observer.run_finished(&info, &summary);
     Ok(summary)
 }
 
