@@ -219,12 +219,17 @@ pub enum SegmentIndex {
 }
 
 /// A `$Number$` SegmentTemplate with a fixed segment duration.
+///
+/// `@media` is split once, when the template is made, into its literal parts and its
+/// `$Number$` identifiers, and the text every segment's URL starts with is kept: a
+/// segment's URL is then that prefix, the number's digits and the literals, with no
+/// formatting and no scan of the template per segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumberTemplate {
     /// `@media` with every identifier except `$Number$` already substituted.
-    pub media: String,
+    media: String,
     /// Base URL the expanded template is resolved against.
-    pub base: Url,
+    base: Url,
     /// `@startNumber` (default 1).
     pub start_number: u64,
     /// Segment duration in seconds (`@duration / @timescale`).
@@ -233,13 +238,55 @@ pub struct NumberTemplate {
     pub first_start_s: f64,
     /// VoD: number of segments; `None` for an open-ended live presentation.
     pub count: Option<u64>,
+    /// `media` split at its `$Number$` identifiers.
+    split: SplitTemplate,
+    /// The base's scheme, authority and directory followed by `split.head`, when the
+    /// expanded template is a plain relative path (see [`join_plain_path`]): every
+    /// segment's URL starts with it. `None`: URLs go through the URL parser.
+    plain_prefix: Option<String>,
 }
 
 impl NumberTemplate {
+    /// A template of segments `media` (every identifier but `$Number$` substituted)
+    /// relative to `base`, numbered from `start_number`, each `duration_s` long, the
+    /// first starting at `first_start_s`; `count` segments (`None`: open-ended).
+    pub fn new(
+        media: String,
+        base: Url,
+        start_number: u64,
+        duration_s: f64,
+        first_start_s: f64,
+        count: Option<u64>,
+    ) -> Self {
+        let split = SplitTemplate::new(&media, "Number");
+        let plain_prefix = join_plain_path(&base, &split);
+        Self {
+            media,
+            base,
+            start_number,
+            duration_s,
+            first_start_s,
+            count,
+            split,
+            plain_prefix,
+        }
+    }
+
+    /// `@media` with every identifier except `$Number$` already substituted.
+    pub fn media(&self) -> &str {
+        &self.media
+    }
+
+    /// Base URL the expanded template is resolved against.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
     /// The segment with number `number`, or `None` if outside the template.
     pub fn segment(&self, number: u64) -> Option<Segment> {
         let k = self.offset(number)?;
-        let path = expand_number(&self.media, number);
+        let mut path = String::with_capacity(self.media.len() + 8);
+        self.split.expand_into(&mut path, number);
         let url = self.base.join(&path).ok()?;
         Some(Segment {
             number,
@@ -276,11 +323,15 @@ impl NumberTemplate {
     /// encodes, a scheme or host) is joined by the URL parser.
     pub fn url_text(&self, number: u64) -> Option<String> {
         self.offset(number)?;
-        if let Some(joined) = join_plain_path(&self.base, &self.media, number) {
-            return Some(joined);
-        }
-        let path = expand_number(&self.media, number);
-        self.base.join(&path).ok().map(String::from)
+        let Some(prefix) = &self.plain_prefix else {
+            return self.segment(number).map(|s| s.resource.url.into());
+        };
+        let mut buf = [0u8; 20];
+        let digits = decimal(number, &mut buf);
+        let mut out = String::with_capacity(prefix.len() + self.split.tail_len(digits.len()));
+        out.push_str(prefix);
+        self.split.push_tail(&mut out, digits);
+        Some(out)
     }
 
     /// The number of the segment that covers presentation time `t` (the first one
@@ -293,30 +344,129 @@ impl NumberTemplate {
     }
 }
 
-/// `base.join(path)` as text, without the URL parser, where `path` is `template`
-/// with `number` substituted, when that is a plain relative path: only ASCII
-/// letters, digits, `-`, `_`, `.`, `~` and `/`, not starting with `/`, without empty,
-/// `.` or `..` segments. Such a path is appended to the base's directory unchanged
-/// (nothing to encode or resolve). `None` otherwise. One allocation.
-fn join_plain_path(base: &Url, template: &str, number: u64) -> Option<String> {
+/// The text of `base.join(path)` up to the first `$Number$` of `template`, without
+/// the URL parser, when every expansion of `template` is a plain relative path: only
+/// ASCII letters, digits, `-`, `_`, `.`, `~` and `/`, not starting with `/`, without
+/// empty, `.` or `..` segments. Such a path is appended to the base's directory
+/// unchanged (nothing to encode or resolve). `None` otherwise.
+///
+/// Whether an expansion is plain does not depend on the number: a number is
+/// non-empty digits, and `/` comes only from the literals, so the path's segments
+/// that hold a number are never empty, `.` or `..`, and the others are the same for
+/// every number. The check runs once, on the expansion of 0.
+fn join_plain_path(base: &Url, template: &SplitTemplate) -> Option<String> {
     if base.cannot_be_a_base() {
         return None;
     }
-    let dir = &base[..url::Position::BeforePath];
-    let base_path = base.path();
-    let dir_path = &base_path[..=base_path.rfind('/')?];
-    let mut out = String::with_capacity(dir.len() + dir_path.len() + template.len() + 8);
-    out.push_str(dir);
-    out.push_str(dir_path);
-    let start = out.len();
-    expand_identifier_into(&mut out, template, "Number", number);
-    let path = &out[start..];
+    let mut path = String::new();
+    template.expand_into(&mut path, 0);
     let plain = !path.is_empty()
         && path
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/'))
         && path.split('/').all(|seg| !matches!(seg, "" | "." | ".."));
-    plain.then_some(out)
+    if !plain {
+        return None;
+    }
+    let dir = &base[..url::Position::BeforePath];
+    let base_path = base.path();
+    let dir_path = &base_path[..=base_path.rfind('/')?];
+    Some([dir, dir_path, &template.head].concat())
+}
+
+/// A DASH template split at one identifier (`$<name>$` or `$<name>%0<width>d$`, ISO
+/// 23009-1 5.3.9.4.4): the literal text before the first occurrence, then each
+/// occurrence's width with the literal text after it. `$$` is already `$` in the
+/// literals; other identifiers stay as written.
+#[derive(Debug, Clone, PartialEq)]
+struct SplitTemplate {
+    head: String,
+    /// `(minimum width, literal after)` per occurrence; the width pads with zeros.
+    parts: Vec<(usize, String)>,
+}
+
+impl SplitTemplate {
+    fn new(template: &str, name: &str) -> Self {
+        let mut head = String::new();
+        let mut parts: Vec<(usize, String)> = Vec::new();
+        let mut rest = template;
+        // The literal being written: `head` until the first occurrence, then the
+        // last occurrence's.
+        fn lit<'a>(head: &'a mut String, parts: &'a mut [(usize, String)]) -> &'a mut String {
+            parts.last_mut().map_or(head, |(_, l)| l)
+        }
+        while let Some(start) = rest.find('$') {
+            lit(&mut head, &mut parts).push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('$') else {
+                lit(&mut head, &mut parts).push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let ident = &after[..end];
+            if ident.is_empty() {
+                lit(&mut head, &mut parts).push('$');
+            } else if ident == name {
+                parts.push((1, String::new()));
+            } else if let Some(fmt) = ident.strip_prefix(name).and_then(|f| f.strip_prefix('%')) {
+                let width: usize = fmt
+                    .trim_start_matches('0')
+                    .trim_end_matches('d')
+                    .parse()
+                    .unwrap_or(1);
+                parts.push((width, String::new()));
+            } else {
+                let l = lit(&mut head, &mut parts);
+                l.push('$');
+                l.push_str(ident);
+                l.push('$');
+            }
+            rest = &after[end + 1..];
+        }
+        lit(&mut head, &mut parts).push_str(rest);
+        Self { head, parts }
+    }
+
+    /// Appends the template with `value` substituted.
+    fn expand_into(&self, out: &mut String, value: u64) {
+        let mut buf = [0u8; 20];
+        out.push_str(&self.head);
+        self.push_tail(out, decimal(value, &mut buf));
+    }
+
+    /// Appends what follows the head, for a value whose decimal digits are `digits`:
+    /// each occurrence's digits (zero-padded to its width) and its literal.
+    fn push_tail(&self, out: &mut String, digits: &[u8]) {
+        for (width, literal) in &self.parts {
+            for _ in digits.len()..*width {
+                out.push('0');
+            }
+            out.extend(digits.iter().map(|&d| char::from(d)));
+            out.push_str(literal);
+        }
+    }
+
+    /// Length of what [`SplitTemplate::push_tail`] appends for `digits` digits.
+    fn tail_len(&self, digits: usize) -> usize {
+        self.parts
+            .iter()
+            .map(|(w, l)| digits.max(*w) + l.len())
+            .sum()
+    }
+}
+
+/// The decimal digits of `value` (ASCII), written at the end of `buf`.
+fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 /// Substitutes `$Number$` and `$Number%0Nd$` in a DASH template.
@@ -328,42 +478,8 @@ pub fn expand_number(template: &str, number: u64) -> String {
 /// `value`; `$$` becomes `$`.
 pub fn expand_identifier(template: &str, name: &str, value: u64) -> String {
     let mut out = String::with_capacity(template.len() + 8);
-    expand_identifier_into(&mut out, template, name, value);
+    SplitTemplate::new(template, name).expand_into(&mut out, value);
     out
-}
-
-/// [`expand_identifier`], appending to `out`.
-fn expand_identifier_into(out: &mut String, template: &str, name: &str, value: u64) {
-    use std::fmt::Write as _;
-    let mut rest = template;
-    while let Some(start) = rest.find('$') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('$') else {
-            out.push_str(&rest[start..]);
-            return;
-        };
-        let ident = &after[..end];
-        if ident.is_empty() {
-            out.push('$');
-        } else if ident == name {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "{value}");
-        } else if let Some(fmt) = ident.strip_prefix(name).and_then(|f| f.strip_prefix('%')) {
-            let width: usize = fmt
-                .trim_start_matches('0')
-                .trim_end_matches('d')
-                .parse()
-                .unwrap_or(1);
-            let _ = write!(out, "{value:0width$}");
-        } else {
-            out.push('$');
-            out.push_str(ident);
-            out.push('$');
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
 }
 
 /// Rounding allowed when finding the segment that continues playback from a time.
@@ -443,14 +559,14 @@ mod tests {
 
     #[test]
     fn template_maps_time_to_number() {
-        let tpl = NumberTemplate {
-            media: "s-$Number$.m4s".into(),
-            base: Url::parse("http://h/v/").unwrap(),
-            start_number: 1,
-            duration_s: 2.0,
-            first_start_s: 0.0,
-            count: Some(3),
-        };
+        let tpl = NumberTemplate::new(
+            "s-$Number$.m4s".into(),
+            Url::parse("http://h/v/").unwrap(),
+            1,
+            2.0,
+            0.0,
+            Some(3),
+        );
         assert_eq!(tpl.number_at(0.0), 1);
         assert_eq!(tpl.number_at(3.9), 2);
         assert_eq!(tpl.number_at(4.0), 3);
@@ -460,6 +576,32 @@ mod tests {
         assert!(tpl.segment(4).is_none());
         assert!(tpl.segment(0).is_none());
         assert_eq!(tpl.url_text(3).as_deref(), Some("http://h/v/s-3.m4s"));
+        let padded = NumberTemplate::new(
+            "$Number%03d$/$Number$-$$.m4s".into(),
+            Url::parse("http://h/v/m.mpd").unwrap(),
+            1,
+            2.0,
+            0.0,
+            None,
+        );
+        assert_eq!(
+            padded.url_text(7).as_deref(),
+            Some("http://h/v/007/7-$.m4s"),
+            "parser path: `$` is not plain"
+        );
+        let plain = NumberTemplate::new(
+            "$Number%03d$/$Number$.m4s".into(),
+            Url::parse("http://h/v/m.mpd").unwrap(),
+            1,
+            2.0,
+            0.0,
+            None,
+        );
+        assert_eq!(plain.url_text(7).as_deref(), Some("http://h/v/007/7.m4s"));
+        assert_eq!(
+            plain.url_text(12345).as_deref(),
+            Some("http://h/v/12345/12345.m4s")
+        );
         assert_eq!(tpl.number_at(2.3e270), u64::MAX, "saturates, no overflow");
         assert!(tpl.segment(tpl.number_at(f64::MAX)).is_none());
     }
@@ -487,18 +629,19 @@ mod tests {
             "http://other/$Number$.m4s",
             "caf\u{e9}/$Number$.m4s",
             "back\\slash/$Number$",
+            "$Number$/$Number%03d$.m4s",
+            "a$$b/$Number$.m4s",
+            ".$Number$/x.m4s",
+            "..$Number$.m4s",
+            "$Number$",
+            "x/$Number$/",
+            "static.m4s",
+            "x-$Time$-$Number$.m4s",
         ];
         for b in bases {
             for m in media {
-                let tpl = NumberTemplate {
-                    media: m.into(),
-                    base: Url::parse(b).unwrap(),
-                    start_number: 1,
-                    duration_s: 2.0,
-                    first_start_s: 0.0,
-                    count: None,
-                };
-                for n in [1, 9, 10, 12345] {
+                let tpl = NumberTemplate::new(m.into(), Url::parse(b).unwrap(), 0, 2.0, 0.0, None);
+                for n in [0, 1, 9, 10, 12345, u64::MAX] {
                     let joined = tpl.segment(n).map(|s| s.resource.url.to_string());
                     assert_eq!(tpl.url_text(n), joined, "{b} + {m} #{n}");
                 }
