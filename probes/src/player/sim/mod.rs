@@ -171,9 +171,7 @@ pub async fn run<L: Loader>(
                 }
             }
         }
-        while let Some(e) = player.poll_event() {
-            events.push(e);
-        }
+        events.extend(player.drain_events());
         if player.is_ended() {
             break;
         }
@@ -194,9 +192,7 @@ pub async fn run<L: Loader>(
                 Duration::from_nanos(max_ns.max(now)),
                 crate::record::EndReason::Interrupted,
             );
-            while let Some(e) = player.poll_event() {
-                events.push(e);
-            }
+            events.extend(player.drain_events());
             break;
         }
         now = now.max(next);
