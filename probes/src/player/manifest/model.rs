@@ -307,11 +307,18 @@ impl NumberTemplate {
     /// `None` if outside the template.
     pub fn segment_ref(&self, number: u64) -> Option<SegmentRef> {
         let k = self.offset(number)?;
+        // Assembled in a buffer kept by the thread, so that the shared text is the
+        // URL's only allocation.
+        let url = URL_SCRATCH.with_borrow_mut(|text| {
+            text.clear();
+            self.push_url(text, number)
+                .then(|| Arc::from(text.as_str()))
+        })?;
         Some(SegmentRef {
             number,
             start_s: self.first_start_s + k as f64 * self.duration_s,
             duration_s: self.duration_s,
-            url: self.url_text(number)?.into(),
+            url,
             range: None,
         })
     }
@@ -322,16 +329,31 @@ impl NumberTemplate {
     /// `/` followed by the path. Anything else (dot segments, characters a URL
     /// encodes, a scheme or host) is joined by the URL parser.
     pub fn url_text(&self, number: u64) -> Option<String> {
-        self.offset(number)?;
+        let mut text = String::new();
+        self.push_url(&mut text, number).then_some(text)
+    }
+
+    /// Appends [`NumberTemplate::url_text`] to `out`; false (and nothing appended)
+    /// when `number` is outside the template or its URL does not parse.
+    fn push_url(&self, out: &mut String, number: u64) -> bool {
+        if self.offset(number).is_none() {
+            return false;
+        }
         let Some(prefix) = &self.plain_prefix else {
-            return self.segment(number).map(|s| s.resource.url.into());
+            return match self.segment(number) {
+                Some(s) => {
+                    out.push_str(s.resource.url.as_str());
+                    true
+                }
+                None => false,
+            };
         };
         let mut buf = [0u8; 20];
         let digits = decimal(number, &mut buf);
-        let mut out = String::with_capacity(prefix.len() + self.split.tail_len(digits.len()));
+        out.reserve(prefix.len() + self.split.tail_len(digits.len()));
         out.push_str(prefix);
-        self.split.push_tail(&mut out, digits);
-        Some(out)
+        self.split.push_tail(out, digits);
+        true
     }
 
     /// The number of the segment that covers presentation time `t` (the first one
@@ -342,6 +364,11 @@ impl NumberTemplate {
         self.start_number
             .saturating_add(if k > 0.0 { k as u64 } else { 0 })
     }
+}
+
+thread_local! {
+    /// Where [`NumberTemplate::segment_ref`] assembles a URL before sharing it.
+    static URL_SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// The text of `base.join(path)` up to the first `$Number$` of `template`, without
