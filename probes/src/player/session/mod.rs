@@ -39,6 +39,8 @@ pub struct Player {
     /// Video first; audio second when the manifest gives it its own segments.
     tracks: Vec<Track>,
     inits_fetched: HashSet<String>,
+    /// The bitrates handed to the ABR, kept between decisions to reuse the buffer.
+    bitrates: Vec<u64>,
     refresh_slot: Slot,
     last_refresh_ns: u64,
     inflight: Vec<Inflight>,
@@ -80,6 +82,7 @@ impl Player {
             manifest: None,
             tracks: vec![Track::new(MediaKind::Video, abr, start_ns)],
             inits_fetched: HashSet::new(),
+            bitrates: Vec::new(),
             refresh_slot: Slot::Idle { since_ns: start_ns },
             last_refresh_ns: start_ns,
             inflight: Vec::new(),
@@ -118,10 +121,12 @@ impl Player {
         self.events.pop_front()
     }
 
-    /// Every pending record event, oldest first (what [`Player::poll_event`] would
-    /// return one by one, moved out in one go).
-    pub fn drain_events(&mut self) -> impl Iterator<Item = Event> + '_ {
-        self.events.drain(..)
+    /// Moves every pending record event to the end of `out`, oldest first (what
+    /// [`Player::poll_event`] would return one by one).
+    pub fn drain_events_into(&mut self, out: &mut Vec<Event>) {
+        if !self.events.is_empty() {
+            out.extend(self.events.drain(..));
+        }
     }
 
     /// When the core wants [`Player::handle_timeout`] called next.

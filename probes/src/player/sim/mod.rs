@@ -171,7 +171,7 @@ pub async fn run<L: Loader>(
                 }
             }
         }
-        events.extend(player.drain_events());
+        player.drain_events_into(&mut events);
         if player.is_ended() {
             break;
         }
@@ -192,7 +192,7 @@ pub async fn run<L: Loader>(
                 Duration::from_nanos(max_ns.max(now)),
                 crate::record::EndReason::Interrupted,
             );
-            events.extend(player.drain_events());
+            player.drain_events_into(&mut events);
             break;
         }
         now = now.max(next);
