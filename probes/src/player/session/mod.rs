@@ -121,12 +121,12 @@ impl Player {
         self.events.pop_front()
     }
 
-    /// Moves every pending record event to the end of `out`, oldest first (what
-    /// [`Player::poll_event`] would return one by one).
-    pub fn drain_events_into(&mut self, out: &mut Vec<Event>) {
-        if !self.events.is_empty() {
-            out.extend(self.events.drain(..));
-        }
+    /// Every pending record event, oldest first (what [`Player::poll_event`] would
+    /// return one by one). A driver that only collects the events (the simulator)
+    /// takes them once at the end: none is moved before, and when none was polled
+    /// the queue becomes the vector in place.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        Vec::from(std::mem::take(&mut self.events))
     }
 
     /// When the core wants [`Player::handle_timeout`] called next.
