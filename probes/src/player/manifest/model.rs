@@ -642,6 +642,7 @@ mod tests {
             "http://h",
             "file:///srv/media/m.mpd",
             "http://h/%7Edir/m.mpd",
+            "data:text/plain,cannot-be-a-base",
         ];
         let media = [
             "s-$Number$.m4s",
