@@ -1,9 +1,10 @@
 //! Benchmark: `simulate` of a 10-hour session (12,000 segments of 3 s) per ABR.
 //!
-//! Run: `cargo run --release -p probes --example sim_bench [REPEATS]`
+//! Run: `cargo run --release -p probes --example sim_bench [REPEATS [ABR...]]`
 //! The trace alternates 1.5 / 4 / 9 Mbit/s every 20 s with a 40 ms RTT, so the ABRs
 //! switch and the buffer moves; the ladder is the origin's default (300 kbit/s to
-//! 8 Mbit/s). Prints min and median wall time per ABR.
+//! 8 Mbit/s). Prints min and median wall time per ABR (all five unless some are
+//! named: `sim_bench 1 bola` under a profiler counts one ABR's session).
 //!
 //! With `SIM_BENCH_EVENTS=DIR` it also writes each ABR's events to
 //! `DIR/<abr>.jsonl`, so that two builds can be checked to simulate exactly the same
@@ -51,7 +52,12 @@ fn main() {
         .build()
         .unwrap();
     let text = mpd();
-    for name in ["throughput", "bola", "dynamic", "bba", "conventional"] {
+    let named: Vec<String> = std::env::args().skip(2).collect();
+    let abrs = ["throughput", "bola", "dynamic", "bba", "conventional"];
+    for name in abrs
+        .into_iter()
+        .filter(|a| named.is_empty() || named.iter().any(|n| n == a))
+    {
         let mut times = Vec::new();
         let mut summary = None;
         let mut last_events = Vec::new();

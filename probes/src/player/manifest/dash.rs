@@ -850,14 +850,14 @@ impl Builder<'_> {
                  segments is unknown",
             ));
         }
-        let template = NumberTemplate {
+        let template = NumberTemplate::new(
             media,
-            base: base.clone(),
+            base.clone(),
             start_number,
             duration_s,
-            first_start_s: timing.start_s,
+            timing.start_s,
             count,
-        };
+        );
         Ok((init, SegmentIndex::Template(template)))
     }
 
@@ -1123,7 +1123,7 @@ mod tests {
         assert_eq!(t.duration_s, 4.0);
         assert_eq!(t.start_number, 1);
         assert_eq!(t.count, Some(16));
-        assert_eq!(t.media, "v360/seg-$Number%05d$.m4s");
+        assert_eq!(t.media(), "v360/seg-$Number%05d$.m4s");
         let s = t.segment(3).unwrap();
         assert_eq!(
             s.resource.url.as_str(),

@@ -13,6 +13,7 @@ pub mod dash;
 pub mod hls;
 pub mod model;
 pub mod sidx;
+mod template;
 
 pub use model::*;
 

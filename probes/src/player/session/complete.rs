@@ -45,7 +45,7 @@ impl Player {
         };
         if let Some(o) = self.outage.take() {
             let k = EventKind::Reconnect(record::Reconnect {
-                url: self.inflight[i].req.url.to_string(),
+                url: String::from(&*self.inflight[i].req.url),
                 outage_ms: ms(now.saturating_sub(o.since_ns)),
                 failed_attempts: o.failed,
                 new_connection: o.new_connection,
@@ -153,7 +153,7 @@ impl Player {
         let k = EventKind::Request(record::RequestRecord {
             request_type: f.req.request_type,
             media_type: self.media_type_of(track),
-            url: f.req.url.to_string(),
+            url: String::from(&*f.req.url),
             range: f.req.range.map(|r| r.to_string()),
             status: f.status,
             tscheduled_ns: f.t_scheduled_ns,
@@ -297,7 +297,7 @@ impl Player {
             self.manifest = Some(m);
             let after = self.known_segments();
             let k = EventKind::ManifestRefresh(record::ManifestRefresh {
-                url: f.req.url.to_string(),
+                url: String::from(&*f.req.url),
                 new_segments: after.saturating_sub(before),
             });
             self.emit(now, k);
@@ -317,7 +317,7 @@ impl Player {
                 .collect()
         };
         let k = EventKind::ManifestLoaded(record::ManifestLoaded {
-            url: f.req.url.to_string(),
+            url: String::from(&*f.req.url),
             format: m.format.as_str().to_string(),
             live: m.live,
             periods: m.periods.len(),
@@ -459,7 +459,7 @@ impl Player {
         let k = EventKind::RequestError(record::RequestError {
             request_type,
             media_type: media,
-            url: f.req.url.to_string(),
+            url: String::from(&*f.req.url),
             attempt: f.attempt.attempt,
             error: kind.as_str().to_string(),
             status,
@@ -491,7 +491,7 @@ impl Player {
             let k = EventKind::Retry(record::Retry {
                 request_type,
                 media_type: media,
-                url: f.req.url.to_string(),
+                url: String::from(&*f.req.url),
                 attempt: next.attempt,
                 delay_ms: wait.as_secs_f64() * 1000.0,
             });
@@ -512,7 +512,7 @@ impl Player {
         }
         if matches!(f.attempt.job, Job::Manifest { refresh: false }) {
             self.fatal = Some(PlayerError::Unreachable {
-                url: f.req.url.to_string(),
+                url: String::from(&*f.req.url),
                 attempts: f.attempt.attempt,
                 detail,
             });
@@ -522,7 +522,7 @@ impl Player {
         let k = EventKind::GaveUp(record::GaveUp {
             request_type,
             media_type: media,
-            url: f.req.url.to_string(),
+            url: String::from(&*f.req.url),
             attempts: f.attempt.attempt,
         });
         self.emit(now, k);

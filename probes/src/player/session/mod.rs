@@ -39,6 +39,8 @@ pub struct Player {
     /// Video first; audio second when the manifest gives it its own segments.
     tracks: Vec<Track>,
     inits_fetched: HashSet<String>,
+    /// The bitrates handed to the ABR, kept between decisions to reuse the buffer.
+    bitrates: Vec<u64>,
     refresh_slot: Slot,
     last_refresh_ns: u64,
     inflight: Vec<Inflight>,
@@ -80,6 +82,7 @@ impl Player {
             manifest: None,
             tracks: vec![Track::new(MediaKind::Video, abr, start_ns)],
             inits_fetched: HashSet::new(),
+            bitrates: Vec::new(),
             refresh_slot: Slot::Idle { since_ns: start_ns },
             last_refresh_ns: start_ns,
             inflight: Vec::new(),
@@ -106,13 +109,24 @@ impl Player {
     /// The next action to carry out, if any. Call it until it returns `None` after
     /// every input.
     pub fn poll_action(&mut self, now: Duration) -> Option<Action> {
-        self.drive(duration_ns(now));
+        let now = duration_ns(now);
+        if !self.settled(now) {
+            self.drive(now);
+        }
         self.actions.pop_front()
     }
 
     /// The next record event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Every pending record event, oldest first (what [`Player::poll_event`] would
+    /// return one by one). A driver that only collects the events (the simulator)
+    /// takes them once at the end: none is moved before, and when none was polled
+    /// the queue becomes the vector in place.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        Vec::from(std::mem::take(&mut self.events))
     }
 
     /// When the core wants [`Player::handle_timeout`] called next.
@@ -318,6 +332,34 @@ impl Player {
         let played_ms = ms(self.buffer.played_ns());
         self.emit(t_ns, EventKind::Ended(record::Ended { reason, played_ms }));
         self.ended = true;
+    }
+
+    /// Whether [`Player::drive`] at `now` would change nothing: the buffer is
+    /// already at `now`, no limit or timeout is due, and every slot is busy or
+    /// waiting for a later time (so planning returns at once). The state a request
+    /// was just sent from, or a response head left: the adapter polls again at the
+    /// same time, and planning again would only find the same slots.
+    fn settled(&self, now: u64) -> bool {
+        if self.ended {
+            return true;
+        }
+        let later = |slot: &Slot| match slot {
+            Slot::Busy { .. } => true,
+            Slot::Waiting { at_ns, .. } => *at_ns > now,
+            Slot::Idle { .. } => false,
+        };
+        let refresh_later = match &self.refresh_slot {
+            Slot::Idle { .. } => self.refresh_due_ns().is_none_or(|at| at > now),
+            slot => later(slot),
+        };
+        now <= self.buffer.now_ns()
+            && self
+                .cfg
+                .duration
+                .is_none_or(|d| now < self.start_ns + duration_ns(d))
+            && self.inflight.iter().all(|f| f.deadline_ns > now)
+            && refresh_later
+            && self.tracks.iter().all(|t| later(&t.slot))
     }
 
     /// Fires due timers and plans the slots.

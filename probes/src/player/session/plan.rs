@@ -144,11 +144,9 @@ impl Player {
         let quality = match self.tracks[t].decided {
             Some(q) => q.min(reps - 1),
             None => {
-                let bitrates: Vec<u64> = self
-                    .reps(t, period_idx)?
-                    .iter()
-                    .map(|r| r.bandwidth_bps)
-                    .collect();
+                let mut bitrates = std::mem::take(&mut self.bitrates);
+                bitrates.clear();
+                bitrates.extend(self.reps(t, period_idx)?.iter().map(|r| r.bandwidth_bps));
                 let input = AbrInput {
                     now_s: (now - self.start_ns) as f64 / 1e9,
                     buffer_s: self.buffer.track_level_ns(t) as f64 / 1e9,
@@ -159,6 +157,7 @@ impl Player {
                     playing: self.buffer.empty_at_ns().is_some(),
                 };
                 let d = self.tracks[t].abr.decide(&input);
+                self.bitrates = bitrates;
                 let q = d.quality.min(reps - 1);
                 self.tracks[t].decided = Some(q);
                 if d.delay_s > 0.0 && d.delay_s.is_finite() {

@@ -129,7 +129,6 @@ pub async fn run<L: Loader>(
     loader: &mut L,
     limits: SimLimits,
 ) -> Vec<Event> {
-    let mut events = Vec::new();
     let mut inflight: Vec<SimRequest> = Vec::new();
     let mut now: u64 = 0;
     let max_ns = limits.max_virtual.as_nanos() as u64;
@@ -171,9 +170,6 @@ pub async fn run<L: Loader>(
                 }
             }
         }
-        while let Some(e) = player.poll_event() {
-            events.push(e);
-        }
         if player.is_ended() {
             break;
         }
@@ -194,9 +190,6 @@ pub async fn run<L: Loader>(
                 Duration::from_nanos(max_ns.max(now)),
                 crate::record::EndReason::Interrupted,
             );
-            while let Some(e) = player.poll_event() {
-                events.push(e);
-            }
             break;
         }
         now = now.max(next);
@@ -229,7 +222,8 @@ pub async fn run<L: Loader>(
             _ => player.handle_timeout(t),
         }
     }
-    events
+    // Collected once: the player queues every event of the session until now.
+    player.take_events()
 }
 
 fn http_status(e: &str) -> u16 {
