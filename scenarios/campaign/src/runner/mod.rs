@@ -15,6 +15,8 @@ mod gaps;
 mod one_run;
 mod progress;
 mod reach;
+mod realtime;
+mod tcp_probe;
 
 use crate::scenario::{Campaign, RunId};
 use crate::shard::{Shard, campaign_hash, run_key};
