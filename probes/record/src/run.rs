@@ -107,6 +107,13 @@ pub struct ReachMethod {
     /// How the answer that made `network_reattached` was dated (none: no reattach).
     #[serde(default)]
     pub reattach_dated_by: Option<AnswerClock>,
+    /// How long after that answer arrived the prober's task woke up to it, ms: what
+    /// dating it by the wake-up would have added.
+    #[serde(default)]
+    pub reattach_wakeup_lag_ms: Option<f64>,
+    /// The longest such wake-up lag over all answers of the run, ms.
+    #[serde(default)]
+    pub wakeup_lag_max_ms: f64,
     /// Answers dated by the kernel's handshake round trip.
     pub answers_kernel_rtt: u64,
     /// Answers dated by the kernel's time of the last ACK received (the SYN was

@@ -172,31 +172,37 @@ impl Outputs {
     }
 }
 
-/// Answers counted by how they were dated.
+/// Answers counted by how they were dated, and how late the prober woke up to them.
 #[derive(Default)]
 struct Dating {
     kernel_rtt: u64,
     kernel_last_ack: u64,
     wakeup: u64,
-    reattach: Option<AnswerClock>,
+    max_lag: Duration,
+    reattach: Option<(AnswerClock, Duration)>,
 }
 
 impl Dating {
-    fn count(&mut self, how: AnswerClock) {
+    /// An answer dated `how` that the prober saw `lag` after it arrived.
+    fn count(&mut self, how: AnswerClock, lag: Duration) {
         *match how {
             AnswerClock::KernelRtt => &mut self.kernel_rtt,
             AnswerClock::KernelLastAck => &mut self.kernel_last_ack,
             AnswerClock::Wakeup => &mut self.wakeup,
         } += 1;
+        self.max_lag = self.max_lag.max(lag);
     }
 
     fn method(self) -> ReachMethod {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         ReachMethod {
             probe: ReachProbe::TcpConnect,
             // Filled in by the thread that knows.
             scheduling: ProberScheduling::Normal,
             scheduling_note: None,
-            reattach_dated_by: self.reattach,
+            reattach_dated_by: self.reattach.map(|(how, _)| how),
+            reattach_wakeup_lag_ms: self.reattach.map(|(_, lag)| ms(lag)),
+            wakeup_lag_max_ms: ms(self.max_lag),
             answers_kernel_rtt: self.kernel_rtt,
             answers_kernel_last_ack: self.kernel_last_ack,
             answers_wakeup: self.wakeup,
@@ -233,12 +239,13 @@ async fn run(
             }
             Some(r) = attempts.join_next(), if !attempts.is_empty() => {
                 match r {
-                    Ok(Attempt { sent, answer: Some((at, how)) }) => {
-                        dating.count(how);
+                    Ok(Attempt { sent, answer: Some((at, how)), woke }) => {
+                        let lag = woke.saturating_sub(at);
+                        dating.count(how, lag);
                         out.gap(gaps.answered(at));
-                        let found = reattach.answered(sent, at, how, *marks.borrow());
+                        let found = reattach.answered(sent, at, (how, lag), *marks.borrow());
                         out.reattach(found.map(|(t, _)| t));
-                        dating.reattach = dating.reattach.or(found.map(|(_, how)| how));
+                        dating.reattach = dating.reattach.or(found.map(|(_, tag)| tag));
                     }
                     _ => out.gap(gaps.failed(clock.now())),
                 }
@@ -246,7 +253,7 @@ async fn run(
             Ok(()) = marks.changed() => {
                 let found = reattach.check(*marks.borrow_and_update());
                 out.reattach(found.map(|(t, _)| t));
-                dating.reattach = dating.reattach.or(found.map(|(_, how)| how));
+                dating.reattach = dating.reattach.or(found.map(|(_, tag)| tag));
             }
             _ = stop.changed() => break,
         }
