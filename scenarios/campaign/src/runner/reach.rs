@@ -238,16 +238,25 @@ async fn run(
                 out.gap(gaps.tick(now));
             }
             Some(r) = attempts.join_next(), if !attempts.is_empty() => {
-                match r {
-                    Ok(Attempt { sent, answer: Some((at, how)), woke }) => {
-                        let lag = woke.saturating_sub(at);
-                        dating.count(how, lag);
-                        out.gap(gaps.answered(at));
-                        let found = reattach.answered(sent, at, (how, lag), *marks.borrow());
-                        out.reattach(found.map(|(t, _)| t));
-                        dating.reattach = dating.reattach.or(found.map(|(_, tag)| tag));
-                    }
-                    _ => out.gap(gaps.failed(clock.now())),
+                // Attempts that finished together are taken in the order their
+                // answers arrived, not the order their tasks happened to run.
+                let mut done = vec![r];
+                while let Some(r) = attempts.try_join_next() {
+                    done.push(r);
+                }
+                let mut done: Vec<Attempt> = done.into_iter().flatten().collect();
+                done.sort_by_key(|a| a.answer.map_or(a.woke, |(at, _)| at));
+                for a in done {
+                    let Some((at, how)) = a.answer else {
+                        out.gap(gaps.failed(a.woke));
+                        continue;
+                    };
+                    let lag = a.woke.saturating_sub(at);
+                    dating.count(how, lag);
+                    out.gap(gaps.answered(at));
+                    let found = reattach.answered(a.sent, at, (how, lag), *marks.borrow());
+                    out.reattach(found.map(|(t, _)| t));
+                    dating.reattach = dating.reattach.or(found.map(|(_, tag)| tag));
                 }
             }
             Ok(()) = marks.changed() => {
