@@ -59,4 +59,66 @@ mod tests {
             assert!(note.contains("SCHED_FIFO"), "{note}");
         }
     }
+
+    /// `capset(2)`'s header and one of its two data words.
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const CAP_VERSION_3: u32 = 0x2008_0522;
+    const CAP_SYS_NICE: u32 = 23;
+
+    /// A thread without CAP_SYS_NICE (capabilities are per thread) and a real-time
+    /// limit of 0 (`ulimit -r`, the default) is refused: it stays on the ordinary
+    /// scheduler and says why, whoever runs the test.
+    #[test]
+    fn refused_real_time_falls_back_with_the_reason() {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: reads a resource limit into a valid struct.
+        assert_eq!(
+            unsafe { libc::getrlimit(libc::RLIMIT_RTPRIO, &mut limit) },
+            0
+        );
+        if limit.rlim_cur >= PRIORITY as libc::rlim_t {
+            panic!(
+                "RLIMIT_RTPRIO is {}: this test needs it below {PRIORITY} (the default is 0)",
+                limit.rlim_cur
+            );
+        }
+        let (got, note) = std::thread::spawn(|| {
+            let mut head = CapHeader {
+                version: CAP_VERSION_3,
+                pid: 0,
+            };
+            let mut data = [CapData::default(); 2];
+            // SAFETY: capget/capset with a version-3 header and two data words, on
+            // this thread only (pid 0).
+            unsafe {
+                assert_eq!(
+                    libc::syscall(libc::SYS_capget, &mut head, data.as_mut_ptr()),
+                    0
+                );
+                data[0].effective &= !(1 << CAP_SYS_NICE);
+                data[0].permitted &= !(1 << CAP_SYS_NICE);
+                assert_eq!(libc::syscall(libc::SYS_capset, &mut head, data.as_ptr()), 0);
+            }
+            raise_this_thread()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(got, ProberScheduling::Normal);
+        let note = note.expect("a reason");
+        assert!(note.contains("Operation not permitted"), "{note}");
+    }
 }
