@@ -312,6 +312,7 @@ fn write_run(
             longest_gap_ms: ms(gap_from, gap_to),
             gaps: 1,
             unfinished_gap_ms: None,
+            method: None,
         }),
     };
     let info = RunInfo {

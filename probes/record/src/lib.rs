@@ -61,7 +61,10 @@ pub use player::{
 };
 pub use probe::{FailedProbe, MeasuredProbe, ProbeKind, ProbeResult, ProbeSummary, UnknownProbe};
 pub use profile::{AppKind, Profile};
-pub use run::{ReachabilitySummary, RunConditions, RunInfo, RunSummary};
+pub use run::{
+    AnswerClock, ProberScheduling, ReachMethod, ReachProbe, ReachabilitySummary, RunConditions,
+    RunInfo, RunSummary,
+};
 pub use source::Source;
 pub use stream::{
     DisconnectCause, StreamDisconnect, StreamEnd, StreamEndReason, StreamPlaying, StreamReconnect,

@@ -88,4 +88,69 @@ pub struct ReachabilitySummary {
     /// again), ms; counted in `gaps` and `longest_gap_ms`.
     #[serde(default)]
     pub unfinished_gap_ms: Option<f64>,
+    /// How the prober probed and dated its answers (absent in records written before
+    /// the runner reported it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<ReachMethod>,
+}
+
+/// How the runner's reachability prober worked in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReachMethod {
+    /// What one probe is.
+    pub probe: ReachProbe,
+    /// How the prober's thread was scheduled.
+    pub scheduling: ProberScheduling,
+    /// Why the prober runs without real-time priority (when it does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_note: Option<String>,
+    /// How the answer that made `network_reattached` was dated (none: no reattach).
+    #[serde(default)]
+    pub reattach_dated_by: Option<AnswerClock>,
+    /// How long after that answer arrived the prober's task woke up to it, ms: what
+    /// dating it by the wake-up would have added.
+    #[serde(default)]
+    pub reattach_wakeup_lag_ms: Option<f64>,
+    /// The longest such wake-up lag over all answers of the run, ms.
+    #[serde(default)]
+    pub wakeup_lag_max_ms: f64,
+    /// Answers dated by the kernel's handshake round trip.
+    pub answers_kernel_rtt: u64,
+    /// Answers dated by the kernel's time of the last ACK received (the SYN was
+    /// retransmitted, so its round trip does not date the first SYN).
+    pub answers_kernel_last_ack: u64,
+    /// Answers dated when the prober woke up (the kernel could not say).
+    pub answers_wakeup: u64,
+}
+
+/// What one reachability probe is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReachProbe {
+    /// A fresh TCP connect to the probed address; answered by its SYN-ACK.
+    TcpConnect,
+}
+
+/// How the prober's thread was scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProberScheduling {
+    /// `SCHED_FIFO`: it runs as soon as it is woken, ahead of every ordinary thread.
+    RealtimeFifo,
+    /// The ordinary time-sharing scheduler (real-time priority was not permitted).
+    Normal,
+}
+
+/// How an answer's time was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerClock {
+    /// The attempt's send time plus the kernel's SYN -> SYN-ACK round trip
+    /// (`TCP_INFO` `tcpi_rtt`, microseconds).
+    KernelRtt,
+    /// The kernel's time since the last ACK arrived (`TCP_INFO`
+    /// `tcpi_last_ack_recv`, a jiffy: 4 ms at 250 Hz).
+    KernelLastAck,
+    /// When the prober's task woke up to the completed connect.
+    Wakeup,
 }

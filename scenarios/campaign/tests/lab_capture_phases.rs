@@ -126,6 +126,13 @@ async fn lab_capture_phases_agree_with_the_runner_in_both_scenarios() {
         let post_capture = ms(probe) - ms(resumed);
         let post_wire = ms(first_dst) - ms(resumed);
         let delay = cap.client_delay_ms;
+        let method = s.reachability.as_ref().and_then(|r| r.method.as_ref());
+        eprintln!(
+            "{label}: prober {:?}, its reattach answer woke it {:?} ms late (longest lag {:?} ms)",
+            method.map(|m| (m.probe, m.scheduling, m.reattach_dated_by)),
+            method.and_then(|m| m.reattach_wakeup_lag_ms),
+            method.map(|m| m.wakeup_lag_max_ms),
+        );
         eprintln!(
             "{label}: paused {:.1} resumed {:.1} ms; postoperation runner {post_runner:.1} capture {post_capture:.1} first destination packet {post_wire:.1} ms; last source packet - delay - STOP {:.1} ms; announces {} (first {:?} ms after RESUME); packets {} drops {:?}",
             ms(paused),

@@ -130,6 +130,7 @@ impl Gaps {
                 longest_gap_ms: ms(self.longest),
                 gaps,
                 unfinished_gap_ms: unfinished,
+                method: None,
             },
             event,
         )
@@ -138,35 +139,47 @@ impl Gaps {
 
 /// Finds `network_reattached`: the first answer, at or after the resume, to an attempt
 /// sent at or after the pause (an answer to an earlier attempt may have left the
-/// source before it paused). Answers are kept until both marks are known.
-#[derive(Debug, Default)]
-pub(crate) struct Reattach {
-    answers: VecDeque<(Duration, Duration)>,
-    found: Option<Duration>,
+/// source before it paused). Answers (each with a `T` saying how it was dated) are
+/// kept until both marks are known.
+#[derive(Debug)]
+pub(crate) struct Reattach<T> {
+    answers: VecDeque<(Duration, Duration, T)>,
+    found: bool,
 }
 
-impl Reattach {
+impl<T> Default for Reattach<T> {
+    fn default() -> Self {
+        Self {
+            answers: VecDeque::new(),
+            found: false,
+        }
+    }
+}
+
+impl<T: Copy> Reattach<T> {
     /// An attempt sent at `sent` was answered at `done`; returns the reattach time
-    /// when this (or an answer kept earlier) is the first that counts.
+    /// (and that answer's `T`) when this, or an answer kept earlier, is the first
+    /// that counts.
     pub fn answered(
         &mut self,
         sent: Duration,
         done: Duration,
+        tag: T,
         marks: MigrationMarks,
-    ) -> Option<Duration> {
-        if self.found.is_some() {
+    ) -> Option<(Duration, T)> {
+        if self.found {
             return None;
         }
         if self.answers.len() == KEPT_ANSWERS {
             self.answers.pop_front();
         }
-        self.answers.push_back((sent, done));
+        self.answers.push_back((sent, done, tag));
         self.check(marks)
     }
 
     /// The marks changed; returns the reattach time if an answer kept counts now.
-    pub fn check(&mut self, marks: MigrationMarks) -> Option<Duration> {
-        if self.found.is_some() {
+    pub fn check(&mut self, marks: MigrationMarks) -> Option<(Duration, T)> {
+        if self.found {
             return None;
         }
         let resumed = marks.resumed?;
@@ -174,10 +187,10 @@ impl Reattach {
         let first = self
             .answers
             .iter()
-            .filter(|(sent, done)| *sent >= paused && *done >= resumed)
-            .map(|(_, done)| *done)
-            .min()?;
-        self.found = Some(first);
+            .filter(|(sent, done, _)| *sent >= paused && *done >= resumed)
+            .map(|&(_, done, tag)| (done, tag))
+            .min_by_key(|(done, _)| *done)?;
+        self.found = true;
         self.answers.clear();
         Some(first)
     }
@@ -260,16 +273,16 @@ mod tests {
             resumed: None,
         };
         // Sent before the pause, answered after the resume: not a reattach.
-        assert_eq!(r.answered(t(990), t(1300), marks), None);
+        assert_eq!(r.answered(t(990), t(1300), (), marks), None);
         // The resume event arrives late: answers kept meanwhile still count.
-        assert_eq!(r.answered(t(1100), t(1320), marks), None);
-        assert_eq!(r.answered(t(1115), t(1330), marks), None);
+        assert_eq!(r.answered(t(1100), t(1320), (), marks), None);
+        assert_eq!(r.answered(t(1115), t(1330), (), marks), None);
         let marks = MigrationMarks {
             resumed: Some(t(1250)),
             ..marks
         };
-        assert_eq!(r.check(marks), Some(t(1320)));
-        assert_eq!(r.answered(t(1400), t(1410), marks), None, "found once");
+        assert_eq!(r.check(marks), Some((t(1320), ())));
+        assert_eq!(r.answered(t(1400), t(1410), (), marks), None, "found once");
     }
 
     #[test]
@@ -279,7 +292,7 @@ mod tests {
             paused: None,
             resumed: Some(t(50)),
         };
-        assert_eq!(r.answered(t(10), t(40), marks), None);
-        assert_eq!(r.answered(t(20), t(60), marks), Some(t(60)));
+        assert_eq!(r.answered(t(10), t(40), (), marks), None);
+        assert_eq!(r.answered(t(20), t(60), (), marks), Some((t(60), ())));
     }
 }

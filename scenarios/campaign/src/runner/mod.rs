@@ -19,7 +19,9 @@ mod observe;
 mod one_run;
 mod progress;
 mod reach;
+mod realtime;
 mod sessions;
+mod tcp_probe;
 
 use crate::hosts::{HostMode, rendezvous};
 use crate::scenario::{Campaign, RunId};

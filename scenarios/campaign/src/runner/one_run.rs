@@ -8,7 +8,7 @@ use super::folder::{Timeline, fresh_dir, write_json_atomic};
 use super::gaps::MigrationMarks;
 use super::migration_host::{self, MigrationHost};
 use super::observe::RunObserver;
-use super::reach::ReachProber;
+use super::reach::{ProberSetup, ReachProber};
 use super::sessions;
 use crate::attach;
 use crate::hosts::sleep_until_unix;
@@ -209,15 +209,32 @@ pub(crate) async fn execute(
         },
         None => None,
     };
-    if let Some(endpoint) = endpoint {
+    // The prober runs on a thread of its own, in the same namespace.
+    let attached = match endpoint {
+        Some(e) => {
+            let setup = ProberSetup {
+                target: e.probe_target,
+                interval: campaign.reachability_interval_ms.duration(),
+                netns: e.netns.clone(),
+                clock: clock.clone(),
+                sink: sink.clone(),
+                marks: marks_rx,
+            };
+            match ReachProber::start(setup).await {
+                Ok(p) => Some((e, p)),
+                Err(err) => {
+                    incomplete = Some(format!("cannot start the reachability prober: {err}"));
+                    if let Some(rt) = ns_runtime.take() {
+                        rt.shutdown_background();
+                    }
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if let Some((endpoint, prober)) = attached {
         let ns_guard = ns_runtime.as_ref().map(|rt| rt.enter());
-        let prober = ReachProber::start(
-            endpoint.probe_target,
-            campaign.reachability_interval_ms.duration(),
-            clock.clone(),
-            sink.clone(),
-            marks_rx,
-        );
         let running = sessions::start(
             attach::attachments(app, |_| host.is_none()),
             &clock,
