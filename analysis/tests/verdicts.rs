@@ -355,6 +355,24 @@ fn game_session_lost_fails() {
 }
 
 #[test]
+fn game_never_established_fails_with_its_own_reason() {
+    let p = Profile::default();
+    let v = measured(GameSummary {
+        sessions: 0,
+        sessions_lost: 0,
+        session_continuous: false,
+        snapshots_received: 0,
+        end_reason: "no_answer".into(),
+        ..game_summary()
+    });
+    let s = summary(MigrationOutcome::Completed, Some(("g", v)));
+    let r = judge(&s, &[], &p);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.reasons[0].key, "game session never established");
+    assert!(r.reasons.iter().all(|x| x.key != "game session state lost"));
+}
+
+#[test]
 fn download_rules() {
     let p = Profile::default();
     let ok = DownloadSummary {

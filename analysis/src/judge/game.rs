@@ -1,5 +1,5 @@
-//! Rules for the game prober (`probe: game`). Failed: the session state was lost
-//! (session lost or not continuous), the server never answered again, or the game was
+//! Rules for the game prober (`probe: game`). Failed: no session was ever
+//! established, the session state was lost (session lost or not continuous), the server never answered again, or the game was
 //! unplayable for longer than the profile allows in the migration window (frozen, or
 //! lagged past what a shooter tolerates: [`super::unplayable`]). Impaired: a
 //! freeze (snapshot gap) in the migration window longer than the profile allows, or
@@ -17,7 +17,17 @@ pub(crate) fn judge(ctx: &ProbeCtx<'_>, f: &mut Findings) {
         Some(ProbeSummary::Game(s)) => Some(s),
         _ => None,
     };
-    if let Some(s) = summary
+    if let Some(s) = summary.filter(|s| s.sessions == 0 && s.snapshots_received == 0) {
+        // Never reached the server: not a lost session, and told apart so the reader
+        // sees a run whose game never started (a set-up fault of that run).
+        f.failed.push(Reason::new(
+            "game session never established",
+            format!(
+                "`{name}`: no snapshot in the whole run (end reason `{}`): the prober never reached the server",
+                s.end_reason
+            ),
+        ));
+    } else if let Some(s) = summary
         && (s.sessions_lost > 0 || !s.session_continuous)
     {
         f.failed.push(Reason::new(
