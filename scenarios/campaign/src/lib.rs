@@ -15,6 +15,7 @@
 mod attach;
 pub mod estimate;
 pub mod hosts;
+mod json_file;
 pub mod merge;
 pub mod runner;
 pub mod scenario;

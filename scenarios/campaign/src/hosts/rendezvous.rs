@@ -9,7 +9,7 @@
 //! Files are written atomically (temporary file and rename), so a reader sees a whole
 //! file or none. Only host 0 writes; the client hosts poll.
 
-use crate::runner::write_json_atomic;
+use crate::json_file::write_json_atomic;
 use crate::scenario::RunId;
 use platform::ServiceEndpoint;
 use std::net::SocketAddr;

@@ -10,12 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
-/// Writes `value` as pretty JSON to `path` atomically (see [`userfile::write`]).
-pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    let mut text = serde_json::to_vec_pretty(value)?;
-    text.push(b'\n');
-    userfile::write(path, &text).map(|_| ())
-}
+pub use crate::json_file::write_json_atomic;
 
 /// Whether `dir` holds a finished run (`summary.json` with `complete: true`).
 pub fn is_finished(dir: &Path) -> bool {
