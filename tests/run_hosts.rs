@@ -9,10 +9,11 @@
 //! client host given another campaign's or start's announcement and a used rendezvous.
 
 mod common;
+use common::{json, ok, verdicts};
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn qoeprobe() -> Command {
@@ -20,26 +21,6 @@ fn qoeprobe() -> Command {
     let mut cmd = Command::new(exe);
     cmd.env("QOEPROBE_FIXTURES", exe);
     cmd
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The verdict table without its reasons (they quote measured values, which differ
-/// between any two runs of the same campaign).
-fn verdicts(table: &str) -> &str {
-    table.split("\nReasons:").next().unwrap_or(table)
-}
-
-fn json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
 fn edit(p: &Path, f: impl FnOnce(&mut Value)) {

@@ -5,10 +5,10 @@
 //! campaign are refused with what is wrong.
 
 mod common;
+use common::{json, ok, verdicts};
 
-use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 // Two applications whose verdicts do not hang on timing noise: the game freezes for
@@ -36,26 +36,6 @@ fn run(file: &Path, out: &Path, shard: Option<&str>, resume: bool) -> Command {
         cmd.arg("--resume");
     }
     cmd
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The verdict table without its reasons (they quote measured values, which differ
-/// between any two runs of the same campaign).
-fn verdicts(table: &str) -> &str {
-    table.split("\nReasons:").next().unwrap_or(table)
-}
-
-fn json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
 /// Every `app/s/run-k` folder under `dir` holding a summary.

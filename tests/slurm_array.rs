@@ -8,10 +8,11 @@
 //! the packages of scripts/packages.txt; fails with the reason when they are missing.
 
 mod common;
+use common::{ok, verdicts};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A one-node Slurm cluster in a temporary folder; dropping it cancels its jobs and
@@ -221,20 +222,6 @@ impl Drop for Cluster {
             let _ = child.wait();
         }
     }
-}
-
-fn verdicts(table: &str) -> &str {
-    table.split("\nReasons:").next().unwrap_or(table)
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use serde_json::Value;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -76,3 +78,25 @@ rate_mbit = 100
 }
 pub mod live;
 pub mod prometheus;
+
+/// The standard output of a command that must have succeeded (else its stderr).
+pub fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The verdict table without its reasons (they quote measured values, which differ
+/// between any two runs of the same campaign).
+pub fn verdicts(table: &str) -> &str {
+    table.split("\nReasons:").next().unwrap_or(table)
+}
+
+/// A JSON file of a results folder.
+pub fn json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
