@@ -16,9 +16,10 @@ fn libvirt_campaign_migrates_a_real_domain_with_probes_attached() {
     if let Err(why) = lab_available() {
         panic!("the libvirt test needs root and QEMU (run `make test` as root): {why}");
     }
-    let tb = Testbed::start("r1", &TestbedOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let id = Testbed::free_id('r');
+    let tb = Testbed::start(&id, &TestbedOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let image = Testbed::image().unwrap_or_else(|e| panic!("{e}"));
-    let name = "qp-lvr1-vm";
+    let name = format!("qp-lv{id}-vm");
     let guest = GuestConfig {
         ip: tb.guest_ip(),
         prefix: 24,
@@ -27,7 +28,7 @@ fn libvirt_campaign_migrates_a_real_domain_with_probes_attached() {
         upstream: None,
     };
     let spec = tb.domain_spec(
-        name,
+        &name,
         &image,
         guest,
         Flavor::by_name("lab.tiny").unwrap(),

@@ -17,7 +17,7 @@ async fn libvirt_live_migration_is_timed_from_libvirt_events_and_goes_back() {
     let _l = lock().await;
     let bed = tokio::task::spawn_blocking(|| {
         bed(
-            "t1",
+            't',
             vec![Service::Dash, Service::Game],
             None,
             TestbedOptions::default(),
@@ -88,8 +88,9 @@ async fn libvirt_live_migration_is_timed_from_libvirt_events_and_goes_back() {
     assert_eq!(bed.tb.running(0).unwrap(), vec![bed.name.clone()]);
     assert_eq!(bed.boot_id_now().await, bed.boot_id);
     d.teardown().await.unwrap();
+    let id = bed.tb.id().to_string();
     drop(bed);
-    assert_gone("t1");
+    assert_gone(&id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,7 +98,7 @@ async fn libvirt_never_ending_migration_is_aborted_and_cancel_and_errors_are_cle
     let _l = lock().await;
     let bed = tokio::task::spawn_blocking(|| {
         bed(
-            "t2",
+            't',
             vec![Service::Game, Service::Dirty],
             None,
             TestbedOptions::default(),
@@ -157,8 +158,9 @@ async fn libvirt_never_ending_migration_is_aborted_and_cancel_and_errors_are_cle
         ),
         "{e}"
     );
+    let id = bed.tb.id().to_string();
     drop(bed);
-    assert_gone("t2");
+    assert_gone(&id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +168,7 @@ async fn libvirt_block_migration_copies_the_disk_and_post_copy_switches() {
     let _l = lock().await;
     let bed = tokio::task::spawn_blocking(|| {
         bed(
-            "t3",
+            't',
             vec![Service::Dash],
             Some(64),
             TestbedOptions::default(),
@@ -207,6 +209,7 @@ async fn libvirt_block_migration_copies_the_disk_and_post_copy_switches() {
     assert_eq!(bed.tb.running(0).unwrap(), vec![bed.name.clone()]);
     assert_eq!(bed.boot_id_now().await, bed.boot_id);
     d.teardown().await.unwrap();
+    let id = bed.tb.id().to_string();
     drop(bed);
-    assert_gone("t3");
+    assert_gone(&id);
 }

@@ -27,7 +27,7 @@ pub async fn lock() -> tokio::sync::MutexGuard<'static, ()> {
     LOCK.lock().await
 }
 
-/// A testbed `id` with a guest running `services` on compute01 (domain `name`),
+/// A testbed (id from [`Testbed::free_id`] with `tag`) with a guest running `services` on compute01 (domain `name`),
 /// with an optional raw disk of `disk_mib` MiB in compute01's private images folder
 /// (not shared: block mode copies it) and an empty one of the same size prepared on
 /// compute02.
@@ -37,9 +37,10 @@ pub struct Bed {
     pub boot_id: String,
 }
 
-pub fn bed(id: &str, services: Vec<Service>, disk_mib: Option<u64>, opts: TestbedOptions) -> Bed {
+pub fn bed(tag: char, services: Vec<Service>, disk_mib: Option<u64>, opts: TestbedOptions) -> Bed {
     let t0 = std::time::Instant::now();
-    let tb = Testbed::start(id, &opts).unwrap_or_else(|e| panic!("testbed: {e}"));
+    let id = Testbed::free_id(tag);
+    let tb = Testbed::start(&id, &opts).unwrap_or_else(|e| panic!("testbed: {e}"));
     eprintln!("testbed {id}: daemons up in {:?}", t0.elapsed());
     let image = Testbed::image().unwrap_or_else(|e| panic!("lab image: {e}"));
     let name = format!("qp-lv{id}-vm");

@@ -61,6 +61,54 @@ impl std::fmt::Debug for Testbed {
 }
 
 impl Testbed {
+    /// A testbed id that no testbed of this machine uses now: `tag` followed by three
+    /// characters from this process's id and a counter, skipping ids whose namespaces
+    /// or folder exist (another process's testbed, or one a killed run left).
+    /// Tests take their ids from here, so two test runs on one machine (or a stale
+    /// namespace) never collide on a fixed name.
+    pub fn free_id(tag: char) -> String {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let tag = if tag.is_ascii_lowercase() || tag.is_ascii_digit() {
+            tag
+        } else {
+            't'
+        };
+        let pid = u64::from(std::process::id());
+        let taken = |id: &str| {
+            let prefix = format!("qp-lv{id}-");
+            let in_use = std::fs::read_dir("/run/netns")
+                .map(|d| {
+                    d.flatten()
+                        .any(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                })
+                .unwrap_or(false);
+            in_use || net::state_root().join("libvirt").join(id).exists()
+        };
+        let mut id = String::new();
+        for _ in 0..1000 {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let mut x = pid.wrapping_mul(7919).wrapping_add(n.wrapping_mul(104_729)) % 46_656;
+            id = std::iter::once(tag)
+                .chain((0..3).map(|_| {
+                    let c = DIGITS[(x % 36) as usize] as char;
+                    x /= 36;
+                    c
+                }))
+                .collect();
+            if !taken(&id) {
+                break;
+            }
+        }
+        id
+    }
+
+    /// This testbed's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Builds the network, starts both daemons and waits until they answer.
     /// `id`: 1 to [`MAX_ID`] characters of `[a-z0-9]`.
     pub fn start(id: &str, opts: &TestbedOptions) -> Result<Self, String> {
