@@ -57,16 +57,26 @@ pub fn estimate(campaign: &Campaign, plan: &[RunId]) -> Estimate {
         longest: Duration::ZERO,
         capped: 0,
     };
+    let mut previous: Option<&RunId> = None;
     for id in plan {
+        let same_cell =
+            previous.is_some_and(|p| p.application == id.application && p.scenario == id.scenario);
+        previous = Some(id);
         let Some(scen) = campaign.scenario(&id.scenario) else {
             continue;
         };
         let settings = scen.migration_settings(&campaign.migration);
         let (transfer, capped) = transfer(&settings, scen);
-        let run = campaign.warmup_s.duration()
-            + campaign.cooldown_s.duration()
-            + setup(settings.driver)
-            + transfer;
+        // A repetition of the cell before it migrates that run's VM back (when the
+        // migration completed): the settle time instead of a boot.
+        let reused =
+            same_cell && settings.reuse_vm && !capped && settings.driver == DriverKind::Lab;
+        let setup = if reused {
+            settings.settle_s.duration()
+        } else {
+            setup(settings.driver)
+        };
+        let run = campaign.warmup_s.duration() + campaign.cooldown_s.duration() + setup + transfer;
         e.capped += usize::from(capped);
         e.total += run;
         e.longest = e.longest.max(run);

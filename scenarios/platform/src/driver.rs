@@ -240,4 +240,29 @@ pub trait MigrationDriver: Send {
     fn cancel(&mut self) -> BoxFuture<'_, Result<(), DriverError>>;
     /// Stops everything `prepare` started. Must be safe to call more than once.
     fn teardown(&mut self) -> BoxFuture<'_, Result<(), DriverError>>;
+
+    /// Whether the service this driver runs can serve another run as it is (the
+    /// lab: its VM is up and its last migration completed). The runner then ends
+    /// this run with [`MigrationDriver::end_run`] instead of `teardown` and offers
+    /// the next run to [`MigrationDriver::continue_with`]. Default: never.
+    fn reusable(&self) -> bool {
+        false
+    }
+
+    /// Ends this run's part (the run's own records, e.g. the lab's packet capture,
+    /// go to this run's timeline) and leaves the service running for the next run.
+    /// Only called when [`MigrationDriver::reusable`] said so.
+    fn end_run(&mut self) -> BoxFuture<'_, Result<(), DriverError>> {
+        self.teardown()
+    }
+
+    /// Offers the next run (`ctx`) to a driver kept from the previous run: `true`
+    /// when the running service is what that run needs (then its events go to the
+    /// new run's timeline and clock, and the next `prepare` checks the running
+    /// service instead of starting one), `false` when it is not (the runner then
+    /// tears this driver down and builds a new one). Default: `false`.
+    fn continue_with(&mut self, ctx: DriverContext) -> Result<bool, DriverError> {
+        let _ = ctx;
+        Ok(false)
+    }
 }

@@ -306,6 +306,8 @@ pub async fn run_campaign(
     let mut progress = progress::Progress::new(opts.progress, todo.len());
     let mut interrupted = None;
     let mut failed = None;
+    // The driver (and VM) the last run left up for the next one (`reuse_vm`).
+    let mut kept = None;
     for i in todo {
         if let Some(r) = intr.borrow().clone() {
             interrupted = Some(r);
@@ -336,6 +338,7 @@ pub async fn run_campaign(
                     &observers,
                     intr.clone(),
                     host,
+                    &mut kept,
                 )
                 .instrument(span)
                 .await
@@ -345,6 +348,7 @@ pub async fn run_campaign(
             Ok(s) => s,
             Err(e) => {
                 progress.finish();
+                release_kept(&mut kept).await;
                 return Err(e);
             }
         };
@@ -370,6 +374,7 @@ pub async fn run_campaign(
         }
     }
     progress.finish();
+    release_kept(&mut kept).await;
     if let Some(h) = opts.host.as_ref().filter(|h| h.role.is_migration())
         && let Some(reason) = interrupted.as_ref().or(failed.as_ref())
     {
@@ -383,6 +388,16 @@ pub async fn run_campaign(
         interrupted,
         failed,
     })
+}
+
+/// Tears down the driver the last run kept up (the campaign ends, fails or is
+/// interrupted: nothing stays running).
+async fn release_kept(kept: &mut Option<Box<dyn platform::MigrationDriver>>) {
+    if let Some(mut d) = kept.take()
+        && let Err(e) = d.teardown().await
+    {
+        tracing::warn!(error = %e, "tearing down the kept driver failed");
+    }
 }
 
 /// Checks a campaign of several hosts before it starts: every host runs the whole

@@ -100,7 +100,10 @@ pub(crate) fn run_info(
 }
 
 /// Executes one run into `dir`; as the migration host of several hosts with `host`
-/// (no probes here: the run is announced to the client hosts).
+/// (no probes here: the run is announced to the client hosts). `kept` is the driver
+/// the previous run left running (`[migration] reuse_vm`): this run takes it when
+/// it serves the same setup, and leaves its own there when it can serve the next.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn execute(
     campaign: &Campaign,
     id: &RunId,
@@ -109,6 +112,7 @@ pub(crate) async fn execute(
     observer: &Arc<dyn RunObserver>,
     mut intr: watch::Receiver<Option<String>>,
     host: Option<MigrationHost<'_>>,
+    kept: &mut Option<Box<dyn MigrationDriver>>,
 ) -> Result<RunSummary, RunnerError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -169,7 +173,7 @@ pub(crate) async fn execute(
         migration: scen.migration.condition(),
     };
     let request = settings.request();
-    let mut driver: Box<dyn MigrationDriver> = drivers.create(ctx).map_err(RunnerError::Driver)?;
+    let (mut driver, continued) = take_or_create(kept, ctx, drivers).await?;
     let driver_name = driver.name();
 
     let mut incomplete: Option<String> = None;
@@ -181,14 +185,23 @@ pub(crate) async fn execute(
     let mut reach_summary = None;
     let mut facts = None;
     phase("setup");
-    let endpoint = match unless(driver.prepare(), &mut intr).await {
+    if continued
+        && let Err(r) = unless(tokio::time::sleep(settings.settle_s.duration()), &mut intr).await
+    {
+        incomplete = Some(r);
+    }
+    let prepared = match incomplete {
+        None => unless(driver.prepare(), &mut intr).await,
+        Some(_) => Err(String::new()),
+    };
+    let endpoint = match prepared {
         Ok(Ok(e)) => Some(e),
         Ok(Err(e)) => {
             incomplete = Some(format!("the service could not be prepared: {e}"));
             None
         }
         Err(r) => {
-            incomplete = Some(r);
+            incomplete.get_or_insert(r);
             None
         }
     };
@@ -322,10 +335,23 @@ pub(crate) async fn execute(
             incomplete.get_or_insert(e);
         }
     }
-    if let Err(e) = driver.teardown().await {
-        incomplete.get_or_insert(format!("teardown failed: {e}"));
+    let keep = settings.reuse_vm
+        && incomplete.is_none()
+        && fallback.0 == MigrationOutcome::Completed
+        && driver.reusable();
+    let ended = if keep {
+        driver.end_run().await
+    } else {
+        driver.teardown().await
+    };
+    match ended {
+        Ok(()) if keep => *kept = Some(driver),
+        Ok(()) => drop(driver),
+        Err(e) => {
+            incomplete.get_or_insert(format!("teardown failed: {e}"));
+            let _ = driver.teardown().await;
+        }
     }
-    drop(driver);
     if let Some(e) = timeline.error() {
         incomplete.get_or_insert(e);
     }
@@ -345,6 +371,27 @@ pub(crate) async fn execute(
     write_json_atomic(&path, &summary).map_err(io(&path))?;
     observer.run_finished(&info, &summary);
     Ok(summary)
+}
+
+/// The driver of a run: the one the previous run kept when it takes this run
+/// (`true`), else a new one (the kept one torn down first: one lab at a time).
+async fn take_or_create(
+    kept: &mut Option<Box<dyn MigrationDriver>>,
+    ctx: DriverContext,
+    drivers: &dyn DriverFactory,
+) -> Result<(Box<dyn MigrationDriver>, bool), RunnerError> {
+    if let Some(mut old) = kept.take() {
+        match old.continue_with(ctx.clone()) {
+            Ok(true) => return Ok((old, true)),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "the kept driver cannot take this run"),
+        }
+        if let Err(e) = old.teardown().await {
+            tracing::warn!(error = %e, "tearing down the kept driver failed");
+        }
+    }
+    let driver = drivers.create(ctx).map_err(RunnerError::Driver)?;
+    Ok((driver, false))
 }
 
 /// Logs a runner, migration or network event (the probes log their own at debug):

@@ -117,6 +117,13 @@ pub struct MigrationSettings {
     /// VM size.
     #[serde(default = "default_flavor")]
     pub flavor: Flavor,
+    /// Keep the VM up between consecutive runs of the same setup and migrate it
+    /// back and forth (drivers that can, the lab); `false`: a new VM every run.
+    #[serde(default = "default_reuse_vm", skip_serializing_if = "is_default_reuse")]
+    pub reuse_vm: bool,
+    /// With a kept VM: wait this long before the next run's checks and warm-up.
+    #[serde(default = "default_settle", skip_serializing_if = "is_default_settle")]
+    pub settle_s: Secs,
     /// Settings of the emulated driver.
     #[serde(default)]
     pub emulated: EmulatedSettings,
@@ -143,6 +150,8 @@ impl Default for MigrationSettings {
             postcopy_after_passes: default_postcopy_after(),
             auto_converge: false,
             flavor: default_flavor(),
+            reuse_vm: default_reuse_vm(),
+            settle_s: default_settle(),
             emulated: EmulatedSettings::default(),
             exec: None,
             libvirt: None,
@@ -194,6 +203,20 @@ impl MigrationSettings {
     }
 }
 
+fn default_reuse_vm() -> bool {
+    true
+}
+// Not serialized at their defaults: the campaign hash of files written before
+// these keys existed stays the same (`--resume` of an older folder).
+fn is_default_reuse(v: &bool) -> bool {
+    *v == default_reuse_vm()
+}
+fn default_settle() -> Secs {
+    Secs(2.0)
+}
+fn is_default_settle(v: &Secs) -> bool {
+    *v == default_settle()
+}
 fn default_driver() -> DriverKind {
     DriverKind::Lab
 }

@@ -115,6 +115,23 @@ impl LabConfig {
     }
 }
 
+impl LabConfig {
+    /// Whether a lab set up with `self` is what `other` asks for: the same guest
+    /// (flavor, services, memory workload, encoder outside or not, RAM padding),
+    /// the same links and the same post-copy switch. The capture file, the lab id,
+    /// the image and the boot timeout do not matter to a lab that is already up.
+    pub fn same_lab(&self, other: &LabConfig) -> bool {
+        self.flavor == other.flavor
+            && self.services == other.services
+            && self.dirty == other.dirty
+            && self.relay == other.relay
+            && self.migration_link == other.migration_link
+            && self.client_link == other.client_link
+            && self.postcopy_after == other.postcopy_after
+            && self.pad_ram == other.pad_ram
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +155,34 @@ mod tests {
                 .to_string()
                 .contains("delay_ms")
         );
+    }
+
+    #[test]
+    fn a_lab_is_the_same_unless_its_guest_or_links_differ() {
+        let a = LabConfig::default();
+        let b = LabConfig {
+            capture: Some("run-2/client.pcap".into()),
+            id: Some("x".into()),
+            ..LabConfig::default()
+        };
+        assert!(a.same_lab(&b));
+        let slower = LabConfig {
+            client_link: LinkCondition {
+                rate_mbit: Some(100.0),
+                ..LinkCondition::NONE
+            },
+            ..LabConfig::default()
+        };
+        assert!(!a.same_lab(&slower));
+        let relay = LabConfig {
+            relay: true,
+            ..LabConfig::default()
+        };
+        assert!(!a.same_lab(&relay));
+        let bigger = LabConfig {
+            flavor: Flavor::by_name("lab.large").unwrap(),
+            ..LabConfig::default()
+        };
+        assert!(!a.same_lab(&bigger));
     }
 }

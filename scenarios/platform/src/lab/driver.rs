@@ -10,6 +10,13 @@
 //! (completed, failed, or cancelled at the time limit). After a completed migration
 //! the destination becomes the source of the next one. `teardown` (and `Drop`) kills
 //! every QEMU and deletes the namespaces.
+//!
+//! A lab whose last migration completed stays up for the next run of the same setup
+//! ([`LabConfig::same_lab`]): the runner ends the run with `end_run` (the run's
+//! packet capture closes into its folder), hands the next run to `continue_with`,
+//! and that run's `prepare` checks the running VM (same boot id, services answering)
+//! instead of booting one, then migrates it back to the other host. Each run's
+//! timeline says which it got: a `platform_event` `vm_booted` or `vm_reused`.
 
 use super::config::LabConfig;
 use super::lab_available;
@@ -21,7 +28,7 @@ use crate::driver::{
 use crate::endpoint::ServiceEndpoint;
 use crate::request::MigrationRequest;
 use record::clock::{Clock, MonotonicClock};
-use record::{Event, EventKind};
+use record::{Event, EventKind, MigrationOutcome, PlatformEvent};
 use std::sync::Arc;
 
 /// The lab migration driver.
@@ -31,6 +38,10 @@ pub struct LabDriver {
     session: Option<LabSession>,
     last: Option<LabStats>,
     sink: Option<EventSink>,
+    /// Runs this VM has served (1 after a boot).
+    runs_served: u32,
+    /// The next `prepare` checks the running VM instead of booting one.
+    continued: bool,
 }
 
 impl std::fmt::Debug for LabDriver {
@@ -51,6 +62,8 @@ impl LabDriver {
             session: None,
             last: None,
             sink: None,
+            runs_served: 0,
+            continued: false,
         }
     }
 
@@ -83,6 +96,72 @@ impl LabDriver {
         self.last.as_ref()
     }
 
+    /// Sends a `platform_event` from the lab to the run's timeline.
+    fn note(&self, name: &str, detail: String) {
+        if let Some(sink) = &self.sink {
+            let host = self
+                .session
+                .as_ref()
+                .and_then(|s| s.active_host())
+                .map(|h| h.name().to_string());
+            sink(Event::new(
+                self.clock.now(),
+                "migration",
+                EventKind::PlatformEvent(PlatformEvent {
+                    origin: "lab".into(),
+                    name: name.into(),
+                    host,
+                    detail: Some(detail),
+                }),
+            ));
+        }
+    }
+
+    /// The kept VM, checked for the next run: its capture restarted into the new
+    /// run's file, the same boot id as at boot (it did not reboot), its services
+    /// answering. An error says why it cannot serve.
+    async fn check_kept(&mut self) -> Result<ServiceEndpoint, String> {
+        let capture = self.config.capture.clone();
+        let session = self.session.as_mut().ok_or("no lab is running")?;
+        if session.active_host().is_none() {
+            return Err("no VM is running".into());
+        }
+        let now = session
+            .boot_id()
+            .await
+            .map_err(|e| format!("the guest does not answer: {e}"))?;
+        if now != session.boot_id_at_boot() {
+            return Err(format!(
+                "the guest rebooted (boot id {now}, was {})",
+                session.boot_id_at_boot()
+            ));
+        }
+        if let Some(file) = capture {
+            session
+                .restart_capture(file)
+                .await
+                .map_err(|e| format!("cannot capture the client link: {e}"))?;
+        }
+        Ok(session.endpoint())
+    }
+
+    /// Stops the run's capture and sends what it saw to the run's timeline.
+    fn close_capture(&mut self) {
+        let clock = self.clock.clone();
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        if let Some(c) = s.finish_capture(self.last.as_ref(), clock.as_ref())
+            && let Some(sink) = &self.sink
+        {
+            sink(Event::new(
+                clock.now(),
+                "migration",
+                EventKind::PacketCapture(c),
+            ));
+        }
+    }
+
     fn err(what: impl std::fmt::Display) -> DriverError {
         DriverError {
             driver: "lab".into(),
@@ -98,13 +177,38 @@ impl MigrationDriver for LabDriver {
 
     fn prepare(&mut self) -> BoxFuture<'_, Result<ServiceEndpoint, DriverError>> {
         Box::pin(async move {
+            if std::mem::take(&mut self.continued) {
+                match self.check_kept().await {
+                    Ok(endpoint) => {
+                        self.runs_served += 1;
+                        let detail = format!(
+                            "the VM of the previous run (boot id {}), run {} on it",
+                            self.session
+                                .as_ref()
+                                .map(|s| s.boot_id_at_boot())
+                                .unwrap_or_default(),
+                            self.runs_served
+                        );
+                        self.note("vm_reused", detail);
+                        return Ok(endpoint);
+                    }
+                    Err(why) => self.note("vm_replaced", why),
+                }
+            }
             if let Some(mut old) = self.session.take() {
                 old.teardown();
             }
             lab_available().map_err(Self::err)?;
             let session = LabSession::start(&self.config).await.map_err(Self::err)?;
             let endpoint = session.endpoint();
+            let detail = format!(
+                "boot id {}, ready after {} ms",
+                session.boot_id_at_boot(),
+                session.boot_time().as_millis()
+            );
             self.session = Some(session);
+            self.runs_served = 1;
+            self.note("vm_booted", detail);
             Ok(endpoint)
         })
     }
@@ -145,20 +249,41 @@ impl MigrationDriver for LabDriver {
 
     fn teardown(&mut self) -> BoxFuture<'_, Result<(), DriverError>> {
         Box::pin(async move {
+            self.close_capture();
             if let Some(mut s) = self.session.take() {
-                let clock = self.clock.clone();
-                if let Some(c) = s.finish_capture(self.last.as_ref(), clock.as_ref())
-                    && let Some(sink) = &self.sink
-                {
-                    sink(Event::new(
-                        clock.now(),
-                        "migration",
-                        EventKind::PacketCapture(c),
-                    ));
-                }
                 s.teardown();
             }
             Ok(())
         })
+    }
+
+    fn reusable(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.active_host().is_some())
+            && self
+                .last
+                .as_ref()
+                .is_some_and(|l| l.outcome == MigrationOutcome::Completed)
+    }
+
+    fn end_run(&mut self) -> BoxFuture<'_, Result<(), DriverError>> {
+        Box::pin(async move {
+            self.close_capture();
+            Ok(())
+        })
+    }
+
+    fn continue_with(&mut self, ctx: DriverContext) -> Result<bool, DriverError> {
+        let next = LabConfig::for_run(&ctx).map_err(Self::err)?;
+        if self.session.is_none() || !self.config.same_lab(&next) {
+            return Ok(false);
+        }
+        self.config.capture = next.capture;
+        self.clock = Arc::new(ctx.clock);
+        self.sink = Some(ctx.sink);
+        self.last = None;
+        self.continued = true;
+        Ok(true)
     }
 }

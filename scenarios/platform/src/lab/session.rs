@@ -114,34 +114,15 @@ impl LabSession {
             (None, None)
         };
         let capture = match &config.capture {
-            Some(file) => {
-                let dev = network
-                    .client_link()
-                    .map(|l| l.a_dev.clone())
-                    .ok_or_else(|| LabError::Failed("the lab has no client link".into()));
-                let dev = match dev {
-                    Ok(d) => d,
-                    Err(e) => {
-                        drop(encoder);
-                        drop(network);
-                        let _ = std::fs::remove_dir_all(&dir);
-                        return Err(e);
-                    }
-                };
-                let (ns, file) = (network.client_ns(), file.clone());
-                let cap = tokio::task::spawn_blocking(move || Capture::start(&ns, &dev, &file))
-                    .await
-                    .map_err(|e| LabError::Failed(format!("capture task failed: {e}")))?;
-                match cap {
-                    Ok(c) => Some(c),
-                    Err(e) => {
-                        drop(encoder);
-                        drop(network);
-                        let _ = std::fs::remove_dir_all(&dir);
-                        return Err(e);
-                    }
+            Some(file) => match start_capture(&network, file.clone()).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    drop(encoder);
+                    drop(network);
+                    let _ = std::fs::remove_dir_all(&dir);
+                    return Err(e);
                 }
-            }
+            },
             None => None,
         };
         let guest = GuestConfig {
@@ -409,6 +390,15 @@ impl LabSession {
         self.network.shape_migration(c)
     }
 
+    /// Captures the client link into `file` from now on (the next run of a lab that
+    /// stays up: its own pcap in its own folder). A capture still running is
+    /// dropped first.
+    pub async fn restart_capture(&mut self, file: PathBuf) -> Result<()> {
+        self.capture = None;
+        self.capture = Some(start_capture(&self.network, file).await?);
+        Ok(())
+    }
+
     /// Stops the capture of the client link (if the lab runs one) and derives what it
     /// saw around the migration `stats` describes; times on `clock`.
     pub fn finish_capture(
@@ -477,6 +467,18 @@ impl Drop for LabSession {
             self.teardown();
         }
     }
+}
+
+/// Starts capturing the lab's client link (in the client namespace) into `file`.
+async fn start_capture(network: &LabNetwork, file: PathBuf) -> Result<Capture> {
+    let dev = network
+        .client_link()
+        .map(|l| l.a_dev.clone())
+        .ok_or_else(|| LabError::Failed("the lab has no client link".into()))?;
+    let ns = network.client_ns();
+    tokio::task::spawn_blocking(move || Capture::start(&ns, &dev, &file))
+        .await
+        .map_err(|e| LabError::Failed(format!("capture task failed: {e}")))?
 }
 
 /// A lab id no lab here uses: 3 characters of `[a-z0-9]` from the pid and a counter
