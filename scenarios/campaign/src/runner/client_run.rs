@@ -6,6 +6,7 @@
 
 use super::RunnerError;
 use super::folder::{Timeline, fresh_dir, write_json_atomic};
+use super::observe::RunObserver;
 use super::one_run::{parts, run_info, unless};
 use super::sessions;
 use crate::attach;
@@ -28,13 +29,15 @@ const ANNOUNCE_LIMIT: Duration = Duration::from_secs(15 * 60);
 /// What a client host's run folder says of the migration: it ran on host 0.
 const MIGRATION_ELSEWHERE: &str = "the migration ran on the migration host (host 0): merge the hosts' folders with `qoeprobe merge`";
 
-/// Executes this client host's part of one run into `dir`.
+/// Executes this client host's part of one run into `dir`; `observer` sees its
+/// `run.json`, its probes' events and its summary as a run of host 0 would.
 pub(crate) async fn execute(
     campaign: &Campaign,
     id: &RunId,
     dir: &Path,
     mode: &HostMode,
     hash: &str,
+    observer: &Arc<dyn RunObserver>,
     mut intr: watch::Receiver<Option<String>>,
 ) -> Result<RunSummary, RunnerError> {
     let io = |path: &Path| {
@@ -103,11 +106,17 @@ pub(crate) async fn execute(
     let info = run_info(campaign, id, &clock)?;
     write_json_atomic(&dir.join("run.json"), &info).map_err(io(&dir.join("run.json")))?;
     write_json_atomic(&dir.join("host.json"), &facts).map_err(io(&dir.join("host.json")))?;
+    observer.run_started(&info);
+    let info = Arc::new(info);
     let timeline_path = dir.join("timeline.jsonl");
     let timeline = Arc::new(Timeline::create(&timeline_path).map_err(io(&timeline_path))?);
     let sink: EventSink = {
         let timeline = timeline.clone();
-        Arc::new(move |e: Event| timeline.append(e))
+        let (observer, info) = (observer.clone(), info.clone());
+        Arc::new(move |e: Event| {
+            observer.event(&info, &e);
+            timeline.append(e)
+        })
     };
     let running = sessions::start(
         attach::attachments(app, |j| mode.role.runs_client(j)),
@@ -140,5 +149,6 @@ pub(crate) async fn execute(
         ..unfinished(MIGRATION_ELSEWHERE.into())
     };
     write_summary(&summary)?;
+    observer.run_finished(&info, &summary);
     Ok(summary)
 }

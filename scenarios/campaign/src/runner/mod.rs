@@ -322,9 +322,17 @@ pub async fn run_campaign(
         let span = tracing::info_span!("run", run = %label);
         let summary = match &opts.host {
             Some(h) if !h.role.is_migration() => {
-                client_run::execute(campaign, &rec.id, &rec.dir, h, &hash, intr.clone())
-                    .instrument(span)
-                    .await
+                client_run::execute(
+                    campaign,
+                    &rec.id,
+                    &rec.dir,
+                    h,
+                    &hash,
+                    &observers,
+                    intr.clone(),
+                )
+                .instrument(span)
+                .await
             }
             host => {
                 let host = host
