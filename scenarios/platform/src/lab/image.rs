@@ -22,7 +22,7 @@ const MTIME: u32 = 0;
 const KERNEL_META: &str = "linux-image-cloud-amd64";
 
 /// Where the image comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImageOptions {
     /// Cache folder for the downloaded kernel package and the built image.
     pub cache_dir: PathBuf,

@@ -24,6 +24,7 @@ mod driver;
 mod flavor;
 mod guest;
 pub mod image;
+mod image_once;
 pub mod init;
 pub mod leftovers;
 mod memory;

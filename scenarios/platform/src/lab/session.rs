@@ -66,7 +66,7 @@ impl LabSession {
     /// compute01; returns once the guest's services listen.
     pub async fn start(config: &LabConfig) -> Result<Self> {
         let opts = config.image.clone();
-        let image = tokio::task::spawn_blocking(move || GuestImage::ensure(&opts))
+        let image = tokio::task::spawn_blocking(move || GuestImage::ensure_once(&opts))
             .await
             .map_err(|e| LabError::Failed(format!("image build task failed: {e}")))??;
         for s in &config.services {

@@ -307,7 +307,7 @@ impl Testbed {
 
     /// The lab image, built if needed (see docs/lab.md).
     pub fn image() -> Result<GuestImage, String> {
-        GuestImage::ensure(&ImageOptions::default()).map_err(|e| e.to_string())
+        GuestImage::ensure_once(&ImageOptions::default()).map_err(|e| e.to_string())
     }
 
     /// Destroys every domain, stops the daemons, deletes the namespaces and the
