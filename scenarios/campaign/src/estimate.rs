@@ -5,11 +5,14 @@
 //! TCP's loss-limited throughput, Mathis et al. 1997, whichever is slower), capped
 //! at the time limit. Memory is an upper bound of what pre-copy sends for an idle
 //! guest (zero pages are cheap) and a lower bound for one that keeps dirtying: the
-//! estimate says how long, not exactly how long.
+//! estimate says how long, not exactly how long. A guest known to dirty memory
+//! faster than the link copies it (the emulated model, the lab's encoder inside the
+//! VM) never converges: its run lasts the time limit. The flavor is the run's (the
+//! scenario's, else the application's, else the campaign's).
 
-use crate::scenario::{Campaign, MigrationSettings, NetScenario, RunId};
-use platform::DriverKind;
-use record::Mode;
+use crate::scenario::{Application, Campaign, MigrationSettings, NetScenario, RunId};
+use platform::{DriverKind, LiveSource};
+use record::{Copy, Mode};
 use std::time::Duration;
 
 /// Boot and set-up of one lab run: two QEMUs under TCG, the source booted to the
@@ -65,8 +68,16 @@ pub fn estimate(campaign: &Campaign, plan: &[RunId]) -> Estimate {
         let Some(scen) = campaign.scenario(&id.scenario) else {
             continue;
         };
-        let settings = scen.migration_settings(&campaign.migration);
-        let (transfer, capped) = transfer(&settings, scen);
+        let Some(app) = campaign.application(&id.application) else {
+            continue;
+        };
+        let mut settings = scen.migration_settings(&campaign.migration);
+        settings.flavor = campaign.run_flavor(app, scen);
+        let (transfer, capped) = if never_converges(&settings, app, scen) {
+            (settings.time_limit_s.duration(), true)
+        } else {
+            transfer(&settings, scen)
+        };
         // A repetition of the cell before it migrates that run's VM back (when the
         // migration completed): the settle time instead of a boot.
         let reused =
@@ -128,6 +139,42 @@ pub fn migration_mbit(s: &MigrationSettings, scen: &NetScenario) -> f64 {
     let rtt = (2.0 * link.delay_ms.unwrap_or(0.0) / 1000.0).max(BASE_RTT_S);
     let mathis = MSS_BYTES * 8.0 / rtt * 1.22 / d.sqrt() / 1e6;
     (rate * (1.0 - d)).min(mathis)
+}
+
+/// Whether pre-copy cannot converge, so that the run lasts its time limit: the
+/// guest dirties memory faster than the link copies it (r > bw) over a working set
+/// larger than what the downtime limit lets through at that rate (W > bw x
+/// downtime limit), and neither auto-converge nor post-copy ends it. Known before
+/// the run for the emulated driver's model and for the lab's encoder-inside guest
+/// (the measured encoder's rate and working set, docs/dirtyrate.md); other guests
+/// dirty what they dirty.
+fn never_converges(s: &MigrationSettings, app: &Application, scen: &NetScenario) -> bool {
+    if s.auto_converge || s.copy == Copy::Postcopy {
+        return false;
+    }
+    let (rate, working_set) = match s.driver {
+        DriverKind::Lab if app.live_source() == Some(LiveSource::Encoder) => {
+            let memory = platform::lab::Flavor::of(s.flavor).memory_mib;
+            (
+                platform::lab::ENCODER_DIRTY_MIB_S,
+                platform::lab::ENCODER_WORKING_SET_MIB.min(memory / 2) as f64,
+            )
+        }
+        DriverKind::Emulated => {
+            let o = app.emulated.as_ref();
+            (
+                o.and_then(|o| o.dirty_rate_mb_s)
+                    .unwrap_or(s.emulated.dirty_rate_mb_s)
+                    .get(),
+                o.and_then(|o| o.working_set_mb)
+                    .unwrap_or(s.emulated.working_set_mb)
+                    .get(),
+            )
+        }
+        _ => return false,
+    };
+    let bw_mib_s = migration_mbit(s, scen) / 8.0 / 1.048_576;
+    rate > bw_mib_s && working_set > bw_mib_s * s.downtime_limit_ms.duration().as_secs_f64()
 }
 
 /// The transfer's expected time, and whether the time limit cuts it.

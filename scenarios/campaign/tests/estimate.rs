@@ -92,8 +92,12 @@ fn the_time_limit_caps_a_run() {
     let e = estimate(&c, &plan);
     assert_eq!(e.capped, 2);
     assert_eq!(e.longest, Duration::from_secs(610));
-    // memory_mb replaces the flavor's.
-    let c = campaign("emulated", "[migration.emulated]\nmemory_mb = 100\n");
+    // memory_mb replaces the flavor's (and a guest dirtying 1 MiB/s, below the
+    // link's 1.19 MiB/s, converges: the default 16 MiB/s over 64 MiB never would).
+    let c = campaign(
+        "emulated",
+        "[migration.emulated]\nmemory_mb = 100\ndirty_rate_mb_s = 1\n",
+    );
     let e = estimate(&c, &plan);
     assert_eq!(e.capped, 0);
     assert!((e.longest.as_secs_f64() - (100.0 * 8.388_608 / 10.0 + 10.0)).abs() < 1e-3);
@@ -106,5 +110,62 @@ fn durations_read_as_people_say_them() {
     assert_eq!(
         Estimate::human(Duration::from_secs(2 * 3600 + 5 * 60)),
         "2 h 05 min"
+    );
+}
+
+#[test]
+fn a_guest_known_to_outrun_the_link_lasts_the_time_limit() {
+    let src = |extra: &str| {
+        format!(
+            r#"
+name = "enc"
+runs = 2
+warmup_s = 5
+cooldown_s = 5
+[migration]
+driver = "lab"
+time_limit_s = 300
+{extra}
+[[application]]
+name = "encoder"
+service = "live"
+source = "encoder"
+flavor = "large"
+[application.stream]
+cache_s = 0
+[[application]]
+name = "relay"
+service = "live"
+source = "relay"
+flavor = "large"
+[application.stream]
+cache_s = 0
+[[scenario]]
+name = "S1"
+[scenario.migration]
+rate_mbit = 1000
+"#
+        )
+    };
+    let c = parse(Path::new("enc.toml"), &src("")).unwrap();
+    // The encoder inside the VM dirties 154 MiB/s (docs/dirtyrate.md) over 240 MiB,
+    // more than 1000 Mbit/s (119 MiB/s) copies and than 300 ms of it (36 MiB): every
+    // run lasts the time limit; the relay's guest is not known to, and is not capped.
+    let enc = estimate(&c, &c.plan(None, Some("encoder")).unwrap());
+    assert_eq!(enc.capped, 2);
+    assert_eq!(enc.longest, Duration::from_secs(310 + 5));
+    let relay = estimate(&c, &c.plan(None, Some("relay")).unwrap());
+    assert_eq!(relay.capped, 0);
+    // lab.large (1024 MiB, the application's flavor) at 1000 Mbit/s: 8.6 s.
+    let transfer = 1024.0 * 8.0 * 1.048_576 / 1000.0;
+    assert!(
+        (relay.longest.as_secs_f64() - (transfer + 15.0)).abs() < 1e-3,
+        "{relay:?}"
+    );
+    // Auto-converge throttles the guest until it fits: not capped.
+    let c = parse(Path::new("enc.toml"), &src("auto_converge = true")).unwrap();
+    assert_eq!(
+        estimate(&c, &c.plan(None, Some("encoder")).unwrap()).capped,
+        0
     );
 }

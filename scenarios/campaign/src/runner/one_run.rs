@@ -49,15 +49,6 @@ pub(crate) async fn unless<F: Future>(
     }
 }
 
-/// The flavor of a run: a scenario's (or a matrix cell's) wins; else the
-/// application's own, else the campaign's.
-fn run_flavor(campaign: &Campaign, app: &Application, scen: &NetScenario) -> platform::Flavor {
-    match scen.flavor {
-        Some(f) => f,
-        None => app.flavor.unwrap_or(campaign.migration.flavor),
-    }
-}
-
 /// The application and scenario of a run of the plan.
 pub(crate) fn parts<'a>(
     campaign: &'a Campaign,
@@ -90,7 +81,7 @@ pub(crate) fn run_info(
         driver: settings.driver.name().into(),
         mode: settings.mode,
         copy: settings.copy,
-        flavor: run_flavor(campaign, app, scen).name().into(),
+        flavor: campaign.run_flavor(app, scen).name().into(),
         conditions: RunConditions {
             client: scen.client.condition(),
             migration: scen.migration.condition(),
@@ -124,7 +115,7 @@ pub(crate) async fn execute(
     let seed = id.seed(campaign.seed);
     let settings = &scen.migration_settings(&campaign.migration);
     let info = run_info(campaign, id, &clock)?;
-    let flavor = run_flavor(campaign, app, scen);
+    let flavor = campaign.run_flavor(app, scen);
     write_json_atomic(&dir.join("run.json"), &info).map_err(io(&dir.join("run.json")))?;
     observer.run_started(&info);
     let info = Arc::new(info);

@@ -140,6 +140,15 @@ impl Campaign {
         self.scenarios.iter().find(|s| s.name.get_ref() == name)
     }
 
+    /// The flavor of a run of `app` in `scen`: a scenario's (or a matrix cell's)
+    /// wins; else the application's own, else the campaign's.
+    pub fn run_flavor(&self, app: &Application, scen: &NetScenario) -> platform::Flavor {
+        match scen.flavor {
+            Some(f) => f,
+            None => app.flavor.unwrap_or(self.migration.flavor),
+        }
+    }
+
     /// Each application's tolerance profile, by application name.
     pub fn profiles(&self) -> std::collections::BTreeMap<String, record::Profile> {
         self.applications

@@ -36,7 +36,7 @@ mod run;
 mod session;
 pub mod vm;
 
-pub use config::LabConfig;
+pub use config::{ENCODER_DIRTY_MIB_S, ENCODER_WORKING_SET_MIB, LabConfig};
 pub use driver::LabDriver;
 pub use flavor::{FLAVORS, Flavor};
 pub use guest::http_get;
