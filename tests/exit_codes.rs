@@ -1,6 +1,7 @@
 //! Exit statuses that say what happened (docs/exit-codes.md, issue 19 item 11): a
 //! session that played nothing exits 1 with a message, and `play --clients N`
-//! stopped by a signal exits with that signal's status.
+//! stopped by a signal exits with that signal's status, and one stopped by its
+//! memory limit (`--max-memory-mb`) exits 1 saying so.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -130,4 +131,69 @@ fn play_clients_stopped_by_sigterm_exits_with_the_signal_status() {
     // The results are written all the same.
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(doc["sessions"], 2);
+}
+
+#[test]
+fn play_clients_over_their_memory_limit_stop_and_report() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "dash", "--segment-duration", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let dash = lines.next().unwrap().unwrap();
+    let _server = Server(child);
+    let url = dash.strip_prefix("dash: ").unwrap().to_string();
+    let d = tempfile::tempdir().unwrap();
+    let json = d.path().join("clients.json");
+    // Any process of this size is over 1 MB: the guard stops the sessions at its
+    // first look (half a second), long before their 120 s.
+    let play = Command::new(BIN)
+        .args([
+            "play",
+            &url,
+            "--clients",
+            "2",
+            "--duration",
+            "120",
+            "--quiet",
+        ])
+        .args(["--max-memory-mb", "1", "--json"])
+        .arg(&json)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(play, Duration::from_secs(30));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("over --max-memory-mb 1: the sessions did not run their course"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // What ran is written all the same.
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["sessions"], 2);
+    // Only with --clients.
+    let one = Command::new(BIN)
+        .args([
+            "play",
+            &url,
+            "--max-memory-mb",
+            "100",
+            "--duration",
+            "1",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(1));
+    assert!(
+        stderr(&one).contains("--max-memory-mb applies to --clients"),
+        "{}",
+        stderr(&one)
+    );
 }

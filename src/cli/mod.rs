@@ -14,6 +14,7 @@ pub mod k8s;
 pub mod lab;
 pub mod logging;
 pub mod man;
+mod memory_guard;
 pub mod merge;
 pub mod merge_clients;
 pub mod metrics_campaign;

@@ -52,6 +52,11 @@ pub struct Args {
     /// viewers do not all press play in the same millisecond).
     #[arg(long, default_value = "0", value_name = "SECS")]
     pub ramp: Secs,
+    /// With --clients: stop every session once this process's memory (resident set)
+    /// is above this many MB, and report what ran (default: half of this machine's
+    /// memory; sessions that fall behind can make it grow fast).
+    #[arg(long, value_name = "MB")]
+    pub max_memory_mb: Option<u64>,
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -88,22 +93,39 @@ async fn play(args: Args, feed: ProbeFeed) -> anyhow::Result<ExitCode> {
     if args.clients == 0 || args.clients > 100_000 {
         bail!("--clients {}: expected 1 to 100000", args.clients);
     }
+    if args.clients == 1 && args.max_memory_mb.is_some() {
+        bail!("--max-memory-mb applies to --clients N (N > 1): one session needs no guard");
+    }
     super::start_at::wait(args.start_at).await?;
     let clock = MonotonicClock::start();
     let mut cfg = args.player.config(url, clock.wall_anchor_unix_ns());
     cfg.duration = args.duration.map(Secs::duration);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
     let stopped_by = Arc::new(Mutex::new(None));
     let by = stopped_by.clone();
+    let on_signal = stop_tx.clone();
     tokio::spawn(async move {
         if let Ok(signal) = fixtures::signal::shutdown().await {
             *by.lock().unwrap_or_else(|e| e.into_inner()) = Some(signal);
-            let _ = stop_tx.send(true);
+            let _ = on_signal.send(true);
         }
     });
     let client = args.player.http_options(args.http.options()).client()?;
     if args.clients > 1 {
+        let limit_mb = args
+            .max_memory_mb
+            .unwrap_or_else(super::memory_guard::default_limit_mb);
+        let over = super::memory_guard::start(limit_mb, stop_tx.clone());
         let code = run_many(&args, cfg, &clock, client, stop_rx, taken, &feed).await?;
+        let over = *over.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(o) = over {
+            eprintln!(
+                "stopped: this process's memory reached {} MB, over --max-memory-mb {}: the sessions did not run their course (fewer sessions, or a machine with more cores, keeps them on schedule)",
+                o.rss_mb, o.limit_mb
+            );
+            return Ok(ExitCode::FAILURE);
+        }
         // A load test stopped by a signal did not run its course: say so in the
         // status (the sessions' results are written all the same).
         let signal = *stopped_by.lock().unwrap_or_else(|e| e.into_inner());
