@@ -390,3 +390,41 @@ fn play_https_with_the_printed_certificate_over_http2_and_http1() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `play --clients N` shares one connection pool: each session must not count (or
+/// wake for) the other sessions' connections. Before, every session saw all N
+/// sessions' connections (N x N `connection` events, about 1 GB a second of
+/// memory at 10,000 sessions); the pool's connections are reported once instead.
+#[test]
+fn many_sessions_do_not_count_each_others_connections() {
+    let s = serve(&[]);
+    let d = tempfile::tempdir().unwrap();
+    let json = d.path().join("many.json");
+    let out = Command::new(BIN)
+        .args(["play", &s.dash, "--clients", "20", "--duration", "3", "-q"])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = read_json(&json);
+    let total = doc["connections"].as_u64().unwrap();
+    assert!(
+        (20..=60).contains(&total),
+        "one or a few connections a session: {doc}"
+    );
+    for s in doc["summaries"].as_array().unwrap() {
+        assert_eq!(
+            s["connections"], 0,
+            "a session counted the pool's connections: {s}"
+        );
+    }
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("connections (one pool shared by the sessions)")
+    );
+}

@@ -214,7 +214,8 @@ async fn run_many(
         let mut cfg = cfg.clone();
         cfg.source = probe_source(&format!("player-{i}"));
         let abr = args.player.abr.build();
-        let (clock, client, stop) = (clock.clone(), client.clone(), stop.clone());
+        // One pool for all sessions: its connections are counted once, below.
+        let (clock, client, stop) = (clock.clone(), client.shared_view(), stop.clone());
         let feed = feed.client(i);
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
@@ -240,6 +241,7 @@ async fn run_many(
         summaries.push(s);
     }
     let cpu = super::usage::cpu_seconds() - cpu_before;
+    let connections = client.connections.count();
     late.sort_by(f64::total_cmp);
     response.sort_by(f64::total_cmp);
     let n = summaries.len();
@@ -259,7 +261,7 @@ async fn run_many(
     );
     let _ = writeln!(
         text,
-        "  segments   {segs} ({:.0}/s), {errors} request errors, {stalls} stalls",
+        "  segments   {segs} ({:.0}/s), {errors} request errors, {stalls} stalls, {connections} connections (one pool shared by the sessions)",
         segs as f64 / wall
     );
     let _ = writeln!(
@@ -300,6 +302,7 @@ async fn run_many(
             "segments": segs,
             "stalls": stalls,
             "request_errors": errors,
+            "connections": connections,
             "timing_error_p50_ms": percentile(&late, 0.5),
             "timing_error_p99_ms": percentile(&late, 0.99),
             "timing_error_max_ms": late.last().copied().unwrap_or(0.0),
