@@ -1,9 +1,11 @@
-//! A memory limit for `play --clients N`: thousands of sessions in one process can
-//! fall behind on a small machine, and then the process's memory grew by hundreds of
-//! MB a second here (12 GB within 20 s at 10,000 sessions on 2 cores,
-//! docs/performance.md). The guard samples the resident set twice a second and
-//! stops every session once it is above the limit, so that the load test ends
-//! with a report instead of exhausting the machine.
+//! A memory limit for `play --clients N`: thousands of sessions in one process on a
+//! small machine are a load test of the machine too. Once, the process's memory grew
+//! by about 1 GB a second here (12 GB within 20 s at 10,000 sessions on 2 cores,
+//! from the sessions counting each other's connections, since fixed;
+//! docs/performance.md), and a first run took all 24 GB. The guard samples the
+//! resident set twice a second and stops every session once it is above the limit,
+//! so that a load test that outgrows the machine ends with a report instead of
+//! exhausting it.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
