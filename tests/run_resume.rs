@@ -182,4 +182,26 @@ fn resume_after_sigterm_and_sigkill_completes_without_duplicates() {
     }
     let run1_after = std::fs::read_to_string(run_dir(&out, 1).join("summary.json")).unwrap();
     assert_eq!(run1_before, run1_after, "a finished run is not redone");
+
+    // campaign.json names the binary of each of the three starts, oldest first.
+    let campaign: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("campaign.json")).unwrap()).unwrap();
+    let version = Command::new(env!("CARGO_BIN_EXE_qoeprobe"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    let commit = campaign["tool"]["commit"].as_str().unwrap();
+    assert!(
+        version.contains(&format!("(commit {commit})")),
+        "{version} / {commit}"
+    );
+    let starts = campaign["starts"].as_array().unwrap();
+    assert_eq!(starts.len(), 3, "{campaign}");
+    assert!(starts.iter().all(|s| s["tool"]["commit"] == commit));
+    let times: Vec<u64> = starts
+        .iter()
+        .map(|s| s["started_unix_ns"].as_u64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
 }

@@ -105,6 +105,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         out.display()
     );
     let mut opts = RunnerOptions::new(&out, interrupt_on_signals());
+    opts.tool_commit = Some(env!("QOEPROBE_COMMIT").to_string());
     opts.runs = args.runs;
     opts.only = args.only.clone();
     opts.progress = if args.quiet {

@@ -138,6 +138,7 @@ async fn run_campaign(
         .unwrap_or_else(|| runner::default_out(&campaign));
     check_duration(&campaign, &args, &out)?;
     let mut opts = RunnerOptions::new(&out, interrupt_on_signals());
+    opts.tool_commit = Some(env!("QOEPROBE_COMMIT").to_string());
     opts.runs = args.runs;
     opts.only = args.only.clone();
     opts.resume = args.resume;

@@ -8,6 +8,7 @@
 
 mod factors;
 mod plots;
+mod provenance;
 mod sections;
 pub mod series;
 mod study;
@@ -220,6 +221,9 @@ pub fn render(c: &Campaign, table: &Table) -> Result<String, AnalysisError> {
         esc(&table.campaign),
         env!("CARGO_PKG_VERSION")
     );
+    if let Some(p) = c.campaign.as_ref().and_then(provenance::measured_by) {
+        o.push_str(&p);
+    }
     o.push_str(&sections::table(table));
     o.push_str(&sections::inputs(c));
     o.push_str(&phases_section(c)?);

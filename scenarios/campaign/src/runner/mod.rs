@@ -21,6 +21,7 @@ mod progress;
 mod reach;
 mod realtime;
 mod sessions;
+mod starts;
 mod tcp_probe;
 
 use crate::hosts::{HostMode, rendezvous};
@@ -81,6 +82,9 @@ pub struct RunnerOptions {
     /// See the plan, every run and every event as they are written, each call in
     /// this order (live metrics, loading each finished run into a database).
     pub observers: Vec<Arc<dyn RunObserver>>,
+    /// The commit the running binary was built from, recorded in `campaign.json`
+    /// (`tool.commit`, and in `starts`); `None` leaves it out.
+    pub tool_commit: Option<String>,
 }
 
 impl RunnerOptions {
@@ -97,6 +101,7 @@ impl RunnerOptions {
             drivers: Arc::new(DefaultDrivers),
             interrupt,
             observers: Vec::new(),
+            tool_commit: None,
         }
     }
 }
@@ -178,12 +183,16 @@ fn check_resume(out: &Path, facts: &PlanFacts<'_>) -> Result<(), RunnerError> {
 }
 
 /// Writes `campaign.json`: the resolved campaign, its hash, plan and shard, the tool
-/// version, host facts.
+/// (version, commit) of this start and of the earlier ones, host facts.
 fn write_campaign_json(
     campaign: &Campaign,
     facts: &PlanFacts<'_>,
-    out: &Path,
+    opts: &RunnerOptions,
 ) -> Result<(), RunnerError> {
+    let out = opts.out.as_path();
+    let now = record::clock::unix_now_ns();
+    let tool = starts::tool(opts.tool_commit.as_deref());
+    let starts = starts::starts(out, opts.resume, &tool, now);
     let read = |p: &str| {
         std::fs::read_to_string(p)
             .map(|s| s.trim().to_string())
@@ -194,7 +203,8 @@ fn write_campaign_json(
     let mut value = serde_json::to_value(campaign).unwrap_or_default();
     let extra = serde_json::json!({
         "schema_version": record::SCHEMA_VERSION,
-        "tool": { "name": "qoeprobe", "version": env!("CARGO_PKG_VERSION") },
+        "tool": tool,
+        "starts": starts,
         "host": {
             "os": std::env::consts::OS,
             "arch": std::env::consts::ARCH,
@@ -202,7 +212,7 @@ fn write_campaign_json(
             "hostname": read("/proc/sys/kernel/hostname"),
             "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         },
-        "written_unix_ns": record::clock::unix_now_ns(),
+        "written_unix_ns": now,
         "campaign_hash": facts.hash,
         "plan": facts.plan.iter().map(run_key).collect::<Vec<_>>(),
         "shard": facts.shard,
@@ -267,7 +277,7 @@ pub async fn run_campaign(
         path: opts.out.clone(),
         source,
     })?;
-    write_campaign_json(campaign, &facts, &opts.out)?;
+    write_campaign_json(campaign, &facts, &opts)?;
     let plan = match opts.shard {
         Some(s) => s.select(plan.clone()),
         None => plan,
