@@ -181,6 +181,16 @@ fn shards_killed_resumed_and_merged_equal_the_unsharded_run() {
         json(&whole.join("campaign.json"))["campaign_hash"]
     );
     assert_eq!(head["merged_from"].as_array().unwrap().len(), 3);
+    // The merged folder names every start of every shard, in time order: one per
+    // shard, and one more for the shard that was killed and resumed.
+    let starts: Vec<u64> = head["starts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["started_unix_ns"].as_u64().unwrap())
+        .collect();
+    assert_eq!(starts.len(), 4, "{head}");
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
     let table_cmd = ok(qoeprobe().arg("table").arg(&merged).output().unwrap());
     assert_eq!(table_cmd, table_merged);
     assert!(merged.join("report.html").is_file());

@@ -343,7 +343,8 @@ pub(super) fn merge(
             })
         })
         .collect();
-    write_head(out, &hosts[0].src.head, merged_from)?;
+    let heads: Vec<&Value> = hosts.iter().map(|h| &h.src.head).collect();
+    write_head(out, &heads, merged_from)?;
     Ok(MergeReport {
         runs: chosen.iter().map(|k| (*k).clone()).collect(),
         missing,

@@ -308,10 +308,21 @@ fn prepare_out(out: &Path) -> Result<(), MergeError> {
 }
 
 /// Writes `out/campaign.json`: the first folder's, as one whole campaign (`shard` and
-/// `hosts` null), with `merged_from` (one entry per folder).
-fn write_head(out: &Path, first: &Value, merged_from: Vec<Value>) -> Result<(), MergeError> {
-    let mut head = first.clone();
+/// `hosts` null), with `merged_from` (one entry per folder) and the `starts` of every
+/// folder, in time order (which builds measured the merged runs).
+fn write_head(out: &Path, heads: &[&Value], merged_from: Vec<Value>) -> Result<(), MergeError> {
+    let mut head = heads.first().map_or(Value::Null, |h| (*h).clone());
+    let mut starts: Vec<Value> = heads
+        .iter()
+        .filter_map(|h| h.get("starts").and_then(Value::as_array))
+        .flatten()
+        .cloned()
+        .collect();
+    starts.sort_by_key(|s| s.get("started_unix_ns").and_then(Value::as_u64));
     if let Some(h) = head.as_object_mut() {
+        if !starts.is_empty() {
+            h.insert("starts".into(), starts.into());
+        }
         h.insert("shard".into(), Value::Null);
         if h.contains_key("hosts") {
             h.insert("hosts".into(), Value::Null);
@@ -346,7 +357,8 @@ fn write_merged(
             })
         })
         .collect();
-    write_head(out, &sources[0].head, merged_from)
+    let heads: Vec<&Value> = sources.iter().map(|s| &s.head).collect();
+    write_head(out, &heads, merged_from)
 }
 
 /// Hard-links (or copies) the files of `from` into `to`, recursively, but for the
