@@ -6,8 +6,8 @@
 //! and why, writes the run folders, `table.md` and `report.html` into the output
 //! folder, and prints the table and where the report is.
 
-use super::run::{interrupt_on_signals, write_analysis};
-use campaign::runner::{self, ProgressMode, RunnerOptions};
+use super::run::{runner_options, write_analysis};
+use campaign::runner::{self, ProgressMode};
 use campaign::scenario::Campaign;
 use platform::{DefaultDrivers, DriverKind};
 use std::path::{Path, PathBuf};
@@ -104,8 +104,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         if reps == 1 { "" } else { "s" },
         out.display()
     );
-    let mut opts = RunnerOptions::new(&out, interrupt_on_signals());
-    opts.tool_commit = Some(env!("QOEPROBE_COMMIT").to_string());
+    let mut opts = runner_options(&out);
     opts.runs = args.runs;
     opts.only = args.only.clone();
     opts.progress = if args.quiet {

@@ -137,8 +137,7 @@ async fn run_campaign(
         .clone()
         .unwrap_or_else(|| runner::default_out(&campaign));
     check_duration(&campaign, &args, &out)?;
-    let mut opts = RunnerOptions::new(&out, interrupt_on_signals());
-    opts.tool_commit = Some(env!("QOEPROBE_COMMIT").to_string());
+    let mut opts = runner_options(&out);
     opts.runs = args.runs;
     opts.only = args.only.clone();
     opts.resume = args.resume;
@@ -237,8 +236,16 @@ async fn run_campaign(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A campaign's options as the command line starts one: stopped by SIGINT or SIGTERM,
+/// and `campaign.json` naming this binary's commit.
+pub fn runner_options(out: &Path) -> RunnerOptions {
+    let mut opts = RunnerOptions::new(out, interrupt_on_signals());
+    opts.tool_commit = Some(env!("QOEPROBE_COMMIT").to_string());
+    opts
+}
+
 /// The campaign's interrupt: it turns `Some(reason)` at the first SIGINT or SIGTERM.
-pub fn interrupt_on_signals() -> watch::Receiver<Option<String>> {
+fn interrupt_on_signals() -> watch::Receiver<Option<String>> {
     let (tx, rx) = watch::channel(None);
     tokio::spawn(async move {
         if let Ok(signal) = fixtures::signal::shutdown().await {
