@@ -11,7 +11,7 @@
 
 mod hosts;
 
-use crate::runner::{is_finished, write_json_atomic};
+use crate::runner::{is_finished, starts, write_json_atomic};
 use crate::shard::Shard;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -312,12 +312,7 @@ fn prepare_out(out: &Path) -> Result<(), MergeError> {
 /// folder, in time order (which builds measured the merged runs).
 fn write_head(out: &Path, heads: &[&Value], merged_from: Vec<Value>) -> Result<(), MergeError> {
     let mut head = heads.first().map_or(Value::Null, |h| (*h).clone());
-    let mut starts: Vec<Value> = heads
-        .iter()
-        .filter_map(|h| h.get("starts").and_then(Value::as_array))
-        .flatten()
-        .cloned()
-        .collect();
+    let mut starts: Vec<Value> = heads.iter().flat_map(|h| starts::of_head(h)).collect();
     starts.sort_by_key(|s| s.get("started_unix_ns").and_then(Value::as_u64));
     if let Some(h) = head.as_object_mut() {
         if !starts.is_empty() {
@@ -378,4 +373,36 @@ fn link_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<(), MergeError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_merged_head_lists_every_folders_starts_including_one_from_before_starts() {
+        let d = tempfile::tempdir().unwrap();
+        let old =
+            json!({ "tool": { "name": "qoeprobe", "version": "0.0.9" }, "written_unix_ns": 5 });
+        let new = json!({
+            "tool": { "name": "qoeprobe", "version": "0.1.0" },
+            "starts": [
+                { "tool": { "version": "0.1.0" }, "started_unix_ns": 9 },
+                { "tool": { "version": "0.1.0" }, "started_unix_ns": 3 },
+            ],
+        });
+        write_head(d.path(), &[&new, &old], Vec::new()).unwrap();
+        let head: Value =
+            serde_json::from_str(&std::fs::read_to_string(d.path().join("campaign.json")).unwrap())
+                .unwrap();
+        let at: Vec<u64> = head["starts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["started_unix_ns"].as_u64().unwrap())
+            .collect();
+        assert_eq!(at, [3, 5, 9], "{head}");
+        assert_eq!(head["starts"][1]["tool"]["version"], "0.0.9");
+    }
 }

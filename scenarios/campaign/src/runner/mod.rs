@@ -21,7 +21,7 @@ mod progress;
 mod reach;
 mod realtime;
 mod sessions;
-mod starts;
+pub(crate) mod starts;
 mod tcp_probe;
 
 use crate::hosts::{HostMode, rendezvous};

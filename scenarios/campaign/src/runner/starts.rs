@@ -32,12 +32,17 @@ fn earlier(out: &Path) -> Vec<Value> {
     let Ok(old) = serde_json::from_str::<Value>(&text) else {
         return Vec::new();
     };
-    match old.get("starts").and_then(Value::as_array) {
+    of_head(&old)
+}
+
+/// The starts a `campaign.json` records: its `starts`, or, for one written before
+/// `starts` existed, its one known start (its `tool`, at `written_unix_ns`).
+pub(crate) fn of_head(head: &Value) -> Vec<Value> {
+    match head.get("starts").and_then(Value::as_array) {
         Some(list) => list.clone(),
-        // Written before `starts` existed: its one known start.
-        None => old
+        None => head
             .get("tool")
-            .map(|t| vec![json!({ "tool": t, "started_unix_ns": old.get("written_unix_ns") })])
+            .map(|t| vec![json!({ "tool": t, "started_unix_ns": head.get("written_unix_ns") })])
             .unwrap_or_default(),
     }
 }
