@@ -356,7 +356,7 @@ async fn migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
         );
         if let Some(c) = &st.memory_check {
             println!(
-                "memory         {} pages verified, {} mismatches ({} of {} on rewrite), boot id {}{}",
+                "memory         {} pages verified, {} mismatches ({} of {} on rewrite), boot id {}, writer {}{}",
                 c.pages,
                 c.mismatches,
                 c.rewrite_mismatches,
@@ -365,6 +365,11 @@ async fn migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
                     "unchanged"
                 } else {
                     "CHANGED"
+                },
+                match c.writer_advanced {
+                    Some(true) => "still writing",
+                    Some(false) => "STALLED",
+                    None => "not watched",
                 },
                 c.error
                     .as_deref()

@@ -198,16 +198,23 @@ pub struct MemoryCheck {
     /// Whether the guest's boot id is the one it had before the migration (`false`:
     /// the guest rebooted, e.g. after a kernel panic).
     pub boot_id_unchanged: bool,
+    /// Whether the writer wrote again after the migration: `false` when its page
+    /// count did not move while the lab watched (a guest whose kernel lost a timer
+    /// answers HTTP but its paced writer sleeps for ever); `None` when not watched
+    /// (a record from before this check, or the writer never answered).
+    #[serde(default)]
+    pub writer_advanced: Option<bool>,
     /// Why the guest could not be checked (it did not answer), if so.
     pub error: Option<String>,
 }
 
 impl MemoryCheck {
-    /// The guest kept running and every page holds what was written: the migration
-    /// carried memory over intact.
+    /// The guest kept running (same boot, the writer still writing) and every page
+    /// holds what was written: the migration carried memory over intact.
     pub fn intact(&self) -> bool {
         self.error.is_none()
             && self.boot_id_unchanged
+            && self.writer_advanced != Some(false)
             && self.pages > 0
             && self.mismatches == 0
             && self.rewrite_mismatches == 0
@@ -309,4 +316,42 @@ impl NetCondition {
 pub struct RunnerPhase {
     /// Phase name.
     pub phase: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemoryCheck;
+
+    fn check() -> MemoryCheck {
+        MemoryCheck {
+            pages: 4096,
+            mismatches: 0,
+            rewrite_checks: 100,
+            rewrite_mismatches: 0,
+            write_rate_mib_s: Some(4.0),
+            boot_id_unchanged: true,
+            writer_advanced: Some(true),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_stalled_writer_is_not_intact_and_an_unwatched_one_from_an_old_record_is() {
+        assert!(check().intact());
+        let stalled = MemoryCheck {
+            writer_advanced: Some(false),
+            ..check()
+        };
+        assert!(!stalled.intact());
+        let rebooted = MemoryCheck {
+            boot_id_unchanged: false,
+            ..check()
+        };
+        assert!(!rebooted.intact());
+        // A record written before the watch existed has no `writer_advanced`.
+        let old = r#"{"pages":4096,"mismatches":0,"rewrite_checks":100,"rewrite_mismatches":0,"write_rate_mib_s":4.0,"boot_id_unchanged":true,"error":null}"#;
+        let old: MemoryCheck = serde_json::from_str(old).expect("an old record parses");
+        assert_eq!(old.writer_advanced, None);
+        assert!(old.intact());
+    }
 }
