@@ -9,7 +9,7 @@ use probes::player::abr;
 use probes::player::retry::RetryPolicy;
 use probes::player::session::{Player, PlayerConfig};
 use probes::player::sim::{self, Link, Loader, SimLimits, Trace};
-use probes::player::summary::summarize;
+use probes::player::summary::{Summarizer, summarize};
 use record::{Event, EventKind};
 use std::time::Duration;
 use url::Url;
@@ -297,4 +297,32 @@ mod properties {
             prop_assert!(times.windows(2).all(|w| w[0] <= w[1]), "events in time order");
         }
     }
+}
+
+/// `play --clients` folds each session's events into a [`Summarizer`] as they come
+/// instead of keeping them: two sessions' events interleaved in time must give each
+/// the summary of its own kept list.
+#[test]
+fn folding_interleaved_sessions_event_by_event_gives_each_its_own_summary() {
+    let a = run("fixed:0", &[(30.0, 25.0)], 90, RetryPolicy::dashjs());
+    let mut b = run("bola", &[], 60, RetryPolicy::dashjs());
+    for e in &mut b {
+        e.source = "probe:other".into();
+    }
+    let mut all: Vec<&Event> = a.iter().chain(b.iter()).collect();
+    all.sort_by_key(|e| e.t_ns);
+    let (mut fa, mut fb) = (
+        Summarizer::new("probe:player"),
+        Summarizer::new("probe:other"),
+    );
+    for e in all {
+        fa.observe(e);
+        fb.observe(e);
+    }
+    let (sa, sb) = (fa.finish(), fb.finish());
+    assert_eq!(sa, summarize(&a, "probe:player"));
+    assert_eq!(sb, summarize(&b, "probe:other"));
+    // Not trivially equal: the first session stalled, the second switched.
+    assert!(sa.stall_count > 0, "{sa:?}");
+    assert!(sb.switch_count > 0 && sb.stall_count == 0, "{sb:?}");
 }

@@ -11,7 +11,7 @@ use anyhow::bail;
 use probes::player::PlayerOptions;
 use probes::player::http::run_session;
 use probes::player::session::Player;
-use probes::player::summary::{percentile, summarize};
+use probes::player::summary::{Summarizer, percentile, summarize};
 use probes::values::Secs;
 use record::clock::{Clock, MonotonicClock};
 use record::{Event, EventKind, MediaType, RequestType, probe_source};
@@ -220,14 +220,21 @@ async fn run_many(
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let mut player = Player::new(cfg.clone(), abr, clock.now());
-            let mut events = Vec::new();
+            // Each event is folded in as it comes, not kept: thousands of sessions
+            // would otherwise hold every request record to the end.
+            let mut summary = Summarizer::new(&cfg.source);
+            let (mut late, mut response) = (Vec::new(), Vec::new());
             run_session(&mut player, &clock, &client, stop, |e| {
                 feed.observe(&e);
-                events.push(e);
+                summary.observe(&e);
+                if let Some((l, r)) = media_timing(&e) {
+                    late.push(l);
+                    response.push(r);
+                }
             })
             .await;
             let fatal = player.fatal_error().map(|e| e.to_string());
-            (summarize(&events, &cfg.source), timings(&events), fatal)
+            (summary.finish(), (late, response), fatal)
         }));
     }
     let mut summaries = Vec::new();
@@ -324,20 +331,17 @@ async fn run_many(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Media request timings in ms: the timing error (sent minus scheduled) and the
+/// A media request's timings in ms: the timing error (sent minus scheduled) and the
 /// response time (response head minus sent: the origin's answer as the player saw it,
-/// loopback and the origin's queue included).
-fn timings(events: &[Event]) -> (Vec<f64>, Vec<f64>) {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Request(r) if r.request_type == RequestType::Media => Some((
-                r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6,
-                r.tresponse_ns.saturating_sub(r.trequest_ns) as f64 / 1e6,
-            )),
-            _ => None,
-        })
-        .unzip()
+/// loopback and the origin's queue included); `None` for any other event.
+fn media_timing(e: &Event) -> Option<(f64, f64)> {
+    match &e.kind {
+        EventKind::Request(r) if r.request_type == RequestType::Media => Some((
+            r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6,
+            r.tresponse_ns.saturating_sub(r.trequest_ns) as f64 / 1e6,
+        )),
+        _ => None,
+    }
 }
 
 /// Parses a manifest URL given on the command line.
