@@ -223,17 +223,15 @@ async fn run_many(
             // Each event is folded in as it comes, not kept: thousands of sessions
             // would otherwise hold every request record to the end.
             let mut summary = Summarizer::new(&cfg.source);
-            let (mut late, mut response) = (Vec::new(), Vec::new());
+            let mut response = Vec::new();
             run_session(&mut player, &clock, &client, stop, |e| {
                 feed.observe(&e);
                 summary.observe(&e);
-                if let Some((l, r)) = media_timing(&e) {
-                    late.push(l);
-                    response.push(r);
-                }
+                response.extend(response_time(&e));
             })
             .await;
             let fatal = player.fatal_error().map(|e| e.to_string());
+            let late = summary.lateness_ms().to_vec();
             (summary.finish(), (late, response), fatal)
         }));
     }
@@ -331,15 +329,14 @@ async fn run_many(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A media request's timings in ms: the timing error (sent minus scheduled) and the
-/// response time (response head minus sent: the origin's answer as the player saw it,
-/// loopback and the origin's queue included); `None` for any other event.
-fn media_timing(e: &Event) -> Option<(f64, f64)> {
+/// A media request's response time in ms (response head minus sent: the origin's
+/// answer as the player saw it, loopback and the origin's queue included); `None`
+/// for any other event. Its timing error is the summarizer's.
+fn response_time(e: &Event) -> Option<f64> {
     match &e.kind {
-        EventKind::Request(r) if r.request_type == RequestType::Media => Some((
-            r.trequest_ns.saturating_sub(r.tscheduled_ns) as f64 / 1e6,
-            r.tresponse_ns.saturating_sub(r.trequest_ns) as f64 / 1e6,
-        )),
+        EventKind::Request(r) if r.request_type == RequestType::Media => {
+            Some(r.tresponse_ns.saturating_sub(r.trequest_ns) as f64 / 1e6)
+        }
         _ => None,
     }
 }

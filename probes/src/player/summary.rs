@@ -121,6 +121,12 @@ impl Summarizer {
         }
     }
 
+    /// Each media request's timing error so far (sent minus scheduled), ms, in the
+    /// order observed: what the summary's `request_lateness_*` percentiles are of.
+    pub fn lateness_ms(&self) -> &[f64] {
+        &self.lateness
+    }
+
     /// The summary of everything observed.
     pub fn finish(self) -> PlayerSummary {
         let Self {
